@@ -1,0 +1,43 @@
+"""Checks of status codes and bodies that every operation shares."""
+
+from __future__ import annotations
+
+from oaiconform.checks._failure import Failure
+from oaiconform.exchange import Exchange
+
+
+def status_code_is(exchange: Exchange, *expected: int) -> list[Failure]:
+    if exchange.status in expected:
+        return []
+    wanted = " or ".join(str(s) for s in expected)
+    return [
+        Failure(
+            "status_code",
+            f"{exchange.describe()}: expected status {wanted}, got {exchange.status} "
+            f"with {exchange.body_excerpt()}",
+        )
+    ]
+
+
+def json_object_body(exchange: Exchange) -> list[Failure]:
+    """The body is a JSON object served as application/json."""
+    failures = []
+    if exchange.media_type != "application/json":
+        found = exchange.header("content-type") or "no Content-Type"
+        failures.append(
+            Failure("content_type", f"{exchange.describe()}: expected application/json, got {found}")
+        )
+    if exchange.truncated:
+        failures.append(
+            Failure("body_size", f"{exchange.describe()}: body exceeded the byte cap and was cut")
+        )
+    elif not exchange.is_json:
+        failures.append(
+            Failure("json_body", f"{exchange.describe()}: body is not JSON: {exchange.body_excerpt()}")
+        )
+    elif not isinstance(exchange.json(), dict):
+        kind = type(exchange.json()).__name__
+        failures.append(
+            Failure("json_body", f"{exchange.describe()}: expected a JSON object, got a JSON {kind}")
+        )
+    return failures

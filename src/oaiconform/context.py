@@ -1,0 +1,122 @@
+"""What a run shares between the CLI, the pytest plugin and the fixtures.
+
+Built once from Settings; holds the lazily loaded spec, the embedded mock (if any), the Target
+and the per-test results the report is made from. The CLI prepares it before pytest starts
+(so errors become exit codes 2 and 3); a plain `pytest suites/` run prepares it on first use.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from oaiconform.mock import MockConfig, MockServer
+from oaiconform.profiles import Profile, load_profile
+from oaiconform.settings import Secret, Settings
+from oaiconform.spec import Spec, SpecSource, load_spec, resolve_spec_source
+from oaiconform.target import RequestBudget, Target
+
+
+@dataclass
+class TestResult:
+    nodeid: str
+    feature: str
+    outcome: str = "passed"  # passed | failed | skipped | not_implemented
+    duration_s: float = 0.0
+    message: str = ""
+    repro: str = ""
+
+
+@dataclass
+class RunContext:
+    settings: Settings
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    started_monotonic: float = field(default_factory=time.monotonic)
+    results: dict[str, TestResult] = field(default_factory=dict)
+    error: str | None = None  # a run-level error the report must carry (e.g. unreachable)
+    managed_by_cli: bool = False  # the CLI writes the report and closes the context itself
+    _profile: Profile | None = None
+    _source: SpecSource | None = None
+    _spec: Spec | None = None
+    _target: Target | None = None
+    _mock: MockServer | None = None
+    _mock_key: Secret | None = None
+
+    @property
+    def profile(self) -> Profile:
+        if self._profile is None:
+            self._profile = load_profile(self.settings.profile)
+        return self._profile
+
+    @property
+    def spec_source(self) -> SpecSource:
+        if self._source is None:
+            self._source = resolve_spec_source(self.settings.spec, env_value=self.settings.spec_env)
+        return self._source
+
+    @property
+    def spec(self) -> Spec:
+        if self._spec is None:
+            self._spec = load_spec(self.spec_source)
+        return self._spec
+
+    @property
+    def target(self) -> Target:
+        if self._target is None:
+            self._target = self._start_target()
+        return self._target
+
+    @property
+    def target_started(self) -> bool:
+        return self._target is not None
+
+    @property
+    def mock_key(self) -> str | None:
+        return self._mock_key.reveal() if self._mock_key else None
+
+    def secrets(self) -> tuple[str, ...]:
+        return self.settings.secrets() + ((self._mock_key.reveal(),) if self._mock_key else ())
+
+    def _start_target(self) -> Target:
+        settings = self.settings
+        api_key = settings.api_key
+        base_url = settings.target_url
+        if base_url is None:
+            # A per-run key: a real OPENAI_API_KEY in the environment never goes to the mock.
+            self._mock_key = Secret(f"sk-mock-{secrets.token_hex(12)}")
+            api_key = self._mock_key
+            models = (settings.model, settings.embedding_model, settings.completion_model,
+                      settings.moderation_model)
+            config = MockConfig(api_keys=(self._mock_key.reveal(),),
+                                models=tuple(dict.fromkeys((*MockConfig().models, *models))),
+                                seed=settings.seed, faults=settings.mock_faults)
+            self._mock = MockServer(config, self.spec).start()
+            base_url = self._mock.base_url
+        return Target(
+            base_url,
+            api_key=api_key,
+            api_key_env=settings.api_key_env,
+            timeout_s=settings.timeout_s,
+            max_response_bytes=settings.max_response_bytes,
+            budget=RequestBudget(settings.budget_requests),
+            embedded_mock=settings.embedded_mock,
+        )
+
+    def close(self) -> None:
+        if self._target is not None:
+            self._target.close()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+
+    @property
+    def duration_s(self) -> float:
+        return time.monotonic() - self.started_monotonic
+
+    def target_info(self) -> dict[str, Any]:
+        if self._target is not None:
+            return {"base_url": self._target.display_url, "embedded_mock": self._target.embedded_mock}
+        return {"base_url": self.settings.target_url, "embedded_mock": self.settings.embedded_mock}

@@ -1,0 +1,27 @@
+"""The mock's configuration: accepted keys, models, seed, faults, limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_API_KEY = "sk-oaiconform-mock"
+DEFAULT_MODELS = (
+    "gpt-4o-mini",
+    "gpt-4o",
+    "gpt-4.1-mini",
+    "gpt-3.5-turbo-instruct",
+    "text-embedding-3-small",
+    "text-embedding-3-large",
+    "omni-moderation-latest",
+)
+# A fixed creation time per model keeps every answer deterministic.
+MODEL_CREATED = 1_700_000_000
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
+    models: tuple[str, ...] = DEFAULT_MODELS
+    seed: int = 0
+    faults: tuple[str, ...] = ()
+    max_body_bytes: int = 32 * 1024 * 1024

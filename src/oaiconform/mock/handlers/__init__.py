@@ -1,0 +1,1 @@
+"""One module per resource; each handler implements the correct behaviour and nothing else."""

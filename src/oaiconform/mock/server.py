@@ -1,0 +1,59 @@
+"""Running the mock: in a background thread for an embedded run, or in the foreground."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+
+import uvicorn
+
+from oaiconform.mock.app import PREFIX, create_app
+from oaiconform.mock.config import MockConfig
+from oaiconform.spec import Spec
+
+_STARTUP_TIMEOUT_S = 10.0
+
+
+class MockServer:
+    """The mock on 127.0.0.1, on an ephemeral port unless one is given; a context manager."""
+
+    def __init__(self, config: MockConfig, spec: Spec, *, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
+        self.host = host
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.port: int = self._socket.getsockname()[1]
+        uv_config = uvicorn.Config(create_app(config, spec), log_level="warning",
+                                   access_log=False, lifespan="off")
+        self._server = uvicorn.Server(uv_config)
+        self._thread = threading.Thread(target=self._run, name="oaiconform-mock", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}{PREFIX}"
+
+    def _run(self) -> None:
+        asyncio.run(self._server.serve(sockets=[self._socket]))
+
+    def start(self) -> MockServer:
+        self._thread.start()
+        deadline = time.monotonic() + _STARTUP_TIMEOUT_S
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the embedded mock server did not start")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+        self._socket.close()
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,199 @@
+"""The pytest plugin: options, the run context, fixtures, feature selection, result collection.
+
+Registered as the `pytest11` entry point `oaiconform.plugin`. It stays inert for test sessions
+that collect no feature-marked test (e.g. the project's own self-tests).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterator
+from typing import Any
+
+import pytest
+
+from oaiconform.checks import ConformanceError
+from oaiconform.checks.routes import route_missing
+from oaiconform.context import RunContext, TestResult
+from oaiconform.exchange import Exchange
+from oaiconform.features import is_known
+from oaiconform.profiles import ProfileError
+from oaiconform.settings import Settings, SettingsError, build_settings
+from oaiconform.spec import Spec, SpecError
+from oaiconform.target import BudgetExhaustedError, Target, TargetError
+
+CONTEXT_KEY = pytest.StashKey[RunContext]()
+_OPTIONS = ("target", "api_key_env", "model", "embedding_model", "completion_model",
+            "moderation_model", "profile", "features", "spec", "report_dir", "seed", "timeout",
+            "budget_requests", "mock_faults")
+
+
+class FeatureNotImplemented(pytest.skip.Exception):  # type: ignore[misc,name-defined]
+    """The target has no such endpoint (a route-level 404/405 on a valid request)."""
+
+
+def not_implemented(reason: str) -> None:
+    raise FeatureNotImplemented(reason, allow_module_level=False)
+
+
+def require_route(exchange: Exchange) -> Exchange:
+    """Mark the feature not implemented when the target has no such endpoint."""
+    if route_missing(exchange):
+        not_implemented(f"{exchange.describe()}: the target has no such endpoint")
+    return exchange
+
+
+class ContextProvider:
+    """Handed to pytest.main by the CLI, so the plugin uses the CLI's prepared context."""
+
+    def __init__(self, context: RunContext) -> None:
+        self.context = context
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self.context.managed_by_cli = True
+        config.stash[CONTEXT_KEY] = self.context
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("oaiconform", "OpenAI API conformance (oaiconform)")
+    group.addoption("--target", help="base URL of the target, e.g. http://127.0.0.1:8000/v1 "
+                    "(default: $OPENAI_BASE_URL, else the embedded mock)")
+    group.addoption("--api-key-env", help="name of the variable holding the key (OPENAI_API_KEY)")
+    group.addoption("--model", help="chat model to use")
+    group.addoption("--embedding-model", help="embedding model to use")
+    group.addoption("--completion-model", help="legacy completions model to use")
+    group.addoption("--moderation-model", help="moderation model to use")
+    group.addoption("--profile", help="profile to run (default: core)")
+    group.addoption("--feature", dest="features", action="append", help="run only this feature")
+    group.addoption("--spec", help="path or URL of the OpenAPI description")
+    group.addoption("--report-dir", help="write report.json and report.html here")
+    group.addoption("--seed", help="seed for generation and the mock")
+    group.addoption("--request-timeout", dest="timeout", help="seconds per request (30)")
+    group.addoption("--budget-requests", help="hard cap on requests sent to the target")
+    group.addoption("--mock-fault", dest="mock_faults", action="append",
+                    help="switch on a fault in the embedded mock (see `oaiconform mock --list-faults`)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "feature(id): the conformance feature a suite test checks")
+    if CONTEXT_KEY in config.stash:
+        return
+    values = {name: config.getoption(name) for name in _OPTIONS}
+    try:
+        settings = build_settings(values, os.environ)
+    except SettingsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[CONTEXT_KEY] = RunContext(settings)
+
+
+def _context(config: pytest.Config) -> RunContext:
+    return config.stash[CONTEXT_KEY]
+
+
+def _feature_of(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("feature")
+    return str(marker.args[0]) if marker and marker.args else None
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    suite_items = [item for item in items if _feature_of(item)]
+    if not suite_items:
+        return
+    context = _context(config)
+    try:
+        profile = context.profile
+    except ProfileError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    for item in suite_items:
+        feature = _feature_of(item)
+        if feature is None or not is_known(feature):
+            raise pytest.UsageError(f"{item.nodeid}: unknown feature {feature!r}")
+    wanted = set(context.settings.features) or set(profile.features)
+    keep = [i for i in items if _feature_of(i) is None or _feature_of(i) in wanted]
+    deselected = [i for i in items if i not in keep]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def oaiconform_context(request: pytest.FixtureRequest) -> RunContext:
+    return _context(request.config)
+
+
+@pytest.fixture(scope="session")
+def settings(oaiconform_context: RunContext) -> Settings:
+    return oaiconform_context.settings
+
+
+@pytest.fixture(scope="session")
+def spec(oaiconform_context: RunContext) -> Spec:
+    try:
+        return oaiconform_context.spec
+    except SpecError as exc:
+        pytest.exit(f"oaiconform: {exc}", returncode=2)
+
+
+@pytest.fixture(scope="session")
+def _session_target(oaiconform_context: RunContext, spec: Spec) -> Iterator[Target]:
+    yield oaiconform_context.target
+
+
+@pytest.fixture
+def target(_session_target: Target) -> Target:
+    """The target under test; its exchanges are recorded per test for the report's repro."""
+    _session_target.exchanges.clear()
+    return _session_target
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[Any, Any, None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    feature = _feature_of(item)
+    if feature is None:
+        return
+    context = _context(item.config)
+    result = context.results.setdefault(item.nodeid, TestResult(item.nodeid, feature))
+    result.duration_s += report.duration
+    excinfo = call.excinfo
+    if excinfo is None:
+        return
+    exc = excinfo.value
+    if isinstance(exc, FeatureNotImplemented):
+        result.outcome, result.message = "not_implemented", str(exc.msg)
+    elif isinstance(exc, BudgetExhaustedError):
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), 0, f"Skipped: {exc}")
+        result.outcome, result.message = "skipped", str(exc)
+    elif isinstance(exc, pytest.skip.Exception):
+        result.outcome, result.message = "skipped", str(exc.msg)
+    elif isinstance(exc, ConformanceError | TargetError):
+        report.longrepr = str(exc)  # the failures are the message; a traceback adds nothing
+        result.outcome, result.message = "failed", str(exc)
+    elif report.failed:
+        result.outcome = "failed"
+        result.message = f"{excinfo.typename}: {exc}" if report.when == "call" else \
+            f"error in {report.when}: {excinfo.typename}: {exc}"
+    if result.outcome == "failed" and context.target_started and context.target.exchanges:
+        result.repro = context.target.curl(context.target.exchanges[-1])
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    context = session.config.stash.get(CONTEXT_KEY, None)
+    if context is None or not context.results or context.managed_by_cli:
+        return
+    report_dir = context.settings.report_dir
+    if report_dir is not None:
+        from oaiconform.report import build_report, write_reports
+
+        write_reports(build_report(context), report_dir)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    context = config.stash.get(CONTEXT_KEY, None)
+    if context is not None and not context.managed_by_cli:
+        context.close()  # the CLI closes its own context, after it has written the report

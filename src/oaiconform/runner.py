@@ -1,0 +1,127 @@
+"""`oaiconform run`: prepare the context, run the suites under pytest, write the reports.
+
+Errors that stop a run before it starts are turned into exit codes here (2: configuration,
+3: target unreachable); a report is written in every case, so CI always has one to read.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import pytest
+
+from oaiconform._resources import suites_dir
+from oaiconform.context import RunContext
+from oaiconform.mock import UnknownFaultError, resolve_faults
+from oaiconform.plugin import ContextProvider
+from oaiconform.profiles import ProfileError
+from oaiconform.redact import Redactor
+from oaiconform.report import Report, build_report, write_reports
+from oaiconform.settings import Settings
+from oaiconform.spec import SpecError
+from oaiconform.target import TargetUnreachableError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+DEFAULT_REPORT_DIR = Path("reports")
+
+
+@dataclass
+class RunOutcome:
+    exit_code: int
+    report: Report | None
+    report_dir: Path
+
+
+def _pytest_args(settings: Settings, report_dir: Path, quiet: bool) -> list[str]:
+    suites = suites_dir()
+    args = [
+        str(suites), "-c", os.devnull, "--rootdir", str(suites), "--confcutdir", str(suites),
+        "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+        "--import-mode=importlib", "--tb=short", "-o", "console_output_style=classic",
+        f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_family=xunit2",
+        f"--alluredir={report_dir / 'allure-results'}", "--clean-alluredir",
+        f"--hypothesis-seed={settings.seed}",
+    ]
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        args += ["-p", "oaiconform.plugin", "-p", "allure_pytest.plugin"]
+    args += ["-q", "--no-header"] if quiet else ["-v"]
+    return args
+
+
+def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
+    built = {f: r for f, r in report.features.items() if not r.reason.startswith("not built")}
+    not_built = sorted(set(report.features) - set(built))
+    width = max((len(f) for f in built), default=10)
+    print(file=out)
+    for feature_id, result in sorted(built.items()):
+        marker = "" if result.required else " (optional)"
+        print(f"  {feature_id:<{width}}  {result.status}{marker}", file=out)
+        for failure in result.failures[:3]:
+            print(f"      {failure.message[:300]}", file=out)
+    if not_built:
+        print(f"  not built yet in this version: {', '.join(not_built)}", file=out)
+    s = report.summary
+    print(f"\n{s['passed']} passed, {s['failed']} failed, {s['not_implemented']} not implemented, "
+          f"{s['skipped']} skipped ({len(not_built)} not built yet) features; {s['requests']} requests; "
+          f"seed {report.seed}", file=out)
+    print(f"reports: {report_dir}/report.json, report.html, junit.xml, allure-results/", file=out)
+
+
+def run(settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr,
+        quiet: bool = True) -> RunOutcome:
+    report_dir = (settings.report_dir or DEFAULT_REPORT_DIR).resolve()
+    context = RunContext(settings)
+    redact = Redactor(settings.secrets()).text
+
+    def stop(code: int, message: str) -> RunOutcome:
+        print(f"oaiconform: {redact(message)}", file=err)
+        context.error = message
+        report = None
+        try:
+            report = build_report(context)
+            write_reports(report, report_dir)
+        except (ProfileError, OSError) as exc:
+            print(f"oaiconform: no report written: {exc}", file=err)
+        context.close()
+        return RunOutcome(code, report, report_dir)
+
+    try:
+        _ = context.profile
+        resolve_faults(settings.mock_faults)
+        spec = context.spec
+    except (ProfileError, SpecError, UnknownFaultError) as exc:
+        return stop(EXIT_USAGE, str(exc))
+    print(f"oaiconform: spec {spec.version} ({context.spec_source.origin}: "
+          f"{context.spec_source.location}), profile {settings.profile}, seed {settings.seed} "
+          f"(replay with --seed {settings.seed})", file=out)
+    try:
+        target = context.target
+        target.probe()
+    except TargetUnreachableError as exc:
+        return stop(EXIT_UNREACHABLE, str(exc))
+    except RuntimeError as exc:  # the embedded mock did not start
+        return stop(EXIT_UNREACHABLE, str(exc))
+    print(f"oaiconform: target {target.display_url}"
+          + (" (embedded mock)" if target.embedded_mock else ""), file=out)
+
+    try:
+        code = pytest.main(_pytest_args(settings, report_dir, quiet),
+                           plugins=[(ContextProvider(context))])
+    except KeyboardInterrupt:
+        code = pytest.ExitCode.INTERRUPTED
+    finally:
+        report = build_report(context)
+        write_reports(report, report_dir)
+        context.close()
+    if code == pytest.ExitCode.INTERRUPTED:
+        print("oaiconform: interrupted; partial report written", file=err)
+        return RunOutcome(EXIT_FAILED, report, report_dir)
+    if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        print(f"oaiconform: pytest could not run the suites (exit {int(code)})", file=err)
+        return RunOutcome(EXIT_USAGE, report, report_dir)
+    _print_summary(report, report_dir, out)
+    return RunOutcome(report.exit_code(), report, report_dir)

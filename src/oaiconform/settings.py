@@ -1,0 +1,158 @@
+"""The one frozen settings object of a run, and how flags and the environment merge into it.
+
+Configuration flows one way: CLI flags (or pytest options) and the environment are read once,
+here, into `Settings`; the plugin, fixtures and tests only ever see that object.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from oaiconform.profiles import DEFAULT_PROFILE
+
+DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
+DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
+DEFAULT_COMPLETION_MODEL = "gpt-3.5-turbo-instruct"
+DEFAULT_MODERATION_MODEL = "omni-moderation-latest"
+DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+DEFAULT_REMOTE_BUDGET = 500
+
+
+class SettingsError(ValueError):
+    """A flag or variable with a value that cannot work; shown to the user, exit code 2."""
+
+
+class Secret:
+    """A credential. Its repr and str never show the value, so it cannot leak into a log."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    target_url: str | None = None  # None: start the embedded mock
+    api_key_env: str = DEFAULT_API_KEY_ENV
+    api_key: Secret | None = field(default=None, repr=False)
+    model: str = DEFAULT_MODEL
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    completion_model: str = DEFAULT_COMPLETION_MODEL
+    moderation_model: str = DEFAULT_MODERATION_MODEL
+    profile: str = DEFAULT_PROFILE
+    features: tuple[str, ...] = ()  # empty: every feature of the profile
+    spec: str | None = None  # --spec
+    spec_env: str | None = None  # OAICONFORM_SPEC
+    report_dir: Path | None = None
+    seed: int = 0
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    budget_requests: int | None = None
+    mock_faults: tuple[str, ...] = ()
+
+    @property
+    def embedded_mock(self) -> bool:
+        return self.target_url is None
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every credential value of the run, for redaction."""
+        values = [self.api_key.reveal()] if self.api_key else []
+        if self.target_url:
+            password = urlsplit(self.target_url).password
+            if password:
+                values.append(password)
+        return tuple(v for v in values if v)
+
+
+def _float(name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name}: expected a number, got {value!r}") from None
+    if number <= 0:
+        raise SettingsError(f"{name}: must be positive, got {value!r}")
+    return number
+
+
+def _int(name: str, value: Any, *, minimum: int = 0) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name}: expected an integer, got {value!r}") from None
+    if number < minimum:
+        raise SettingsError(f"{name}: must be at least {minimum}, got {value!r}")
+    return number
+
+
+def normalize_target_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"--target: expected a base URL such as http://127.0.0.1:8000/v1, got {url!r}"
+        )
+    try:
+        _ = parts.port
+    except ValueError:
+        raise SettingsError(f"--target: invalid port in {url!r}") from None
+    return url.rstrip("/")
+
+
+def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
+    """Merge explicit values (flags; None means not given) over the environment and defaults."""
+
+    def given(name: str) -> Any:
+        return values.get(name)
+
+    target = given("target") or environ.get("OPENAI_BASE_URL") or None
+    target_url = normalize_target_url(target) if target else None
+    api_key_env = given("api_key_env") or DEFAULT_API_KEY_ENV
+    key_value = environ.get(api_key_env)
+    seed = given("seed")
+    budget = given("budget_requests")
+    if budget is None and target_url is not None:
+        host = urlsplit(target_url).hostname or ""
+        if not (host.startswith("127.") or host in ("localhost", "::1")):
+            budget = DEFAULT_REMOTE_BUDGET  # a paid API is never hit without a bound
+    return Settings(
+        target_url=target_url,
+        api_key_env=api_key_env,
+        api_key=Secret(key_value) if key_value else None,
+        model=given("model") or DEFAULT_MODEL,
+        embedding_model=given("embedding_model") or DEFAULT_EMBEDDING_MODEL,
+        completion_model=given("completion_model") or DEFAULT_COMPLETION_MODEL,
+        moderation_model=given("moderation_model") or DEFAULT_MODERATION_MODEL,
+        profile=given("profile") or DEFAULT_PROFILE,
+        features=tuple(given("features") or ()),
+        spec=given("spec"),
+        spec_env=environ.get("OAICONFORM_SPEC") or None,
+        report_dir=Path(given("report_dir")) if given("report_dir") else None,
+        seed=_int("--seed", seed) if seed is not None else random.randrange(2**32),
+        timeout_s=_float("--timeout", given("timeout") or DEFAULT_TIMEOUT_S),
+        max_response_bytes=_int(
+            "--max-response-bytes", given("max_response_bytes") or DEFAULT_MAX_RESPONSE_BYTES, minimum=1
+        ),
+        budget_requests=_int("--budget-requests", budget, minimum=1) if budget is not None else None,
+        mock_faults=tuple(given("mock_faults") or ()),
+    )

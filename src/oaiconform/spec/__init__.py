@@ -1,0 +1,24 @@
+"""The OpenAPI description: where it comes from, how it is loaded, and what it says."""
+
+from oaiconform.spec._errors import SpecError, SpecUnavailableError
+from oaiconform.spec._model import Operation, SchemaViolation, Spec
+from oaiconform.spec._pin import Pin, load_pin
+from oaiconform.spec._source import SpecSource, resolve_spec_source
+
+__all__ = [
+    "Operation",
+    "Pin",
+    "SchemaViolation",
+    "Spec",
+    "SpecError",
+    "SpecSource",
+    "SpecUnavailableError",
+    "load_pin",
+    "load_spec",
+    "resolve_spec_source",
+]
+
+
+def load_spec(source: SpecSource) -> Spec:
+    """Parse and index a resolved description (cached per path and checksum)."""
+    return Spec.load(source)

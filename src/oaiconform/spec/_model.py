@@ -1,0 +1,192 @@
+"""The loaded description: operations indexed by id, and cached compiled validators.
+
+Validation goes through jsonschema-rs (the Rust validator schemathesis also uses) with one
+registry holding the whole document, so a validator for any JSON pointer compiles in well
+under a millisecond and is compiled once per run.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import jsonschema_rs
+import yaml
+
+from oaiconform.spec._errors import SpecError
+from oaiconform.spec._prepare import translate_nullable
+from oaiconform.spec._source import SpecSource
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_REGISTRY_URI = "urn:oaiconform:spec"
+_MAX_VIOLATIONS = 5
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str  # upper case
+    path: str  # as in the description, e.g. /models/{model}
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def pointer(self) -> str:
+        escaped = self.path.replace("~", "~0").replace("/", "~1")
+        return f"/paths/{escaped}/{self.method.lower()}"
+
+
+@dataclass(frozen=True)
+class SchemaViolation:
+    path: str  # where in the instance, e.g. $.choices[0].index
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _instance_path(parts: list[str | int]) -> str:
+    out = "$"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _parse(content: bytes, location: str) -> Any:
+    try:
+        return json.loads(content)
+    except UnicodeDecodeError:
+        raise SpecError(f"{location}: not a text file, expected OpenAPI JSON or YAML") from None
+    except json.JSONDecodeError:
+        pass
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(content, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else "parse error"
+        raise SpecError(f"{location}: neither JSON nor YAML ({first_line})") from None
+
+
+class Spec:
+    """One parsed, prepared, indexed description. Loaded once per process and source."""
+
+    _cache: dict[str, Spec] = {}
+    _cache_lock = threading.Lock()
+
+    def __init__(self, source: SpecSource, document: dict[str, Any]) -> None:
+        self.source = source
+        self.document = document
+        info = document.get("info") if isinstance(document.get("info"), dict) else {}
+        self.version = str((info or {}).get("version", "unknown"))
+        self.nullable_rewritten = translate_nullable(document)
+        self.operations: dict[str, Operation] = {}
+        self._by_route: dict[tuple[str, str], Operation] = {}
+        for path, item in document["paths"].items():
+            if not isinstance(item, dict):
+                continue
+            for method in HTTP_METHODS:
+                raw = item.get(method)
+                if not isinstance(raw, dict):
+                    continue
+                op_id = str(raw.get("operationId") or f"{method}:{path}")
+                operation = Operation(op_id, method.upper(), path, raw)
+                self.operations[op_id] = operation
+                self._by_route[(method.upper(), path)] = operation
+        self._registry: Any = None
+        self._validators: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, source: SpecSource) -> Spec:
+        with cls._cache_lock:
+            cached = cls._cache.get(source.sha256)
+            if cached is not None:
+                return cached
+            document = _parse(source.content, source.location)
+            if not isinstance(document, dict) or "openapi" not in document:
+                raise SpecError(
+                    f"{source.location}: not an OpenAPI description (no top-level `openapi` key)"
+                )
+            version = str(document["openapi"])
+            if not version.startswith("3."):
+                raise SpecError(f"{source.location}: OpenAPI {version} found, 3.x required")
+            if not isinstance(document.get("paths"), dict):
+                raise SpecError(f"{source.location}: the description has no `paths` object")
+            spec = cls(source, document)
+            cls._cache[source.sha256] = spec
+            return spec
+
+    def operation(self, operation_id: str) -> Operation:
+        try:
+            return self.operations[operation_id]
+        except KeyError:
+            raise SpecError(f"operation {operation_id!r} is not in the description") from None
+
+    def operation_for(self, method: str, path: str) -> Operation | None:
+        return self._by_route.get((method.upper(), path))
+
+    def response_schema_pointer(
+        self, operation_id: str, status: int, media_type: str = "application/json"
+    ) -> str | None:
+        """The JSON pointer of the schema documented for this status, or None if undocumented."""
+        operation = self.operation(operation_id)
+        responses = operation.raw.get("responses") or {}
+        for key in (str(status), f"{str(status)[0]}XX", "default"):
+            if key in responses:
+                pointer = f"{operation.pointer}/responses/{_escape(key)}"
+                response = self._deref(responses[key])
+                if "$ref" in responses[key]:
+                    pointer = responses[key]["$ref"][1:]
+                content = response.get("content") or {}
+                if media_type not in content or "schema" not in content[media_type]:
+                    return None
+                return f"{pointer}/content/{_escape(media_type)}/schema"
+        return None
+
+    def request_schema_pointer(
+        self, operation_id: str, media_type: str = "application/json"
+    ) -> str | None:
+        operation = self.operation(operation_id)
+        content = (operation.raw.get("requestBody") or {}).get("content") or {}
+        if "schema" not in content.get(media_type, {}):
+            return None
+        return f"{operation.pointer}/requestBody/content/{_escape(media_type)}/schema"
+
+    def _deref(self, node: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in node:
+            target: Any = self.document
+            for token in node["$ref"].lstrip("#/").split("/"):
+                target = target[token.replace("~1", "/").replace("~0", "~")]
+            node = target
+        return node
+
+    def validate(self, pointer: str, instance: Any) -> list[SchemaViolation]:
+        """Violations of the schema at `pointer` (e.g. /components/schemas/Model), at most 5."""
+        validator = self._validator(pointer)
+        violations = []
+        for error in validator.iter_errors(instance):
+            violations.append(SchemaViolation(_instance_path(list(error.instance_path)), error.message))
+            if len(violations) >= _MAX_VIOLATIONS:
+                break
+        return violations
+
+    def _validator(self, pointer: str) -> Any:
+        with self._lock:
+            validator = self._validators.get(pointer)
+            if validator is None:
+                if self._registry is None:
+                    resource = {"$schema": "https://json-schema.org/draft/2020-12/schema"}
+                    resource.update(self.document)
+                    self._registry = jsonschema_rs.Registry([(_REGISTRY_URI, resource)])
+                fragment = quote(pointer, safe="/~")  # {model} is not allowed in a URI
+                validator = jsonschema_rs.validator_for(
+                    {"$ref": f"{_REGISTRY_URI}#{fragment}"}, registry=self._registry
+                )
+                self._validators[pointer] = validator
+            return validator
