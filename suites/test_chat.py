@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-
 from oaiconform.checks import Failure, expect
 from oaiconform.checks.chat import chat_completion_fields, usage_totals
 from oaiconform.checks.http import json_object_body, status_code_is
@@ -21,10 +20,15 @@ MAX_TOKENS = 16
 
 
 def conversation(settings: Settings, **extra: Any) -> dict[str, Any]:
-    return {"model": settings.model, "max_tokens": MAX_TOKENS, "messages": [
-        {"role": "system", "content": "You are a terse assistant."},
-        {"role": "user", "content": "Say hello in three words."},
-    ], **extra}
+    return {
+        "model": settings.model,
+        "max_tokens": MAX_TOKENS,
+        "messages": [
+            {"role": "system", "content": "You are a terse assistant."},
+            {"role": "user", "content": "Say hello in three words."},
+        ],
+        **extra,
+    }
 
 
 @pytest.mark.feature("chat.completions")
@@ -34,8 +38,10 @@ def test_chat_completion_answers_with_a_chat_completion_object(
     """A valid conversation gets 200 and a `chat.completion` that matches the spec's schema."""
     exchange = require_route(target.post("chat/completions", json=conversation(settings)))
     expect(status_code_is(exchange, 200), json_object_body(exchange))
-    expect(response_schema_conformance(spec, "createChatCompletion", exchange),
-           chat_completion_fields(exchange.json()))
+    expect(
+        response_schema_conformance(spec, "createChatCompletion", exchange),
+        chat_completion_fields(exchange.json()),
+    )
 
 
 @pytest.mark.feature("chat.completions")
@@ -61,10 +67,16 @@ def test_chat_completion_stops_at_max_tokens_with_finish_reason_length(
     choices = body.get("choices") or [{}]
     failures = []
     if choices[0].get("finish_reason") != "length":
-        failures.append(Failure("max_tokens", "with max_tokens 1, expected finish_reason "
-                                              f"\"length\", got {choices[0].get('finish_reason')!r}"))
+        failures.append(
+            Failure(
+                "max_tokens",
+                "with max_tokens 1, expected finish_reason "
+                f'"length", got {choices[0].get("finish_reason")!r}',
+            )
+        )
     completion = (body.get("usage") or {}).get("completion_tokens")
     if isinstance(completion, int) and completion > 1:
-        failures.append(Failure("max_tokens", f"with max_tokens 1, usage.completion_tokens is "
-                                              f"{completion}"))
+        failures.append(
+            Failure("max_tokens", f"with max_tokens 1, usage.completion_tokens is {completion}")
+        )
     expect(failures)

@@ -24,18 +24,32 @@ GUARDED_ROUTES = [
 
 def _body(kind: str | None, settings: Settings) -> Any:
     if kind == "chat":
-        return {"model": settings.model, "max_tokens": 1,
-                "messages": [{"role": "user", "content": "hi"}]}
+        return {
+            "model": settings.model,
+            "max_tokens": 1,
+            "messages": [{"role": "user", "content": "hi"}],
+        }
     if kind == "embeddings":
         return {"model": settings.embedding_model, "input": "hi"}
     return None
 
 
-def _send(target: Target, settings: Settings, method: str, path: str, kind: str | None,
-          authorization: str | None) -> Any:
+def _send(
+    target: Target,
+    settings: Settings,
+    method: str,
+    path: str,
+    kind: str | None,
+    authorization: str | None,
+) -> Any:
     headers = {"Authorization": authorization} if authorization is not None else {}
-    return target.request(method, path.format(model=settings.model), json=_body(kind, settings),
-                          headers=headers, auth=False)
+    return target.request(
+        method,
+        path.format(model=settings.model),
+        json=_body(kind, settings),
+        headers=headers,
+        auth=False,
+    )
 
 
 @pytest.mark.feature("errors.auth")
@@ -48,10 +62,13 @@ def test_auth_a_request_without_authorization_gets_401(
 
 
 @pytest.mark.feature("errors.auth")
-@pytest.mark.parametrize("authorization", [
-    pytest.param("Basic dXNlcjpwYXNz", id="basic-scheme"),
-    pytest.param("Bearer", id="bearer-without-token"),
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        pytest.param("Basic dXNlcjpwYXNz", id="basic-scheme"),
+        pytest.param("Bearer", id="bearer-without-token"),
+    ],
+)
 def test_auth_a_malformed_authorization_gets_401(
     target: Target, settings: Settings, authorization: str
 ) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-
 from oaiconform.checks import Failure, expect
 from oaiconform.checks.http import json_object_body, status_code_is
 from oaiconform.checks.models import model_list_fields, model_object_fields
@@ -20,8 +19,10 @@ def test_models_list_returns_a_list_of_model_objects(target: Target, spec: Spec)
     """GET /models answers 200 with {"object": "list", "data": [model, ...]} as specified."""
     exchange = require_route(target.get("models"))
     expect(status_code_is(exchange, 200), json_object_body(exchange))
-    expect(response_schema_conformance(spec, "listModels", exchange),
-           model_list_fields(exchange.json()))
+    expect(
+        response_schema_conformance(spec, "listModels", exchange),
+        model_list_fields(exchange.json()),
+    )
 
 
 @pytest.mark.feature("models.list")
@@ -32,8 +33,15 @@ def test_models_list_includes_the_configured_model(target: Target, settings: Set
     data = exchange.json().get("data")
     ids = [m.get("id") for m in data if isinstance(m, dict)] if isinstance(data, list) else []
     if settings.model not in ids:
-        expect([Failure("model_listed", f"the configured model {settings.model!r} is not in "
-                                        f"GET /models (listed: {ids[:10]})")])
+        expect(
+            [
+                Failure(
+                    "model_listed",
+                    f"the configured model {settings.model!r} is not in "
+                    f"GET /models (listed: {ids[:10]})",
+                )
+            ]
+        )
 
 
 @pytest.mark.feature("models.retrieve")
@@ -46,4 +54,6 @@ def test_models_retrieve_returns_the_model_object(
     body = exchange.json()
     expect(response_schema_conformance(spec, "retrieveModel", exchange), model_object_fields(body))
     if body.get("id") != settings.model:
-        expect([Failure("model_object", f"asked for {settings.model!r}, got id {body.get('id')!r}")])
+        expect(
+            [Failure("model_object", f"asked for {settings.model!r}, got id {body.get('id')!r}")]
+        )

@@ -24,11 +24,17 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_target_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("target")
-    group.add_argument("--target", metavar="BASE_URL",
-                       help="base URL with its path prefix, e.g. http://127.0.0.1:8000/v1 "
-                            "(default: $OPENAI_BASE_URL; none: the embedded mock)")
-    group.add_argument("--api-key-env", metavar="NAME",
-                       help="environment variable that holds the API key (default OPENAI_API_KEY)")
+    group.add_argument(
+        "--target",
+        metavar="BASE_URL",
+        help="base URL with its path prefix, e.g. http://127.0.0.1:8000/v1 "
+        "(default: $OPENAI_BASE_URL; none: the embedded mock)",
+    )
+    group.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        help="environment variable that holds the API key (default OPENAI_API_KEY)",
+    )
     group.add_argument("--model", help="chat model (default gpt-4o-mini)")
     group.add_argument("--embedding-model", help="embedding model (default text-embedding-3-small)")
     group.add_argument("--completion-model", help="legacy completions model")
@@ -40,33 +46,66 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"oaiconform {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    run = commands.add_parser("run", help="run the conformance suites against a target",
-                              description="Run the suites against a target (default: the "
-                                          "embedded mock) and write the reports.")
+    run = commands.add_parser(
+        "run",
+        help="run the conformance suites against a target",
+        description="Run the suites against a target (default: the "
+        "embedded mock) and write the reports.",
+    )
     _add_target_options(run)
     run.add_argument("--profile", help="profile to run (default core; see `oaiconform profiles`)")
-    run.add_argument("--feature", dest="features", action="append", metavar="ID",
-                     help="run only this feature (repeatable)")
-    run.add_argument("--spec", metavar="PATH|URL", help="the OpenAPI description "
-                     "(default: $OAICONFORM_SPEC, the user cache, then the pinned download)")
+    run.add_argument(
+        "--feature",
+        dest="features",
+        action="append",
+        metavar="ID",
+        help="run only this feature (repeatable)",
+    )
+    run.add_argument(
+        "--spec",
+        metavar="PATH|URL",
+        help="the OpenAPI description "
+        "(default: $OAICONFORM_SPEC, the user cache, then the pinned download)",
+    )
     run.add_argument("--report-dir", metavar="DIR", help="where to write the reports (reports/)")
     run.add_argument("--seed", help="seed for generated data and the mock (printed every run)")
     run.add_argument("--timeout", metavar="SECONDS", help="time limit per request (30)")
     run.add_argument("--max-response-bytes", metavar="N", help="byte cap per response (16 MiB)")
-    run.add_argument("--budget-requests", metavar="N",
-                     help="hard cap on requests (default 500 for non-loopback targets)")
-    run.add_argument("--mock-fault", dest="mock_faults", action="append", metavar="NAME",
-                     help="switch on a fault in the embedded mock (repeatable)")
+    run.add_argument(
+        "--budget-requests",
+        metavar="N",
+        help="hard cap on requests (default 500 for non-loopback targets)",
+    )
+    run.add_argument(
+        "--mock-fault",
+        dest="mock_faults",
+        action="append",
+        metavar="NAME",
+        help="switch on a fault in the embedded mock (repeatable)",
+    )
     run.add_argument("-v", "--verbose", action="store_true", help="show every test")
 
-    mock = commands.add_parser("mock", help="serve the reference mock on its own",
-                               description="Serve the mock OpenAI API, e.g. for application tests.")
+    mock = commands.add_parser(
+        "mock",
+        help="serve the reference mock on its own",
+        description="Serve the mock OpenAI API, e.g. for application tests.",
+    )
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=8000)
-    mock.add_argument("--api-key", dest="api_keys", action="append", metavar="KEY",
-                      help="accepted key (repeatable; default sk-oaiconform-mock)")
-    mock.add_argument("--fault", dest="faults", action="append", metavar="NAME",
-                      help="switch on a named deviation (repeatable)")
+    mock.add_argument(
+        "--api-key",
+        dest="api_keys",
+        action="append",
+        metavar="KEY",
+        help="accepted key (repeatable; default sk-oaiconform-mock)",
+    )
+    mock.add_argument(
+        "--fault",
+        dest="faults",
+        action="append",
+        metavar="NAME",
+        help="switch on a named deviation (repeatable)",
+    )
     mock.add_argument("--list-faults", action="store_true", help="list the faults and exit")
     mock.add_argument("--seed", type=int, default=0, help="seed of the generated text (0)")
     mock.add_argument("--spec", metavar="PATH|URL", help="the OpenAPI description")
@@ -89,8 +128,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_mock(args: argparse.Namespace) -> int:
-    from oaiconform.mock import FAULTS, DEFAULT_API_KEY, MockConfig, MockServer, resolve_faults
-    from oaiconform.mock import UnknownFaultError
+    from oaiconform.mock import (
+        DEFAULT_API_KEY,
+        FAULTS,
+        MockConfig,
+        MockServer,
+        UnknownFaultError,
+        resolve_faults,
+    )
     from oaiconform.spec import SpecError, load_spec, resolve_spec_source
 
     if args.list_faults:
@@ -99,22 +144,32 @@ def _cmd_mock(args: argparse.Namespace) -> int:
         return 0
     try:
         resolve_faults(tuple(args.faults or ()))
-        spec = load_spec(resolve_spec_source(args.spec, env_value=os.environ.get("OAICONFORM_SPEC")))
+        spec = load_spec(
+            resolve_spec_source(args.spec, env_value=os.environ.get("OAICONFORM_SPEC"))
+        )
     except (UnknownFaultError, SpecError) as exc:
         print(f"oaiconform: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    config = MockConfig(api_keys=tuple(args.api_keys or (DEFAULT_API_KEY,)), seed=args.seed,
-                        faults=tuple(args.faults or ()))
+    config = MockConfig(
+        api_keys=tuple(args.api_keys or (DEFAULT_API_KEY,)),
+        seed=args.seed,
+        faults=tuple(args.faults or ()),
+    )
     try:
         server = MockServer(config, spec, host=args.host, port=args.port)
     except OSError as exc:
-        print(f"oaiconform: error: cannot listen on {args.host}:{args.port}: {exc.strerror}",
-              file=sys.stderr)
+        print(
+            f"oaiconform: error: cannot listen on {args.host}:{args.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     server.start()
     faults = f", faults: {', '.join(config.faults)}" if config.faults else ""
-    print(f"oaiconform mock serving {server.base_url} (keys: {len(config.api_keys)}{faults}); "
-          "Ctrl-C stops it", flush=True)
+    print(
+        f"oaiconform mock serving {server.base_url} (keys: {len(config.api_keys)}{faults}); "
+        "Ctrl-C stops it",
+        flush=True,
+    )
     try:
         signal.sigwait({signal.SIGINT, signal.SIGTERM})
     finally:

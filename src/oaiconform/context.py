@@ -88,11 +88,18 @@ class RunContext:
             # A per-run key: a real OPENAI_API_KEY in the environment never goes to the mock.
             self._mock_key = Secret(f"sk-mock-{secrets.token_hex(12)}")
             api_key = self._mock_key
-            models = (settings.model, settings.embedding_model, settings.completion_model,
-                      settings.moderation_model)
-            config = MockConfig(api_keys=(self._mock_key.reveal(),),
-                                models=tuple(dict.fromkeys((*MockConfig().models, *models))),
-                                seed=settings.seed, faults=settings.mock_faults)
+            models = (
+                settings.model,
+                settings.embedding_model,
+                settings.completion_model,
+                settings.moderation_model,
+            )
+            config = MockConfig(
+                api_keys=(self._mock_key.reveal(),),
+                models=tuple(dict.fromkeys((*MockConfig().models, *models))),
+                seed=settings.seed,
+                faults=settings.mock_faults,
+            )
             self._mock = MockServer(config, self.spec).start()
             base_url = self._mock.base_url
         return Target(
@@ -118,5 +125,8 @@ class RunContext:
 
     def target_info(self) -> dict[str, Any]:
         if self._target is not None:
-            return {"base_url": self._target.display_url, "embedded_mock": self._target.embedded_mock}
+            return {
+                "base_url": self._target.display_url,
+                "embedded_mock": self._target.embedded_mock,
+            }
         return {"base_url": self.settings.target_url, "embedded_mock": self.settings.embedded_mock}

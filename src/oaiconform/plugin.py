@@ -7,25 +7,39 @@ that collect no feature-marked test (e.g. the project's own self-tests).
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from typing import Any
 
 import pytest
 
-from oaiconform.checks import ConformanceError
+from oaiconform.checks import ConformanceError, Failure
 from oaiconform.checks.routes import route_missing
 from oaiconform.context import RunContext, TestResult
 from oaiconform.exchange import Exchange
 from oaiconform.features import is_known
 from oaiconform.profiles import ProfileError
+from oaiconform.redact import Redactor
 from oaiconform.settings import Settings, SettingsError, build_settings
 from oaiconform.spec import Spec, SpecError
 from oaiconform.target import BudgetExhaustedError, Target, TargetError
 
 CONTEXT_KEY = pytest.StashKey[RunContext]()
-_OPTIONS = ("target", "api_key_env", "model", "embedding_model", "completion_model",
-            "moderation_model", "profile", "features", "spec", "report_dir", "seed", "timeout",
-            "budget_requests", "mock_faults")
+_OPTIONS = (
+    "target",
+    "api_key_env",
+    "model",
+    "embedding_model",
+    "completion_model",
+    "moderation_model",
+    "profile",
+    "features",
+    "spec",
+    "report_dir",
+    "seed",
+    "timeout",
+    "budget_requests",
+    "mock_faults",
+)
 
 
 class FeatureNotImplemented(pytest.skip.Exception):  # type: ignore[misc,name-defined]
@@ -57,8 +71,11 @@ class ContextProvider:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("oaiconform", "OpenAI API conformance (oaiconform)")
-    group.addoption("--target", help="base URL of the target, e.g. http://127.0.0.1:8000/v1 "
-                    "(default: $OPENAI_BASE_URL, else the embedded mock)")
+    group.addoption(
+        "--target",
+        help="base URL of the target, e.g. http://127.0.0.1:8000/v1 "
+        "(default: $OPENAI_BASE_URL, else the embedded mock)",
+    )
     group.addoption("--api-key-env", help="name of the variable holding the key (OPENAI_API_KEY)")
     group.addoption("--model", help="chat model to use")
     group.addoption("--embedding-model", help="embedding model to use")
@@ -71,8 +88,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--seed", help="seed for generation and the mock")
     group.addoption("--request-timeout", dest="timeout", help="seconds per request (30)")
     group.addoption("--budget-requests", help="hard cap on requests sent to the target")
-    group.addoption("--mock-fault", dest="mock_faults", action="append",
-                    help="switch on a fault in the embedded mock (see `oaiconform mock --list-faults`)")
+    group.addoption(
+        "--mock-fault",
+        dest="mock_faults",
+        action="append",
+        help="switch on a fault in the embedded mock (see `oaiconform mock --list-faults`)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -138,8 +159,8 @@ def spec(oaiconform_context: RunContext) -> Spec:
 
 
 @pytest.fixture(scope="session")
-def _session_target(oaiconform_context: RunContext, spec: Spec) -> Iterator[Target]:
-    yield oaiconform_context.target
+def _session_target(oaiconform_context: RunContext, spec: Spec) -> Target:
+    return oaiconform_context.target
 
 
 @pytest.fixture
@@ -149,8 +170,20 @@ def target(_session_target: Target) -> Target:
     return _session_target
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[Any, Any, None]:
+def _redact_exception(exc: BaseException, context: RunContext) -> None:
+    """Redact the exception in place, before pytest, JUnit and allure render it."""
+    redact = Redactor(context.secrets()).text
+    exc.args = tuple(redact(a) if isinstance(a, str) else a for a in exc.args)
+    if isinstance(exc, ConformanceError):
+        exc.failures = tuple(Failure(f.check, redact(f.message)) for f in exc.failures)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[Any, Any, None]:
+    if call.excinfo is not None and _feature_of(item) is not None:
+        _redact_exception(call.excinfo.value, _context(item.config))
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     feature = _feature_of(item)
@@ -176,8 +209,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         result.outcome, result.message = "failed", str(exc)
     elif report.failed:
         result.outcome = "failed"
-        result.message = f"{excinfo.typename}: {exc}" if report.when == "call" else \
-            f"error in {report.when}: {excinfo.typename}: {exc}"
+        result.message = (
+            f"{excinfo.typename}: {exc}"
+            if report.when == "call"
+            else f"error in {report.when}: {excinfo.typename}: {exc}"
+        )
     if result.outcome == "failed" and context.target_started and context.target.exchanges:
         result.repro = context.target.curl(context.target.exchanges[-1])
 

@@ -39,11 +39,26 @@ class RunOutcome:
 def _pytest_args(settings: Settings, report_dir: Path, quiet: bool) -> list[str]:
     suites = suites_dir()
     args = [
-        str(suites), "-c", os.devnull, "--rootdir", str(suites), "--confcutdir", str(suites),
-        "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning",
-        "--import-mode=importlib", "--tb=short", "-o", "console_output_style=classic",
-        f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_family=xunit2",
-        f"--alluredir={report_dir / 'allure-results'}", "--clean-alluredir",
+        str(suites),
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(suites),
+        "--confcutdir",
+        str(suites),
+        "-p",
+        "no:cacheprovider",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+        "--import-mode=importlib",
+        "--tb=short",
+        "-o",
+        "console_output_style=classic",
+        f"--junitxml={report_dir / 'junit.xml'}",
+        "-o",
+        "junit_family=xunit2",
+        f"--alluredir={report_dir / 'allure-results'}",
+        "--clean-alluredir",
         f"--hypothesis-seed={settings.seed}",
     ]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
@@ -65,14 +80,19 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
     if not_built:
         print(f"  not built yet in this version: {', '.join(not_built)}", file=out)
     s = report.summary
-    print(f"\n{s['passed']} passed, {s['failed']} failed, {s['not_implemented']} not implemented, "
-          f"{s['skipped']} skipped ({len(not_built)} not built yet) features; {s['requests']} requests; "
-          f"seed {report.seed}", file=out)
+    print(
+        f"\n{s['passed']} passed, {s['failed']} failed, {s['not_implemented']} not implemented, "
+        f"{s['skipped']} skipped ({len(not_built)} not built yet) features; "
+        f"{s['requests']} requests; "
+        f"seed {report.seed}",
+        file=out,
+    )
     print(f"reports: {report_dir}/report.json, report.html, junit.xml, allure-results/", file=out)
 
 
-def run(settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr,
-        quiet: bool = True) -> RunOutcome:
+def run(
+    settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr, quiet: bool = True
+) -> RunOutcome:
     report_dir = (settings.report_dir or DEFAULT_REPORT_DIR).resolve()
     context = RunContext(settings)
     redact = Redactor(settings.secrets()).text
@@ -95,9 +115,12 @@ def run(settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stder
         spec = context.spec
     except (ProfileError, SpecError, UnknownFaultError) as exc:
         return stop(EXIT_USAGE, str(exc))
-    print(f"oaiconform: spec {spec.version} ({context.spec_source.origin}: "
-          f"{context.spec_source.location}), profile {settings.profile}, seed {settings.seed} "
-          f"(replay with --seed {settings.seed})", file=out)
+    print(
+        f"oaiconform: spec {spec.version} ({context.spec_source.origin}: "
+        f"{context.spec_source.location}), profile {settings.profile}, seed {settings.seed} "
+        f"(replay with --seed {settings.seed})",
+        file=out,
+    )
     try:
         target = context.target
         target.probe()
@@ -105,12 +128,16 @@ def run(settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stder
         return stop(EXIT_UNREACHABLE, str(exc))
     except RuntimeError as exc:  # the embedded mock did not start
         return stop(EXIT_UNREACHABLE, str(exc))
-    print(f"oaiconform: target {target.display_url}"
-          + (" (embedded mock)" if target.embedded_mock else ""), file=out)
+    print(
+        f"oaiconform: target {target.display_url}"
+        + (" (embedded mock)" if target.embedded_mock else ""),
+        file=out,
+    )
 
     try:
-        code = pytest.main(_pytest_args(settings, report_dir, quiet),
-                           plugins=[(ContextProvider(context))])
+        code = pytest.main(
+            _pytest_args(settings, report_dir, quiet), plugins=[(ContextProvider(context))]
+        )
     except KeyboardInterrupt:
         code = pytest.ExitCode.INTERRUPTED
     finally:

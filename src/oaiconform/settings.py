@@ -151,8 +151,12 @@ def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         seed=_int("--seed", seed) if seed is not None else random.randrange(2**32),
         timeout_s=_float("--timeout", given("timeout") or DEFAULT_TIMEOUT_S),
         max_response_bytes=_int(
-            "--max-response-bytes", given("max_response_bytes") or DEFAULT_MAX_RESPONSE_BYTES, minimum=1
+            "--max-response-bytes",
+            given("max_response_bytes") or DEFAULT_MAX_RESPONSE_BYTES,
+            minimum=1,
         ),
-        budget_requests=_int("--budget-requests", budget, minimum=1) if budget is not None else None,
+        budget_requests=_int("--budget-requests", budget, minimum=1)
+        if budget is not None
+        else None,
         mock_faults=tuple(given("mock_faults") or ()),
     )

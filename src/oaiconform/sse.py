@@ -92,6 +92,7 @@ class SSEParser:
 
     @property
     def defects(self) -> list[FramingDefect]:
+        """Defects so far, in stream order; a copy, so callers cannot edit the record."""
         return list(self._defects)
 
     @property
@@ -228,7 +229,8 @@ class SSEParser:
         if not line:
             self._dispatch(events)
             return
-        if len(line) > self._max:  # before the comment check: a partial line cannot tell
+        # Before the comment test, so a long comment is treated alike whole or in pieces.
+        if len(line) > self._max:
             self._oversized(f"Line {self._line_no} is longer than")
             return
         if line[0] == ":":

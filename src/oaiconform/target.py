@@ -8,6 +8,7 @@ the run goes on.
 
 from __future__ import annotations
 
+import base64
 import json
 import shlex
 import threading
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -83,7 +85,15 @@ class Target:
         budget: RequestBudget,
         embedded_mock: bool = False,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        parts = urlsplit(base_url)
+        # Credentials in the URL never travel in request URLs (and so never into a failure
+        # message); they are used as Basic auth only when no API key is configured.
+        self._basic_auth = (
+            (unquote(parts.username or ""), unquote(parts.password or ""))
+            if parts.username or parts.password
+            else None
+        )
+        self.base_url = strip_userinfo(base_url).replace("***@", "").rstrip("/")
         self.api_key = api_key
         self.api_key_env = api_key_env
         self.timeout_s = timeout_s
@@ -111,13 +121,23 @@ class Target:
         out: dict[str, str] = {}
         if auth and self.api_key is not None:
             out["Authorization"] = f"Bearer {self.api_key.reveal()}"
+        elif auth and self._basic_auth is not None:
+            token = base64.b64encode(":".join(self._basic_auth).encode()).decode()
+            out["Authorization"] = f"Basic {token}"
         out.update(headers or {})
         return out
 
     @contextmanager
     def _send(
-        self, method: str, path: str, *, json_body: Any, content: bytes | None,
-        headers: Mapping[str, str] | None, auth: bool, params: Mapping[str, Any] | None,
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any,
+        content: bytes | None,
+        headers: Mapping[str, str] | None,
+        auth: bool,
+        params: Mapping[str, Any] | None,
     ) -> Iterator[tuple[httpx.Response, RecordedRequest]]:
         self.budget.take()
         body = content
@@ -128,13 +148,19 @@ class Target:
         request = self._client.build_request(
             method, self.url(path), content=body, headers=all_headers, params=params
         )
-        recorded = RecordedRequest(method, str(request.url), tuple(request.headers.items()), body or b"")
+        recorded = RecordedRequest(
+            method, str(request.url), tuple(request.headers.items()), body or b""
+        )
         try:
-            with self._client.stream(method, request.url, content=body, headers=request.headers) as response:
+            with self._client.stream(
+                method, request.url, content=body, headers=request.headers
+            ) as response:
                 yield response, recorded
         except httpx.HTTPError as exc:
-            raise TargetError(f"{method} {strip_userinfo(str(request.url))}: "
-                              f"{_describe_transport_error(exc, self.timeout_s)}") from None
+            raise TargetError(
+                f"{method} {strip_userinfo(str(request.url))}: "
+                f"{_describe_transport_error(exc, self.timeout_s)}"
+            ) from None
 
     def request(
         self,
@@ -150,8 +176,9 @@ class Target:
         """Send one request and read the whole response, within the time and byte caps."""
         started = time.perf_counter()
         deadline = started + self.timeout_s
-        with self._send(method, path, json_body=json, content=content, headers=headers,
-                        auth=auth, params=params) as (response, recorded):
+        with self._send(
+            method, path, json_body=json, content=content, headers=headers, auth=auth, params=params
+        ) as (response, recorded):
             chunks: list[bytes] = []
             size = 0
             truncated = False
@@ -163,11 +190,15 @@ class Target:
                         truncated = True
                         break
                     if time.perf_counter() > deadline:
-                        raise TargetError(f"{method} {recorded.url}: the response did not end "
-                                          f"within {self.timeout_s:g} s")
+                        raise TargetError(
+                            f"{method} {recorded.url}: the response did not end "
+                            f"within {self.timeout_s:g} s"
+                        )
             except httpx.HTTPError as exc:
-                raise TargetError(f"{method} {strip_userinfo(recorded.url)}: "
-                                  f"{_describe_transport_error(exc, self.timeout_s)}") from None
+                raise TargetError(
+                    f"{method} {strip_userinfo(recorded.url)}: "
+                    f"{_describe_transport_error(exc, self.timeout_s)}"
+                ) from None
             body = b"".join(chunks)[: self.max_response_bytes]
             exchange = Exchange(
                 request=recorded,
@@ -203,11 +234,20 @@ class Target:
         parts = ["curl", "-sS", "-X", request.method, strip_userinfo(request.url)]
         for name, value in request.headers:
             lowered = name.lower()
-            if lowered in ("host", "content-length", "accept-encoding", "connection", "user-agent",
-                           "accept"):
+            if lowered in (
+                "host",
+                "content-length",
+                "accept-encoding",
+                "connection",
+                "user-agent",
+                "accept",
+            ):
                 continue
-            if lowered == "authorization" and self.api_key is not None and \
-                    value == f"Bearer {self.api_key.reveal()}":
+            if (
+                lowered == "authorization"
+                and self.api_key is not None
+                and value == f"Bearer {self.api_key.reveal()}"
+            ):
                 value = f"Bearer ${self.api_key_env}"
             parts += ["-H", f"{name}: {value}"]
         if request.body:

@@ -320,6 +320,15 @@ def test_oversized_line_across_tiny_chunks_keeps_memory_bounded() -> None:
     assert "Line 3" in parser.defects[0].message
 
 
+def test_oversized_comment_line_whole_or_in_pieces() -> None:
+    raw = b"data: a\n:" + b"k" * 100 + b"\ndata: b\n\ndata: c\n\n"
+    for chunks in ([raw], [raw[:20], raw[20:]], [bytes([b]) for b in raw]):
+        events, parser = parse_chunks(chunks, max_event_bytes=50)
+        assert events == [Event("c")]
+        assert kinds(parser.defects) == ["oversized_event"]
+        assert parser.comments == 0
+
+
 def test_oversized_event_data() -> None:
     raw = b"data: 0123456789\n" * 10 + b"\ndata: ok\n\n"
     events, defects, _ = parse(raw, max_event_bytes=50)

@@ -23,61 +23,105 @@ def usage_totals(usage: Any, *, where: str = "usage") -> list[Failure]:
     failures = []
     for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
         if not _is_int(usage.get(name)) or usage[name] < 0:
-            failures.append(Failure("usage", f"`{where}.{name}` must be a non-negative integer, "
-                                             f"got {usage.get(name)!r}"))
+            failures.append(
+                Failure(
+                    "usage",
+                    f"`{where}.{name}` must be a non-negative integer, got {usage.get(name)!r}",
+                )
+            )
     if failures:
         return failures
-    prompt, completion, total = (usage["prompt_tokens"], usage["completion_tokens"],
-                                 usage["total_tokens"])
+    prompt, completion, total = (
+        usage["prompt_tokens"],
+        usage["completion_tokens"],
+        usage["total_tokens"],
+    )
     if total != prompt + completion:
-        failures.append(Failure("usage", f"`{where}.total_tokens` is {total}, but prompt_tokens "
-                                         f"{prompt} + completion_tokens {completion} = "
-                                         f"{prompt + completion}"))
+        failures.append(
+            Failure(
+                "usage",
+                f"`{where}.total_tokens` is {total}, but prompt_tokens "
+                f"{prompt} + completion_tokens {completion} = "
+                f"{prompt + completion}",
+            )
+        )
     return failures
 
 
-def chat_completion_fields(body: Any, *, requested_n: int = 1, now: float | None = None) -> list[Failure]:
+def chat_completion_fields(
+    body: Any, *, requested_n: int = 1, now: float | None = None
+) -> list[Failure]:
     """The identity fields and choices of a `chat.completion` object, beyond its schema."""
     if not isinstance(body, dict):
         return [Failure("chat_completion", f"expected a JSON object, got {type(body).__name__}")]
     failures = []
     if not isinstance(body.get("id"), str) or not body["id"]:
-        failures.append(Failure("chat_completion", f"`id` must be a non-empty string, got "
-                                                   f"{body.get('id')!r}"))
+        failures.append(
+            Failure("chat_completion", f"`id` must be a non-empty string, got {body.get('id')!r}")
+        )
     if body.get("object") != "chat.completion":
-        failures.append(Failure("chat_completion", "`object` must be \"chat.completion\", got "
-                                                   f"{body.get('object')!r}"))
+        failures.append(
+            Failure(
+                "chat_completion", f'`object` must be "chat.completion", got {body.get("object")!r}'
+            )
+        )
     created = body.get("created")
     if not _is_int(created):
-        failures.append(Failure("chat_completion", f"`created` must be integer Unix seconds, got "
-                                                   f"{created!r}"))
-    elif abs(created - (now if now is not None else time.time())) > _CLOCK_SKEW_S:
-        failures.append(Failure("chat_completion", f"`created` {created} is more than a day from "
-                                                   "now: not Unix seconds"))
+        failures.append(
+            Failure("chat_completion", f"`created` must be integer Unix seconds, got {created!r}")
+        )
+    elif isinstance(created, int) and abs(created - (now or time.time())) > _CLOCK_SKEW_S:
+        failures.append(
+            Failure(
+                "chat_completion",
+                f"`created` {created} is more than a day from now: not Unix seconds",
+            )
+        )
     if not isinstance(body.get("model"), str) or not body["model"]:
-        failures.append(Failure("chat_completion", f"`model` must be a non-empty string, got "
-                                                   f"{body.get('model')!r}"))
+        failures.append(
+            Failure(
+                "chat_completion", f"`model` must be a non-empty string, got {body.get('model')!r}"
+            )
+        )
     choices = body.get("choices")
     if not isinstance(choices, list):
-        failures.append(Failure("chat_completion", f"`choices` must be an array, got {choices!r:.80}"))
+        failures.append(
+            Failure("chat_completion", f"`choices` must be an array, got {choices!r:.80}")
+        )
         return failures
-    indexes = sorted(c.get("index") for c in choices if isinstance(c, dict) and _is_int(c.get("index")))
+    indexes = sorted(
+        int(c["index"]) for c in choices if isinstance(c, dict) and _is_int(c.get("index"))
+    )
     if indexes != list(range(requested_n)):
-        failures.append(Failure("chat_completion", f"expected choice indexes "
-                                                   f"{list(range(requested_n))}, got {indexes}"))
+        failures.append(
+            Failure(
+                "chat_completion",
+                f"expected choice indexes {list(range(requested_n))}, got {indexes}",
+            )
+        )
     for choice in choices:
         if not isinstance(choice, dict):
             continue
         reason = choice.get("finish_reason")
         if reason not in FINISH_REASONS:
-            failures.append(Failure("chat_completion", f"choices[{choice.get('index')}]."
-                                                       f"finish_reason {reason!r} is not one of "
-                                                       f"{', '.join(FINISH_REASONS)}"))
+            failures.append(
+                Failure(
+                    "chat_completion",
+                    f"choices[{choice.get('index')}]."
+                    f"finish_reason {reason!r} is not one of "
+                    f"{', '.join(FINISH_REASONS)}",
+                )
+            )
         message = choice.get("message")
         if not isinstance(message, dict) or message.get("role") != "assistant":
             role = message.get("role") if isinstance(message, dict) else message
-            failures.append(Failure("chat_completion", f"choices[{choice.get('index')}].message."
-                                                       f"role must be \"assistant\", got {role!r}"))
+            failures.append(
+                Failure(
+                    "chat_completion",
+                    f"choices[{choice.get('index')}].message."
+                    f'role must be "assistant", got {role!r}',
+                )
+            )
     if "usage" in body and body["usage"] is not None:
         failures.extend(usage_totals(body["usage"]))
     return failures

@@ -10,28 +10,42 @@ _ECHO_MIN_LEN = 12
 
 
 def error_envelope(exchange: Exchange) -> list[Failure]:
-    """`application/json` and `{"error": {"message": str, "type": str, "param": str|null, "code": str|null}}`."""
+    """application/json and {"error": {message: str, type: str, param: str|null, code: str|null}}.
+
+    Applications branch on this shape (the SDKs build their exception classes from it), so every
+    other shape is named in the failure to make the fix obvious.
+    """
     where = exchange.describe()
     if exchange.media_type != "application/json":
         found = exchange.header("content-type") or "no Content-Type"
-        return [Failure("error_envelope", f"{where}: error served as {found} with "
-                                          f"{exchange.body_excerpt()}, expected application/json "
-                                          "with the {\"error\": {...}} envelope")]
+        return [
+            Failure(
+                "error_envelope",
+                f"{where}: error served as {found} with "
+                f"{exchange.body_excerpt()}, expected application/json "
+                'with the {"error": {...}} envelope',
+            )
+        ]
     if not exchange.is_json:
-        return [Failure("error_envelope", f"{where}: error body is not JSON: "
-                                          f"{exchange.body_excerpt()}")]
+        return [
+            Failure("error_envelope", f"{where}: error body is not JSON: {exchange.body_excerpt()}")
+        ]
     body = exchange.json()
     if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
         if isinstance(body, dict) and "detail" in body:
-            found = "a FastAPI-style {\"detail\": ...} body"
+            found = 'a FastAPI-style {"detail": ...} body'
         elif isinstance(body, dict) and "message" in body:
-            found = "a flat envelope (message at the top level, no \"error\" object)"
+            found = 'a flat envelope (message at the top level, no "error" object)'
         elif isinstance(body, dict) and isinstance(body.get("error"), str):
-            found = "\"error\" as a string instead of an object"
+            found = '"error" as a string instead of an object'
         else:
             found = exchange.body_excerpt()
-        return [Failure("error_envelope", f"{where}: expected {{\"error\": {{message, type, param, "
-                                          f"code}}}}, found {found}")]
+        return [
+            Failure(
+                "error_envelope",
+                f'{where}: expected {{"error": {{message, type, param, code}}}}, found {found}',
+            )
+        ]
     error = body["error"]
     failures = []
     for name, nullable in (("message", False), ("type", False), ("param", True), ("code", True)):
@@ -39,8 +53,12 @@ def error_envelope(exchange: Exchange) -> list[Failure]:
             failures.append(Failure("error_envelope", f"{where}: error.{name} is missing"))
         elif not (isinstance(error[name], str) or (nullable and error[name] is None)):
             kind = "a string or null" if nullable else "a string"
-            failures.append(Failure("error_envelope", f"{where}: error.{name} must be {kind}, got "
-                                                      f"{error[name]!r:.60}"))
+            failures.append(
+                Failure(
+                    "error_envelope",
+                    f"{where}: error.{name} must be {kind}, got {error[name]!r:.60}",
+                )
+            )
     return failures
 
 
@@ -51,7 +69,9 @@ def error_code_is(exchange: Exchange, code: str) -> list[Failure]:
     found = error.get("code") if isinstance(error, dict) else None
     if found == code:
         return []
-    return [Failure("error_code", f"{exchange.describe()}: expected error.code {code!r}, got {found!r}")]
+    return [
+        Failure("error_code", f"{exchange.describe()}: expected error.code {code!r}, got {found!r}")
+    ]
 
 
 def unauthorized(exchange: Exchange) -> list[Failure]:
@@ -59,10 +79,20 @@ def unauthorized(exchange: Exchange) -> list[Failure]:
     if exchange.status == 401:
         return error_envelope(exchange)
     if 200 <= exchange.status < 300:
-        return [Failure("auth_required", f"{exchange.describe()}: the request was served without "
-                                         "valid credentials; expected 401")]
-    return [Failure("auth_required", f"{exchange.describe()}: expected 401 for missing or invalid "
-                                     f"credentials, got {exchange.status}")]
+        return [
+            Failure(
+                "auth_required",
+                f"{exchange.describe()}: the request was served without "
+                "valid credentials; expected 401",
+            )
+        ]
+    return [
+        Failure(
+            "auth_required",
+            f"{exchange.describe()}: expected 401 for missing or invalid "
+            f"credentials, got {exchange.status}",
+        )
+    ]
 
 
 def key_not_echoed(exchange: Exchange, submitted_key: str) -> list[Failure]:
@@ -72,6 +102,11 @@ def key_not_echoed(exchange: Exchange, submitted_key: str) -> list[Failure]:
     if submitted_key.encode() in exchange.body or any(
         submitted_key in value for _, value in exchange.headers
     ):
-        return [Failure("key_echoed", f"{exchange.describe()}: the response echoes the submitted "
-                                      "API key in full; mask all but its last characters")]
+        return [
+            Failure(
+                "key_echoed",
+                f"{exchange.describe()}: the response echoes the submitted "
+                "API key in full; mask all but its last characters",
+            )
+        ]
     return []

@@ -25,7 +25,9 @@ def json_object_body(exchange: Exchange) -> list[Failure]:
     if exchange.media_type != "application/json":
         found = exchange.header("content-type") or "no Content-Type"
         failures.append(
-            Failure("content_type", f"{exchange.describe()}: expected application/json, got {found}")
+            Failure(
+                "content_type", f"{exchange.describe()}: expected application/json, got {found}"
+            )
         )
     if exchange.truncated:
         failures.append(
@@ -33,11 +35,15 @@ def json_object_body(exchange: Exchange) -> list[Failure]:
         )
     elif not exchange.is_json:
         failures.append(
-            Failure("json_body", f"{exchange.describe()}: body is not JSON: {exchange.body_excerpt()}")
+            Failure(
+                "json_body", f"{exchange.describe()}: body is not JSON: {exchange.body_excerpt()}"
+            )
         )
     elif not isinstance(exchange.json(), dict):
         kind = type(exchange.json()).__name__
         failures.append(
-            Failure("json_body", f"{exchange.describe()}: expected a JSON object, got a JSON {kind}")
+            Failure(
+                "json_body", f"{exchange.describe()}: expected a JSON object, got a JSON {kind}"
+            )
         )
     return failures

@@ -13,18 +13,31 @@ def model_object_fields(model: Any, *, where: str = "model") -> list[Failure]:
         return [Failure("model_object", f"{where}: expected an object, got {type(model).__name__}")]
     failures = []
     if not isinstance(model.get("id"), str) or not model["id"]:
-        failures.append(Failure("model_object", f"{where}: `id` must be a non-empty string, "
-                                                f"got {model.get('id')!r}"))
+        failures.append(
+            Failure(
+                "model_object", f"{where}: `id` must be a non-empty string, got {model.get('id')!r}"
+            )
+        )
     if model.get("object") != "model":
-        failures.append(Failure("model_object", f"{where}: `object` must be \"model\", "
-                                                f"got {model.get('object')!r}"))
+        failures.append(
+            Failure(
+                "model_object", f'{where}: `object` must be "model", got {model.get("object")!r}'
+            )
+        )
     created = model.get("created")
     if not isinstance(created, int) or isinstance(created, bool) or created < 0:
-        failures.append(Failure("model_object", f"{where}: `created` must be integer Unix "
-                                                f"seconds, got {created!r}"))
+        failures.append(
+            Failure(
+                "model_object", f"{where}: `created` must be integer Unix seconds, got {created!r}"
+            )
+        )
     if not isinstance(model.get("owned_by"), str):
-        failures.append(Failure("model_object", f"{where}: `owned_by` must be a string, "
-                                                f"got {model.get('owned_by')!r}"))
+        failures.append(
+            Failure(
+                "model_object",
+                f"{where}: `owned_by` must be a string, got {model.get('owned_by')!r}",
+            )
+        )
     return failures
 
 
@@ -34,7 +47,9 @@ def model_list_fields(body: Any) -> list[Failure]:
         return [Failure("model_list", f"expected a JSON object, got {type(body).__name__}")]
     failures = []
     if body.get("object") != "list":
-        failures.append(Failure("model_list", f"`object` must be \"list\", got {body.get('object')!r}"))
+        failures.append(
+            Failure("model_list", f'`object` must be "list", got {body.get("object")!r}')
+        )
     data = body.get("data")
     if not isinstance(data, list):
         failures.append(Failure("model_list", f"`data` must be an array, got {data!r:.80}"))

@@ -16,7 +16,8 @@ def response_schema_conformance(spec: Spec, operation_id: str, exchange: Exchang
         return [
             Failure(
                 "response_schema",
-                f"{exchange.describe()}: the description documents no {exchange.media_type or 'body'}"
+                f"{exchange.describe()}: the description documents no "
+                f"{exchange.media_type or 'body'}"
                 f" schema for status {exchange.status} of {operation_id}",
             )
         ]

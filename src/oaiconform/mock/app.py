@@ -9,7 +9,6 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oaiconform.mock.config import MockConfig
@@ -19,7 +18,9 @@ from oaiconform.mock.handlers import chat, models
 from oaiconform.mock.state import MockState
 from oaiconform.spec import Spec
 
-PREFIX = "/v1"
+# Each handler module lists its own routes (paths under /v1); add a module here to serve it.
+HANDLER_MODULES = (models, chat)
+
 _MISSING_KEY = (
     "You didn't provide an API key. You need to provide your API key in an Authorization header "
     "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
@@ -31,7 +32,7 @@ def _mask(key: str) -> str:
 
 
 def _envelope(status: int, message: str, code: str | None = None) -> bytes:
-    return APIError(status, message, code=code).response().body
+    return bytes(APIError(status, message, code=code).response().body)
 
 
 class AuthLayer:
@@ -45,11 +46,13 @@ class AuthLayer:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        header = next((v.decode("latin-1") for k, v in scope["headers"]
-                       if k.lower() == b"authorization"), None)
+        header = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"authorization"),
+            None,
+        )
         scheme, _, key = (header or "").partition(" ")
         key = key.strip()
-        if header is None or not key and scheme.lower() == "bearer":
+        if header is None or (not key and scheme.lower() == "bearer"):
             body, code = _envelope(401, _MISSING_KEY), None
         elif scheme.lower() != "bearer":
             body, code = _envelope(401, _MISSING_KEY, "invalid_api_key"), "invalid_api_key"
@@ -61,9 +64,17 @@ class AuthLayer:
             await self.app(scope, receive, send)
             return
         del code
-        await send({"type": "http.response.start", "status": 401, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"www-authenticate", b'Bearer realm="OpenAI API"')]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"www-authenticate", b'Bearer realm="OpenAI API"'),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -82,7 +93,8 @@ class StandardHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 elapsed_ms = int((time.perf_counter() - started) * 1000)
-                message["headers"] = [*message.get("headers", []),
+                message["headers"] = [
+                    *message.get("headers", []),
                     (b"x-request-id", f"req_{uuid.uuid4().hex}".encode()),
                     (b"openai-processing-ms", str(elapsed_ms).encode()),
                     (b"openai-version", b"2020-10-01"),
@@ -91,7 +103,8 @@ class StandardHeaders:
                     (b"x-ratelimit-reset-requests", b"6ms"),
                     (b"x-ratelimit-limit-tokens", b"10000000"),
                     (b"x-ratelimit-remaining-tokens", b"9999000"),
-                    (b"x-ratelimit-reset-tokens", b"0s")]
+                    (b"x-ratelimit-reset-tokens", b"0s"),
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -115,20 +128,31 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     # A bug in the mock, never the client's fault: still the envelope, never a traceback.
-    return JSONResponse({"error": {"message": "The server had an error while processing your "
-                                   f"request ({type(exc).__name__}).", "type": "server_error",
-                                   "param": None, "code": None}}, status_code=500)
+    return JSONResponse(
+        {
+            "error": {
+                "message": "The server had an error while processing your "
+                f"request ({type(exc).__name__}).",
+                "type": "server_error",
+                "param": None,
+                "code": None,
+            }
+        },
+        status_code=500,
+    )
 
 
 def create_app(config: MockConfig, spec: Spec) -> ASGIApp:
     """The mock as an ASGI app; faults (if any) wrap the correct server from the outside."""
-    routes = [
-        Route(f"{PREFIX}/models", models.list_models, methods=["GET"]),
-        Route(f"{PREFIX}/models/{{model:path}}", models.retrieve_model, methods=["GET"]),
-        Route(f"{PREFIX}/chat/completions", chat.create_chat_completion, methods=["POST"]),
-    ]
-    app = Starlette(routes=routes, exception_handlers={
-        APIError: _api_error, HTTPException: _http_error, Exception: _server_error})
+    routes = [route for module in HANDLER_MODULES for route in module.ROUTES]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            APIError: _api_error,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
+    )
     app.state.mock = MockState(config, spec)
     wrapped: ASGIApp = StandardHeaders(AuthLayer(app, config.api_keys))
     faults = resolve_faults(config.faults)

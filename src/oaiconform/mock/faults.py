@@ -49,8 +49,9 @@ class Fault:
     response: ResponseRewrite | None = None
 
 
-def _json_rewrite(change: Callable[[Any], Any], *, errors_only: bool = False,
-                  success_only: bool = False) -> ResponseRewrite:
+def _json_rewrite(
+    change: Callable[[Any], Any], *, errors_only: bool = False, success_only: bool = False
+) -> ResponseRewrite:
     def rewrite(parts: ResponseParts) -> ResponseParts:
         is_error = parts.status >= 400
         if (errors_only and not is_error) or (success_only and is_error):
@@ -59,6 +60,7 @@ def _json_rewrite(change: Callable[[Any], Any], *, errors_only: bool = False,
             return parts
         body = json.dumps(change(json.loads(parts.body))).encode()
         return replace(parts, body=body)
+
     return rewrite
 
 
@@ -78,8 +80,10 @@ def _plain_text_errors(parts: ResponseParts) -> ResponseParts:
 
 def _created_as_string(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: (str(v) if k == "created" and isinstance(v, int) else _created_as_string(v))
-                for k, v in value.items()}
+        return {
+            k: (str(v) if k == "created" and isinstance(v, int) else _created_as_string(v))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_created_as_string(v) for v in value]
     return value
@@ -106,48 +110,59 @@ def _accept_any_key(scope: Scope, valid_keys: tuple[str, ...]) -> None:
     scope["headers"] = [*headers, (b"authorization", f"Bearer {key}".encode())]
 
 
-def _status_rewrite(old: int, new: int) -> ResponseRewrite:
-    def rewrite(parts: ResponseParts) -> ResponseParts:
-        return replace(parts, status=new) if parts.status == old else parts
-    return rewrite
-
-
-def _drop_header(name: bytes) -> ResponseRewrite:
-    def rewrite(parts: ResponseParts) -> ResponseParts:
-        return parts.with_header(name, None)
-    return rewrite
-
-
-FAULTS: dict[str, Fault] = {f.name: f for f in (
-    Fault("plain-text-errors", "errors are served as text/plain with the bare message",
-          "servers built on generic web frameworks' default error pages",
-          response=_plain_text_errors),
-    Fault("detail-errors", "errors use FastAPI's {\"detail\": ...} body instead of the envelope",
-          "FastAPI-based servers that do not install an OpenAI error handler",
-          response=_json_rewrite(lambda b: {"detail": b["error"]["message"]}, errors_only=True)),
-    Fault("flat-errors", "errors put message/type at the top level, without the \"error\" object",
-          "several early OpenAI-compatible servers",
-          response=_json_rewrite(lambda b: dict(b["error"]), errors_only=True)),
-    Fault("accept-any-key", "every key is accepted, including none",
-          "local servers that ignore Authorization entirely",
-          request=_accept_any_key),
-    Fault("echo-key", "401 messages repeat the submitted key in full (applied in FaultLayer, "
-          "which alone sees both the request and the response)",
-          "gateways that log and echo the rejected credential"),
-    Fault("created-as-string", "`created` is a string instead of integer seconds",
-          "servers that serialise timestamps with a string type",
-          response=_json_rewrite(_created_as_string, success_only=True)),
-    Fault("object-misnamed", "`object` has a wrong value (e.g. \"lists\", \"chat.completions\")",
-          "servers whose object names drifted from the API",
-          response=_json_rewrite(_object_misnamed, success_only=True)),
-    Fault("usage-total-wrong", "usage.total_tokens equals completion_tokens",
-          "servers that forget prompt tokens in the total",
-          response=_json_rewrite(_usage_total_wrong, success_only=True)),
-    Fault("status-422", "validation errors answer 422 instead of 400",
-          "FastAPI/pydantic defaults", response=_status_rewrite(400, 422)),
-    Fault("no-request-id", "no x-request-id header", "most self-hosted servers",
-          response=_drop_header(b"x-request-id")),
-)}
+FAULTS: dict[str, Fault] = {
+    f.name: f
+    for f in (
+        Fault(
+            "plain-text-errors",
+            "errors are served as text/plain with the bare message",
+            "servers built on generic web frameworks' default error pages",
+            response=_plain_text_errors,
+        ),
+        Fault(
+            "detail-errors",
+            'errors use FastAPI\'s {"detail": ...} body instead of the envelope',
+            "FastAPI-based servers that do not install an OpenAI error handler",
+            response=_json_rewrite(lambda b: {"detail": b["error"]["message"]}, errors_only=True),
+        ),
+        Fault(
+            "flat-errors",
+            'errors put message/type at the top level, without the "error" object',
+            "several early OpenAI-compatible servers",
+            response=_json_rewrite(lambda b: dict(b["error"]), errors_only=True),
+        ),
+        Fault(
+            "accept-any-key",
+            "every key is accepted, including none",
+            "local servers that ignore Authorization entirely",
+            request=_accept_any_key,
+        ),
+        Fault(
+            "echo-key",
+            "401 messages repeat the submitted key in full (applied in FaultLayer, "
+            "which alone sees both the request and the response)",
+            "gateways that log and echo the rejected credential",
+        ),
+        Fault(
+            "created-as-string",
+            "`created` is a string instead of integer seconds",
+            "servers that serialise timestamps with a string type",
+            response=_json_rewrite(_created_as_string, success_only=True),
+        ),
+        Fault(
+            "object-misnamed",
+            '`object` has a wrong value (e.g. "lists", "chat.completions")',
+            "servers whose object names drifted from the API",
+            response=_json_rewrite(_object_misnamed, success_only=True),
+        ),
+        Fault(
+            "usage-total-wrong",
+            "usage.total_tokens equals completion_tokens",
+            "servers that forget prompt tokens in the total",
+            response=_json_rewrite(_usage_total_wrong, success_only=True),
+        ),
+    )
+}
 
 
 class UnknownFaultError(ValueError):
@@ -176,8 +191,14 @@ class FaultLayer:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        submitted = next((v.decode(errors="replace") for k, v in scope["headers"]
-                          if k.lower() == b"authorization"), "")
+        submitted = next(
+            (
+                v.decode(errors="replace")
+                for k, v in scope["headers"]
+                if k.lower() == b"authorization"
+            ),
+            "",
+        )
         for rewrite_request in self.request_faults:
             rewrite_request(scope, self.api_keys)
         if not self.response_faults and not self.echo_key:
@@ -202,16 +223,24 @@ class FaultLayer:
             chunks.append(message.get("body", b""))
             if message.get("more_body"):
                 return
-            parts = ResponseParts(scope["method"], scope["path"], start["status"],
-                                  list(start.get("headers", [])), b"".join(chunks))
+            parts = ResponseParts(
+                scope["method"],
+                scope["path"],
+                start["status"],
+                list(start.get("headers", [])),
+                b"".join(chunks),
+            )
             if self.echo_key and parts.status == 401 and submitted:
-                parts = replace(parts, body=parts.body.replace(
-                    b"provided", b"provided (" + submitted.encode() + b")"))
+                parts = replace(
+                    parts,
+                    body=parts.body.replace(b"provided", b"provided (" + submitted.encode() + b")"),
+                )
             for rewrite in self.response_faults:
                 parts = rewrite(parts)
             parts = parts.with_header(b"content-length", str(len(parts.body)).encode())
-            await send({"type": "http.response.start", "status": parts.status,
-                        "headers": parts.headers})
+            await send(
+                {"type": "http.response.start", "status": parts.status, "headers": parts.headers}
+            )
             await send({"type": "http.response.body", "body": parts.body})
 
         await self.app(scope, receive, buffered_send)

@@ -9,8 +9,9 @@ import time
 
 import uvicorn
 
-from oaiconform.mock.app import PREFIX, create_app
+from oaiconform.mock.app import create_app
 from oaiconform.mock.config import MockConfig
+from oaiconform.mock.handlers._common import PREFIX
 from oaiconform.spec import Spec
 
 _STARTUP_TIMEOUT_S = 10.0
@@ -19,15 +20,17 @@ _STARTUP_TIMEOUT_S = 10.0
 class MockServer:
     """The mock on 127.0.0.1, on an ephemeral port unless one is given; a context manager."""
 
-    def __init__(self, config: MockConfig, spec: Spec, *, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+    def __init__(
+        self, config: MockConfig, spec: Spec, *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.host = host
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.port: int = self._socket.getsockname()[1]
-        uv_config = uvicorn.Config(create_app(config, spec), log_level="warning",
-                                   access_log=False, lifespan="off")
+        uv_config = uvicorn.Config(
+            create_app(config, spec), log_level="warning", access_log=False, lifespan="off"
+        )
         self._server = uvicorn.Server(uv_config)
         self._thread = threading.Thread(target=self._run, name="oaiconform-mock", daemon=True)
 

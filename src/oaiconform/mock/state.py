@@ -35,5 +35,8 @@ class MockState:
         if violations:
             first = violations[0]
             param = first.path[2:] if first.path.startswith("$.") else None
-            raise APIError(400, f"Invalid request: {first.path[2:] or 'body'}: {first.message}",
-                           param=param or None)
+            raise APIError(
+                400,
+                f"Invalid request: {first.path[2:] or 'body'}: {first.message}",
+                param=param or None,
+            )

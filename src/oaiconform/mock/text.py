@@ -15,11 +15,51 @@ import re
 from typing import Any
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
-_WORDS = (
-    "the quick brown fox jumps over a lazy dog while conformance tests check every field of "
-    "each response and stream so that clients can rely on servers behaving exactly as the "
-    "specification says they should in all cases including errors pagination and tools"
-).split()
+_WORDS = [
+    "the",
+    "quick",
+    "brown",
+    "fox",
+    "jumps",
+    "over",
+    "a",
+    "lazy",
+    "dog",
+    "while",
+    "conformance",
+    "tests",
+    "check",
+    "every",
+    "field",
+    "of",
+    "each",
+    "response",
+    "and",
+    "stream",
+    "so",
+    "that",
+    "clients",
+    "can",
+    "rely",
+    "on",
+    "servers",
+    "behaving",
+    "exactly",
+    "as",
+    "the",
+    "specification",
+    "says",
+    "they",
+    "should",
+    "in",
+    "all",
+    "cases",
+    "including",
+    "errors",
+    "pagination",
+    "and",
+    "tools",
+]
 PER_MESSAGE_TOKENS = 4
 PER_PROMPT_TOKENS = 3
 

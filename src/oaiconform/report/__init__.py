@@ -6,8 +6,15 @@ from oaiconform.report.html_writer import render_html, write_html
 from oaiconform.report.json_writer import write_json
 from oaiconform.report.model import SCHEMA_VERSION, Report, build_report
 
-__all__ = ["SCHEMA_VERSION", "Report", "build_report", "render_html", "write_html", "write_json",
-           "write_reports"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Report",
+    "build_report",
+    "render_html",
+    "write_html",
+    "write_json",
+    "write_reports",
+]
 
 
 def write_reports(report: Report, directory: Path) -> None:

@@ -8,8 +8,12 @@ from pathlib import Path
 from oaiconform.report.json_writer import write_atomically
 from oaiconform.report.model import Report
 
-_COLORS = {"passed": "#1a7f37", "failed": "#cf222e", "not_implemented": "#9a6700",
-           "skipped": "#6e7781"}
+_COLORS = {
+    "passed": "#1a7f37",
+    "failed": "#cf222e",
+    "not_implemented": "#9a6700",
+    "skipped": "#6e7781",
+}
 _STYLE = """
 body{font:14px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#1f2328}
 h1{font-size:1.5rem;margin:0 0 .25rem}.meta{color:#59636e;margin-bottom:1.5rem}
@@ -24,30 +28,45 @@ padding:.5rem;border-radius:6px;margin:.25rem 0;font-size:12px}.muted{color:#596
 
 
 def _badge(status: str) -> str:
-    return (f'<span class="badge" style="background:{_COLORS.get(status, "#6e7781")}">'
-            f"{escape(status.replace('_', ' '))}</span>")
+    return (
+        f'<span class="badge" style="background:{_COLORS.get(status, "#6e7781")}">'
+        f"{escape(status.replace('_', ' '))}</span>"
+    )
 
 
 def render_html(report: Report) -> str:
     s = report.summary
     total = sum(s[k] for k in _COLORS) or 1
-    bar = "".join(f'<div title="{k}: {s[k]}" style="width:{100 * s[k] / total:.2f}%;'
-                  f'background:{c}"></div>' for k, c in _COLORS.items() if s[k])
-    cards = "".join(f'<div class="card"><b style="color:{c}">{s[k]}</b>{escape(k.replace("_", " "))}'
-                    "</div>" for k, c in _COLORS.items())
+    bar = "".join(
+        f'<div title="{k}: {s[k]}" style="width:{100 * s[k] / total:.2f}%;background:{c}"></div>'
+        for k, c in _COLORS.items()
+        if s[k]
+    )
+    cards = "".join(
+        f'<div class="card"><b style="color:{c}">{s[k]}</b>{escape(k.replace("_", " "))}</div>'
+        for k, c in _COLORS.items()
+    )
     rows = []
-    for feature_id, result in sorted(report.features.items(), key=lambda kv: (
-            list(_COLORS).index(kv[1].status), kv[0])):
-        details = "".join(f"<div>{escape(f.test)}</div><pre>{escape(f.message)}</pre>"
-                          + (f"<pre>{escape(f.repro)}</pre>" if f.repro else "")
-                          for f in result.failures)
+    for feature_id, result in sorted(
+        report.features.items(), key=lambda kv: (list(_COLORS).index(kv[1].status), kv[0])
+    ):
+        details = "".join(
+            f"<div>{escape(f.test)}</div><pre>{escape(f.message)}</pre>"
+            + (f"<pre>{escape(f.repro)}</pre>" if f.repro else "")
+            for f in result.failures
+        )
         if result.reason:
             details += f'<div class="muted">{escape(result.reason)}</div>'
-        rows.append(f"<tr><td><code>{escape(feature_id)}</code></td><td>{_badge(result.status)}</td>"
-                    f"<td>{'required' if result.required else 'optional'} · {result.level}</td>"
-                    f"<td>{result.tests}</td><td>{details}</td></tr>")
-    error = f'<p style="color:#cf222e"><b>Run error:</b> {escape(report.error)}</p>' \
-        if report.error else ""
+        rows.append(
+            f"<tr><td><code>{escape(feature_id)}</code></td><td>{_badge(result.status)}</td>"
+            f"<td>{'required' if result.required else 'optional'} · {result.level}</td>"
+            f"<td>{result.tests}</td><td>{details}</td></tr>"
+        )
+    error = (
+        f'<p style="color:#cf222e"><b>Run error:</b> {escape(report.error)}</p>'
+        if report.error
+        else ""
+    )
     target = escape(str(report.target.get("base_url")))
     if report.target.get("embedded_mock"):
         target += " (embedded mock)"
@@ -56,7 +75,8 @@ def render_html(report: Report) -> str:
 <h1>oaiconform conformance report</h1>
 <div class="meta">target {target} · profile <b>{escape(report.profile)}</b> · spec
 {escape(str(report.spec.get("version")))} · seed {report.seed} · {escape(report.started_at)} ·
-{report.duration_s:.1f} s · {s["requests"]} requests · oaiconform {escape(report.tool["version"])}</div>
+{report.duration_s:.1f} s · {s["requests"]} requests ·
+oaiconform {escape(report.tool["version"])}</div>
 {error}<div class="cards">{cards}</div><div class="bar">{bar}</div>
 <table><thead><tr><th>feature</th><th>status</th><th>level</th><th>tests</th><th>details</th></tr>
 </thead><tbody>{"".join(rows)}</tbody></table></body></html>

@@ -12,6 +12,7 @@ from typing import Any
 from oaiconform import __version__
 from oaiconform.context import RunContext
 from oaiconform.features import get_feature
+from oaiconform.profiles import Profile, ProfileError
 from oaiconform.redact import Redactor, strip_userinfo
 
 SCHEMA_VERSION = 1
@@ -84,7 +85,10 @@ def _feature_status(outcomes: list[str]) -> str:
 def build_report(context: RunContext) -> Report:
     redactor = Redactor(context.secrets())
     text = redactor.text
-    profile = context.profile
+    try:
+        profile = context.profile
+    except ProfileError:  # the report of a run that could not start still names the profile
+        profile = Profile(context.settings.profile, "", (), ())
     by_feature: dict[str, list[Any]] = {}
     for result in context.results.values():
         by_feature.setdefault(result.feature, []).append(result)
@@ -94,16 +98,30 @@ def build_report(context: RunContext) -> Report:
         level = get_feature(feature_id).level
         required = profile.is_required(feature_id)
         if not results:
-            reason = NOT_BUILT if not context.settings.features or \
-                feature_id in context.settings.features else "not selected (--feature)"
+            reason = (
+                NOT_BUILT
+                if not context.settings.features or feature_id in context.settings.features
+                else "not selected (--feature)"
+            )
             features[feature_id] = FeatureResult("skipped", 0, level, required, reason=reason)
             continue
         status = _feature_status([r.outcome for r in results])
-        failures = [FeatureFailure(r.nodeid, text(r.message), text(r.repro))
-                    for r in results if r.outcome == "failed"]
-        reason = next((text(r.message) for r in results if r.outcome != "passed" and
-                       status in ("skipped", "not_implemented")), "")
-        features[feature_id] = FeatureResult(status, len(results), level, required, failures, reason)
+        failures = [
+            FeatureFailure(r.nodeid, text(r.message), text(r.repro))
+            for r in results
+            if r.outcome == "failed"
+        ]
+        reason = next(
+            (
+                text(r.message)
+                for r in results
+                if r.outcome != "passed" and status in ("skipped", "not_implemented")
+            ),
+            "",
+        )
+        features[feature_id] = FeatureResult(
+            status, len(results), level, required, failures, reason
+        )
     summary = {"passed": 0, "failed": 0, "not_implemented": 0, "skipped": 0}
     for feature in features.values():
         summary[feature.status] += 1
@@ -129,10 +147,14 @@ def build_report(context: RunContext) -> Report:
         duration_s=round(context.duration_s, 3),
         summary=summary,
         features=features,
-        tests=[TestEntry(r.nodeid, r.feature, r.outcome, round(r.duration_s, 4), text(r.message))
-               for r in context.results.values()],
-        budget={"limit": budget.limit if budget else context.settings.budget_requests,
-                "used": budget.used if budget else 0,
-                "exhausted": budget.exhausted if budget else False},
+        tests=[
+            TestEntry(r.nodeid, r.feature, r.outcome, round(r.duration_s, 4), text(r.message))
+            for r in context.results.values()
+        ],
+        budget={
+            "limit": budget.limit if budget else context.settings.budget_requests,
+            "used": budget.used if budget else 0,
+            "exhausted": budget.exhausted if budget else False,
+        },
         error=text(context.error) if context.error else None,
     )

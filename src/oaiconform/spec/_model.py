@@ -171,7 +171,9 @@ class Spec:
         validator = self._validator(pointer)
         violations = []
         for error in validator.iter_errors(instance):
-            violations.append(SchemaViolation(_instance_path(list(error.instance_path)), error.message))
+            violations.append(
+                SchemaViolation(_instance_path(list(error.instance_path)), error.message)
+            )
             if len(violations) >= _MAX_VIOLATIONS:
                 break
         return violations

@@ -10,11 +10,10 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import platformdirs
 
 from oaiconform.spec._errors import SpecError, SpecUnavailableError
@@ -22,6 +21,10 @@ from oaiconform.spec._pin import Pin, load_pin
 
 DOWNLOAD_TIMEOUT_S = 30.0
 MAX_SPEC_BYTES = 64 * 1024 * 1024
+
+
+class DownloadError(OSError):
+    """The description could not be fetched (offline, refused, HTTP error)."""
 
 
 @dataclass(frozen=True)
@@ -62,12 +65,27 @@ def _read_file(path: Path) -> bytes:
 
 
 def _download(url: str) -> bytes:
-    request = urllib.request.Request(url, headers={"User-Agent": "oaiconform"})
-    with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response:  # noqa: S310
-        data: bytes = response.read(MAX_SPEC_BYTES + 1)
-    if len(data) > MAX_SPEC_BYTES:
-        raise SpecError(f"{url}: larger than {MAX_SPEC_BYTES // 2**20} MiB, not a description")
-    return data
+    """GET with a timeout and a size cap; raises OSError-compatible errors for the caller."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with httpx.stream(
+            "GET",
+            url,
+            timeout=DOWNLOAD_TIMEOUT_S,
+            follow_redirects=True,
+            headers={"User-Agent": "oaiconform"},
+        ) as response:
+            if response.status_code != 200:
+                raise DownloadError(f"HTTP {response.status_code}")
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_SPEC_BYTES:
+                    raise SpecError(f"{url}: larger than {MAX_SPEC_BYTES // 2**20} MiB")
+                chunks.append(chunk)
+    except httpx.HTTPError as exc:
+        raise DownloadError(str(exc) or type(exc).__name__) from None
+    return b"".join(chunks)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -97,15 +115,16 @@ def resolve_spec_source(
     env_value: str | None,
     cache_dir: Path | None = None,
     allow_download: bool = True,
+    pin: Pin | None = None,
 ) -> SpecSource:
-    pin = load_pin()
+    pin = pin or load_pin()
     for origin, value in (("flag", explicit), ("env", env_value)):
         if not value:
             continue
         if value.startswith(("http://", "https://")):
             try:
                 return _source(origin, value, _download(value), pin)
-            except (urllib.error.URLError, OSError) as exc:
+            except DownloadError as exc:
                 raise SpecError(f"{value}: cannot be downloaded ({exc})") from None
         return _source(origin, str(Path(value).resolve()), _read_file(Path(value)), pin)
 
@@ -119,9 +138,8 @@ def resolve_spec_source(
         raise SpecUnavailableError(_offline_message(pin, cache_file, "downloads disabled"))
     try:
         content = _download(pin.url)
-    except (urllib.error.URLError, OSError) as exc:
-        cause = getattr(exc, "reason", exc)
-        raise SpecUnavailableError(_offline_message(pin, cache_file, str(cause))) from None
+    except DownloadError as exc:
+        raise SpecUnavailableError(_offline_message(pin, cache_file, str(exc))) from None
     digest = _sha256(content)
     if digest != pin.sha256:
         raise SpecError(

@@ -10,6 +10,8 @@ from starlette.requests import Request
 from oaiconform.mock.errors import APIError
 from oaiconform.mock.state import MockState
 
+PREFIX = "/v1"
+
 
 def state_of(request: Request) -> MockState:
     state: MockState = request.app.state.mock
@@ -29,21 +31,33 @@ async def read_json_object(request: Request) -> dict[str, Any]:
             raise APIError(413, f"Request body exceeds the limit of {limit} bytes.")
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
-        raise APIError(400, "Invalid Content-Type header "
-                            f"({media_type or 'none'}), expected application/json.",
-                       code="invalid_content_type" if raw else None)
+        raise APIError(
+            400,
+            f"Invalid Content-Type header ({media_type or 'none'}), expected application/json.",
+            code="invalid_content_type" if raw else None,
+        )
     if not raw:
-        raise APIError(400, "We could not parse the JSON body of your request: the body is "
-                            "empty. (HINT: send a JSON object.)", code="invalid_json")
+        raise APIError(
+            400,
+            "We could not parse the JSON body of your request: the body is "
+            "empty. (HINT: send a JSON object.)",
+            code="invalid_json",
+        )
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise APIError(400, "We could not parse the JSON body of your request. (HINT: This "
-                            "likely means you aren't using your HTTP library correctly.)",
-                       code="invalid_json") from None
+        raise APIError(
+            400,
+            "We could not parse the JSON body of your request. (HINT: This "
+            "likely means you aren't using your HTTP library correctly.)",
+            code="invalid_json",
+        ) from None
     if not isinstance(body, dict):
-        raise APIError(400, f"The request body must be a JSON object, got a JSON "
-                            f"{type(body).__name__}.", code="invalid_json")
+        raise APIError(
+            400,
+            f"The request body must be a JSON object, got a JSON {type(body).__name__}.",
+            code="invalid_json",
+        )
     return body
 
 

@@ -10,8 +10,9 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
 
-from oaiconform.mock.handlers._common import read_json_object, require_model, state_of
+from oaiconform.mock.handlers._common import PREFIX, read_json_object, require_model, state_of
 from oaiconform.mock.state import MockState
 from oaiconform.mock.text import generate_tokens, prompt_tokens, rng_for
 
@@ -37,8 +38,14 @@ def _stop_sequences(body: dict[str, Any]) -> list[str]:
 
 
 def _generate(state: MockState, body: dict[str, Any], index: int) -> Choice:
-    rng = rng_for(state.config.seed, body.get("seed"), body["model"], body["messages"], index,
-                  body.get("temperature"))
+    rng = rng_for(
+        state.config.seed,
+        body.get("seed"),
+        body["model"],
+        body["messages"],
+        index,
+        body.get("temperature"),
+    )
     tokens = generate_tokens(rng, rng.randint(8, 24))
     limit = body.get("max_completion_tokens") or body.get("max_tokens")
     finish = "stop"
@@ -66,9 +73,12 @@ def _usage(body: dict[str, Any], choices: list[Choice]) -> dict[str, Any]:
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
-                                      "accepted_prediction_tokens": 0,
-                                      "rejected_prediction_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
     }
 
 
@@ -86,23 +96,31 @@ async def create_chat_completion(request: Request) -> Response:
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
-    return JSONResponse({
-        "id": completion_id,
-        "object": "chat.completion",
-        "created": created,
-        "model": body["model"],
-        "choices": [
-            {"index": c.index,
-             "message": {"role": "assistant", "content": c.content, "refusal": None,
-                         "annotations": []},
-             "logprobs": None,
-             "finish_reason": c.finish_reason}
-            for c in choices
-        ],
-        "usage": _usage(body, choices),
-        "service_tier": "default",
-        "system_fingerprint": SYSTEM_FINGERPRINT,
-    })
+    return JSONResponse(
+        {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": created,
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": c.index,
+                    "message": {
+                        "role": "assistant",
+                        "content": c.content,
+                        "refusal": None,
+                        "annotations": [],
+                    },
+                    "logprobs": None,
+                    "finish_reason": c.finish_reason,
+                }
+                for c in choices
+            ],
+            "usage": _usage(body, choices),
+            "service_tier": "default",
+            "system_fingerprint": SYSTEM_FINGERPRINT,
+        }
+    )
 
 
 def _event(payload: dict[str, Any]) -> bytes:
@@ -113,14 +131,26 @@ async def _stream(
     completion_id: str, created: int, body: dict[str, Any], choices: list[Choice]
 ) -> AsyncIterator[bytes]:
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-    base = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
-            "model": body["model"], "service_tier": "default",
-            "system_fingerprint": SYSTEM_FINGERPRINT}
+    base = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": body["model"],
+        "service_tier": "default",
+        "system_fingerprint": SYSTEM_FINGERPRINT,
+    }
     extra = {"usage": None} if include_usage else {}
 
     def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
-        return _event({**base, "choices": [{"index": index, "delta": delta, "logprobs": None,
-                                            "finish_reason": finish}], **extra})
+        return _event(
+            {
+                **base,
+                "choices": [
+                    {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
+                ],
+                **extra,
+            }
+        )
 
     for choice in choices:
         yield chunk(choice.index, {"role": "assistant", "content": "", "refusal": None})
@@ -130,3 +160,6 @@ async def _stream(
     if include_usage:
         yield _event({**base, "choices": [], "usage": _usage(body, choices)})
     yield b"data: [DONE]\n\n"
+
+
+ROUTES = [Route(f"{PREFIX}/chat/completions", create_chat_completion, methods=["POST"])]

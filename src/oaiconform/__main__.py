@@ -1,0 +1,5 @@
+import sys
+
+from oaiconform.cli import main
+
+sys.exit(main())

@@ -1,0 +1,77 @@
+"""Fixtures of the self-tests: the spec, mocks with faults, and whole runs of the suites."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from oaiconform.mock import MockConfig, MockServer
+from oaiconform.runner import RunOutcome, run
+from oaiconform.settings import Settings
+from oaiconform.spec import Spec, SpecUnavailableError, load_spec, resolve_spec_source
+
+TEST_KEY = "sk-oaiconform-selftest-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def spec() -> Spec:
+    try:
+        source = resolve_spec_source(None, env_value=os.environ.get("OAICONFORM_SPEC"))
+    except SpecUnavailableError as exc:
+        pytest.exit(f"the self-tests need the OpenAPI description: {exc}", returncode=2)
+    return load_spec(source)
+
+
+@pytest.fixture(scope="session")
+def spec_path(spec: Spec) -> str:
+    return spec.source.location
+
+
+StartMock = Callable[..., MockServer]
+
+
+@pytest.fixture
+def start_mock(spec: Spec) -> Iterator[StartMock]:
+    """Start mocks (stopped at teardown): `start_mock("fault-a", api_keys=(...))`."""
+    servers: list[MockServer] = []
+
+    def start(*faults: str, api_keys: tuple[str, ...] = (TEST_KEY,)) -> MockServer:
+        server = MockServer(MockConfig(api_keys=api_keys, faults=faults), spec).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def correct_mock(spec: Spec) -> Iterator[MockServer]:
+    with MockServer(MockConfig(api_keys=(TEST_KEY,)), spec) as server:
+        yield server
+
+
+RunSuites = Callable[..., RunOutcome]
+
+
+@pytest.fixture
+def run_suites(spec_path: str, tmp_path: Path) -> RunSuites:
+    """Run the suites in-process (as `oaiconform run` does) and return the outcome."""
+
+    def run_suites(*faults: str, features: tuple[str, ...] = (), **overrides: object) -> RunOutcome:
+        settings = Settings(
+            spec=spec_path,
+            report_dir=tmp_path / "report",
+            seed=1234,
+            mock_faults=faults,
+            features=features,
+            timeout_s=10.0,
+            **overrides,  # type: ignore[arg-type]
+        )
+        return run(settings, out=io.StringIO(), err=io.StringIO())
+
+    return run_suites

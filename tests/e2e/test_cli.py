@@ -1,0 +1,250 @@
+"""The command line as a user runs it: exit codes, the four outputs, clear errors, no secrets."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import StartMock
+
+SECRET = "sk-e2e-secret-value-0123456789abcdef"
+
+
+def oaiconform(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "oaiconform", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_run_without_target_checks_the_embedded_mock_and_writes_four_outputs(
+    tmp_path: Path,
+) -> None:
+    result = oaiconform("run", "--report-dir", str(tmp_path / "r"), "--seed", "42", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "seed 42 (replay with --seed 42)" in result.stdout
+    out = tmp_path / "r"
+    report = json.loads((out / "report.json").read_text())
+    assert report["schema_version"] == 1
+    assert report["target"]["embedded_mock"] is True
+    assert report["seed"] == 42
+    assert report["features"]["chat.completions"]["status"] == "passed"
+    assert report["summary"]["requests"] > 0
+    junit = (out / "junit.xml").read_text()
+    assert "<testcase" in junit and "test_chat_completion" in junit
+    assert list((out / "allure-results").glob("*-result.json"))
+    html = (out / "report.html").read_text()
+    assert "<html" in html and "chat.completions" in html and "<script src" not in html
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]  # nothing else left in cwd
+
+
+def test_an_unreachable_target_exits_3_with_one_line_and_a_report(tmp_path: Path) -> None:
+    result = oaiconform("run", "--target", "http://127.0.0.1:9/v1", "--report-dir", str(tmp_path))
+    assert result.returncode == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "http://127.0.0.1:9/v1 is unreachable: connection failed" in lines[0]
+    assert "unreachable" in json.loads((tmp_path / "report.json").read_text())["error"]
+
+
+@pytest.mark.parametrize("content", ["just-a-hostname\n", '{"openapi": "2.0"}', "[1, 2"])
+def test_a_spec_that_is_not_openapi_3_exits_2(tmp_path: Path, content: str) -> None:
+    bad = tmp_path / "hostname"
+    bad.write_text(content)
+    result = oaiconform("run", "--spec", str(bad), "--report-dir", str(tmp_path / "r"))
+    assert result.returncode == 2
+    assert str(bad) in result.stderr
+    assert_no_traceback(result)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "--no-such-flag"],
+        ["run", "--target", "not a url"],
+        ["run", "--profile", "nope"],
+        ["run", "--mock-fault", "nope"],
+        ["run", "--seed", "x"],
+        ["frobnicate"],
+    ],
+)
+def test_bad_usage_exits_2_with_a_clear_message(args: list[str], tmp_path: Path) -> None:
+    result = (
+        oaiconform(*args, "--report-dir", str(tmp_path)) if args[0] == "run" else oaiconform(*args)
+    )
+    assert result.returncode == 2
+    assert "oaiconform" in result.stderr
+    assert_no_traceback(result)
+
+
+def test_a_fault_fails_the_run_and_no_secret_reaches_any_output(
+    tmp_path: Path, start_mock: StartMock
+) -> None:
+    mock = start_mock("usage-total-wrong", "echo-key", api_keys=(SECRET,))
+    url = mock.base_url.replace("http://", "http://user:url-password-42@")
+    result = oaiconform(
+        "run", "--target", url, "--report-dir", str(tmp_path / "r"), env={"OPENAI_API_KEY": SECRET}
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    failure = report["features"]["chat.completions"]["failures"][0]
+    assert "Bearer $OPENAI_API_KEY" in failure["repro"]
+    everything = (
+        result.stdout
+        + result.stderr
+        + "".join(p.read_text(errors="replace") for p in (tmp_path / "r").rglob("*") if p.is_file())
+    )
+    assert SECRET not in everything
+    assert "url-password-42" not in everything
+
+
+@pytest.fixture
+def half_hanging_target() -> Iterator[str]:
+    """Answers GET /v1/models correctly, never answers anything else."""
+    release = threading.Event()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.rstrip("/").endswith("/v1/models"):
+                body = json.dumps(
+                    {
+                        "object": "list",
+                        "data": [
+                            {"id": "gpt-4o-mini", "object": "model", "created": 1, "owned_by": "x"}
+                        ],
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                release.wait(30)
+
+        do_POST = do_GET
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_target_that_hangs_fails_its_checks_and_the_run_still_ends(
+    tmp_path: Path, half_hanging_target: str
+) -> None:
+    started = time.monotonic()
+    result = oaiconform(
+        "run",
+        "--target",
+        half_hanging_target,
+        "--timeout",
+        "0.5",
+        "--feature",
+        "chat.completions",
+        "--feature",
+        "models.list",
+        "--report-dir",
+        str(tmp_path),
+    )
+    assert result.returncode == 1
+    assert time.monotonic() - started < 60
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["features"]["models.list"]["status"] == "passed"
+    chat = report["features"]["chat.completions"]
+    assert chat["status"] == "failed"
+    assert "no response data within 0.5 s (the target hangs)" in chat["failures"][0]["message"]
+    assert_no_traceback(result)
+
+
+def test_ctrl_c_stops_the_run_and_leaves_a_partial_report(
+    tmp_path: Path, half_hanging_target: str
+) -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "oaiconform",
+            "run",
+            "--target",
+            half_hanging_target,
+            "--timeout",
+            "20",
+            "--report-dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3)  # the run is now waiting on a hanging request
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert "interrupted; partial report written" in err
+    assert (tmp_path / "report.json").is_file()
+
+
+def test_mock_command_serves_until_interrupted(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "oaiconform", "mock", "--port", str(port), "--api-key", "sk-a-key"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert f"serving http://127.0.0.1:{port}/v1" in line
+        ok = httpx.get(
+            f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": "Bearer sk-a-key"}
+        )
+        assert ok.status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/v1/models").status_code == 401
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+    assert process.returncode == 0
+
+
+def test_profiles_and_faults_are_listed() -> None:
+    profiles = oaiconform("profiles")
+    assert profiles.returncode == 0
+    assert "core:" in profiles.stdout and "chat:" in profiles.stdout
+    assert "errors.auth" in profiles.stdout
+    faults = oaiconform("mock", "--list-faults")
+    assert "accept-any-key" in faults.stdout

@@ -1,0 +1,32 @@
+"""Models, chat completions and auth: each fault fails exactly its features."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import RunSuites
+from tests.suites.matrix import Matrix, assert_fault_fails_its_features
+
+MATRIX: Matrix = {
+    "accept-any-key": {"errors.auth": "served without valid credentials; expected 401"},
+    "plain-text-errors": {"errors.auth": "error served as text/plain"},
+    "detail-errors": {"errors.auth": 'found a FastAPI-style {"detail": ...} body'},
+    "flat-errors": {"errors.auth": "found a flat envelope"},
+    "echo-key": {"errors.auth": "echoes the submitted API key in full"},
+    "created-as-string": {
+        "models.list": '$.data[0].created: "1700000000" is not of type "integer"',
+        "models.retrieve": "`created` must be integer Unix seconds",
+        "chat.completions": "`created` must be integer Unix seconds",
+    },
+    "object-misnamed": {
+        "models.list": '$.object: "lists" is not one of "list"',
+        "models.retrieve": "`object` must be \"model\", got 'models'",
+        "chat.completions": "`object` must be \"chat.completion\", got 'chat.completions'",
+    },
+    "usage-total-wrong": {"chat.completions": "`usage.total_tokens` is"},
+}
+
+
+@pytest.mark.parametrize("fault", sorted(MATRIX))
+def test_fault_fails_exactly_its_features(run_suites: RunSuites, fault: str) -> None:
+    assert_fault_fails_its_features(run_suites, fault, MATRIX[fault])

@@ -1,0 +1,89 @@
+"""Settings merge flags over the environment; credentials never show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from oaiconform.redact import Redactor, strip_userinfo
+from oaiconform.settings import DEFAULT_REMOTE_BUDGET, Secret, SettingsError, build_settings
+
+KEY = "sk-live-0123456789abcdefXYZ"
+
+
+def test_flags_win_over_the_environment() -> None:
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:1/v1", "OPENAI_API_KEY": KEY}
+    settings = build_settings({"target": "http://127.0.0.1:2/v1/", "seed": "7"}, env)
+    assert settings.target_url == "http://127.0.0.1:2/v1"
+    assert settings.seed == 7
+    assert settings.api_key == Secret(KEY)
+    assert build_settings({}, env).target_url == "http://127.0.0.1:1/v1"
+
+
+def test_no_target_means_the_embedded_mock_and_a_printed_random_seed() -> None:
+    settings = build_settings({}, {})
+    assert settings.embedded_mock
+    assert isinstance(settings.seed, int)
+    assert settings.budget_requests is None
+
+
+def test_the_key_comes_from_the_named_variable_and_never_shows() -> None:
+    settings = build_settings({"api_key_env": "VENDOR_KEY"}, {"VENDOR_KEY": KEY})
+    assert settings.api_key is not None
+    assert settings.api_key.reveal() == KEY
+    assert KEY not in repr(settings)
+    assert KEY not in str(settings.api_key)
+
+
+def test_remote_targets_get_a_request_budget_by_default() -> None:
+    remote = build_settings({"target": "https://api.openai.com/v1"}, {})
+    assert remote.budget_requests == DEFAULT_REMOTE_BUDGET
+    assert build_settings({"target": "http://127.0.0.1:8000/v1"}, {}).budget_requests is None
+    assert (
+        build_settings(
+            {"target": "https://x.example/v1", "budget_requests": "3"}, {}
+        ).budget_requests
+        == 3
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"target": "ftp://host/v1"}, "expected a base URL"),
+        ({"target": "http://127.0.0.1:99999/v1"}, "invalid port"),
+        ({"seed": "abc"}, "--seed: expected an integer"),
+        ({"timeout": "-1"}, "--timeout: must be positive"),
+        ({"budget_requests": "0"}, "--budget-requests: must be at least 1"),
+    ],
+)
+def test_bad_values_are_named(values: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        build_settings(values, {})
+
+
+def test_settings_credentials_include_a_url_password() -> None:
+    settings = build_settings(
+        {"target": "http://user:hunter2pass@127.0.0.1:1/v1"}, {"OPENAI_API_KEY": KEY}
+    )
+    assert set(settings.secrets()) == {KEY, "hunter2pass"}
+    assert settings.report_dir is None
+    assert build_settings({"report_dir": "out"}, {}).report_dir == Path("out")
+
+
+def test_redactor_masks_known_secrets_key_shapes_and_bearer_headers() -> None:
+    redact = Redactor([KEY, "hunter2pass"]).text
+    assert redact(f"key {KEY} and hunter2pass") == "key *** and ***"
+    assert redact("sk-proj-abcdefghijkl leaked") == "*** leaked"
+    assert redact("-H 'Authorization: Bearer opaque-token-1'") == "-H 'Authorization: Bearer ***'"
+    assert (
+        redact("-H 'Authorization: Bearer $OPENAI_API_KEY'")
+        == "-H 'Authorization: Bearer $OPENAI_API_KEY'"
+    )
+    assert Redactor([KEY]).deep({"a": [KEY, 1, {"b": KEY}]}) == {"a": ["***", 1, {"b": "***"}]}
+
+
+def test_userinfo_is_stripped_from_urls() -> None:
+    assert strip_userinfo("http://u:p@127.0.0.1:8/v1") == "http://***@127.0.0.1:8/v1"
+    assert strip_userinfo("http://127.0.0.1:8/v1") == "http://127.0.0.1:8/v1"
