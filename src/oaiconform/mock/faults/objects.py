@@ -1,0 +1,55 @@
+"""Faults of the fields of response objects (models, chat completions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oaiconform.mock.faults._core import Fault, json_rewrite
+
+
+def _created_as_string(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: (str(v) if k == "created" and isinstance(v, int) else _created_as_string(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_created_as_string(v) for v in value]
+    return value
+
+
+def _object_misnamed(value: Any) -> Any:
+    if isinstance(value, dict) and isinstance(value.get("object"), str):
+        value = {**value, "object": value["object"] + "s"}
+    if isinstance(value, dict) and isinstance(value.get("data"), list):
+        value = {**value, "data": [_object_misnamed(v) for v in value["data"]]}
+    return value
+
+
+def _usage_total_wrong(value: Any) -> Any:
+    usage = value.get("usage") if isinstance(value, dict) else None
+    if isinstance(usage, dict) and "completion_tokens" in usage:
+        value = {**value, "usage": {**usage, "total_tokens": usage["completion_tokens"]}}
+    return value
+
+
+FAULTS = (
+    Fault(
+        "created-as-string",
+        "`created` is a string instead of integer seconds",
+        "servers that serialise timestamps with a string type",
+        response=json_rewrite(_created_as_string, success_only=True),
+    ),
+    Fault(
+        "object-misnamed",
+        '`object` has a wrong value (e.g. "lists", "chat.completions")',
+        "servers whose object names drifted from the API",
+        response=json_rewrite(_object_misnamed, success_only=True),
+    ),
+    Fault(
+        "usage-total-wrong",
+        "usage.total_tokens equals completion_tokens",
+        "servers that forget prompt tokens in the total",
+        response=json_rewrite(_usage_total_wrong, success_only=True),
+    ),
+)
