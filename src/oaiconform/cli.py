@@ -192,7 +192,11 @@ def _cmd_profiles() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
-        return _cmd_run(args)
+        try:
+            return _cmd_run(args)
+        except KeyboardInterrupt:  # before the suites started; the runner handles the rest
+            print("oaiconform: interrupted", file=sys.stderr)
+            return 1
     if args.command == "mock":
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         return _cmd_mock(args)
