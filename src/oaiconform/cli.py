@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="hard cap on requests (default 500 for non-loopback targets)",
     )
     run.add_argument(
+        "--overlay",
+        dest="overlays",
+        action="append",
+        metavar="FILE",
+        help="an OpenAPI Overlay 1.0 file applied after the built-in ones (repeatable)",
+    )
+    run.add_argument(
         "--mock-fault",
         dest="mock_faults",
         action="append",

@@ -60,7 +60,7 @@ class RunContext:
     @property
     def spec(self) -> Spec:
         if self._spec is None:
-            self._spec = load_spec(self.spec_source)
+            self._spec = load_spec(self.spec_source, self.settings.overlays)
         return self._spec
 
     @property

@@ -39,6 +39,7 @@ _OPTIONS = (
     "timeout",
     "budget_requests",
     "mock_faults",
+    "overlays",
 )
 
 
@@ -88,6 +89,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--seed", help="seed for generation and the mock")
     group.addoption("--request-timeout", dest="timeout", help="seconds per request (30)")
     group.addoption("--budget-requests", help="hard cap on requests sent to the target")
+    group.addoption(
+        "--overlay", dest="overlays", action="append", help="a vendor OpenAPI Overlay file"
+    )
     group.addoption(
         "--mock-fault",
         dest="mock_faults",

@@ -71,6 +71,7 @@ class Settings:
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     budget_requests: int | None = None
     mock_faults: tuple[str, ...] = ()
+    overlays: tuple[Path, ...] = ()  # vendor overlays, after the built-in ones
 
     @property
     def embedded_mock(self) -> bool:
@@ -159,4 +160,5 @@ def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         if budget is not None
         else None,
         mock_faults=tuple(given("mock_faults") or ()),
+        overlays=tuple(Path(p) for p in given("overlays") or ()),
     )

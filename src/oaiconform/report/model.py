@@ -139,6 +139,17 @@ def build_report(context: RunContext) -> Report:
             "sha256": source.sha256 if source else None,
             "source": text(source.location) if source else None,
             "pinned": source.pinned if source else None,
+            # Corrections applied to the upstream description; vendor overlays name their file.
+            "overlays": [
+                {
+                    "name": o.name,
+                    "title": o.title,
+                    "source": text(o.source),
+                    "nodes_changed": o.nodes_changed,
+                }
+                for o in (context._spec.overlays if context._spec else [])
+            ],
+            "nullable_rewritten": context._spec.nullable_rewritten if context._spec else 0,
         },
         target=target,
         profile=profile.name,

@@ -1,11 +1,15 @@
 """The OpenAPI description: where it comes from, how it is loaded, and what it says."""
 
+from pathlib import Path
+
 from oaiconform.spec._errors import SpecError, SpecUnavailableError
 from oaiconform.spec._model import Operation, SchemaViolation, Spec
+from oaiconform.spec._overlay import AppliedOverlay
 from oaiconform.spec._pin import Pin, load_pin
 from oaiconform.spec._source import SpecSource, resolve_spec_source
 
 __all__ = [
+    "AppliedOverlay",
     "Operation",
     "Pin",
     "SchemaViolation",
@@ -19,6 +23,6 @@ __all__ = [
 ]
 
 
-def load_spec(source: SpecSource) -> Spec:
-    """Parse and index a resolved description (cached per path and checksum)."""
-    return Spec.load(source)
+def load_spec(source: SpecSource, vendor_overlays: tuple[Path, ...] = ()) -> Spec:
+    """Parse, correct (overlays) and index a resolved description, once per process."""
+    return Spec.load(source, vendor_overlays)

@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import jsonschema_rs
 import yaml
 
+from oaiconform._resources import spec_data_dir
 from oaiconform.spec._errors import SpecError
+from oaiconform.spec._overlay import AppliedOverlay, apply_overlay, load_overlay
 from oaiconform.spec._prepare import translate_nullable
 from oaiconform.spec._source import SpecSource
 
@@ -25,12 +28,26 @@ _REGISTRY_URI = "urn:oaiconform:spec"
 _MAX_VIOLATIONS = 5
 
 
+def builtin_overlay_paths() -> list[Path]:
+    return sorted((spec_data_dir() / "overlays").glob("*.yaml"))
+
+
 @dataclass(frozen=True)
 class Operation:
     operation_id: str
     method: str  # upper case
-    path: str  # as in the description, e.g. /models/{model}
+    path: str  # as in the description, e.g. /models/{model} or /responses?beta=true
     raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def route(self) -> str:
+        """The path to request. Six upstream paths carry a query (`/responses?beta=true`)."""
+        return self.path.partition("?")[0]
+
+    @property
+    def fixed_query(self) -> dict[str, str]:
+        query = self.path.partition("?")[2]
+        return dict(p.partition("=")[::2] for p in query.split("&") if p)
 
     @property
     def pointer(self) -> str:
@@ -79,9 +96,15 @@ class Spec:
     _cache: dict[str, Spec] = {}
     _cache_lock = threading.Lock()
 
-    def __init__(self, source: SpecSource, document: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        source: SpecSource,
+        document: dict[str, Any],
+        overlays: list[AppliedOverlay] | None = None,
+    ) -> None:
         self.source = source
         self.document = document
+        self.overlays = overlays or []
         info = document.get("info") if isinstance(document.get("info"), dict) else {}
         self.version = str((info or {}).get("version", "unknown"))
         self.nullable_rewritten = translate_nullable(document)
@@ -103,9 +126,13 @@ class Spec:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, source: SpecSource) -> Spec:
+    def load(cls, source: SpecSource, vendor_overlays: tuple[Path, ...] = ()) -> Spec:
+        """Parse, correct with the built-in then the vendor's overlays, translate, index."""
+        overlays = [load_overlay(p, source="builtin") for p in builtin_overlay_paths()]
+        overlays += [load_overlay(p, source=str(p)) for p in vendor_overlays]
+        key = source.sha256 + "".join(f"|{o.name}:{o.digest}" for o in overlays)
         with cls._cache_lock:
-            cached = cls._cache.get(source.sha256)
+            cached = cls._cache.get(key)
             if cached is not None:
                 return cached
             document = _parse(source.content, source.location)
@@ -118,8 +145,9 @@ class Spec:
                 raise SpecError(f"{source.location}: OpenAPI {version} found, 3.x required")
             if not isinstance(document.get("paths"), dict):
                 raise SpecError(f"{source.location}: the description has no `paths` object")
-            spec = cls(source, document)
-            cls._cache[source.sha256] = spec
+            applied = [apply_overlay(document, overlay) for overlay in overlays]
+            spec = cls(source, document, applied)
+            cls._cache[key] = spec
             return spec
 
     def operation(self, operation_id: str) -> Operation:
