@@ -80,3 +80,43 @@ def test_errors_map_to_the_sdk_exception_classes(correct_mock: MockServer, clien
     with pytest.raises(openai.BadRequestError) as invalid:
         client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, temperature=3)
     assert invalid.value.param == "temperature"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "chat/completions",
+            {
+                "model": "gpt-4o-mini",
+                "messages": MESSAGES,
+                "n": 2.0,
+                "max_tokens": 3.0,
+                "logprobs": True,
+                "top_logprobs": 2.0,
+            },
+        ),
+        (
+            "completions",
+            {
+                "model": "gpt-3.5-turbo-instruct",
+                "prompt": "x",
+                "n": 2.0,
+                "best_of": 2.0,
+                "max_tokens": 3.0,
+                "logprobs": 1.0,
+            },
+        ),
+    ],
+)
+def test_integral_floats_are_integers(correct_mock: MockServer, path: str, body: object) -> None:
+    """JSON Schema's `integer` admits 1.0; found by the property suite as a 500 (TypeError)."""
+    import httpx
+
+    response = httpx.post(
+        f"{correct_mock.base_url}/{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {TEST_KEY}"},
+    )
+    assert response.status_code == 200, response.text
+    assert len(response.json()["choices"]) == 2

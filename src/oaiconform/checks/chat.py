@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
+
+import jsonschema_rs
 
 from oaiconform.checks._failure import Failure
 
@@ -124,4 +127,77 @@ def chat_completion_fields(
             )
     if "usage" in body and body["usage"] is not None:
         failures.extend(usage_totals(body["usage"]))
+    return failures
+
+
+def _message_contents(body: Any) -> list[tuple[str, Any, Any]]:
+    """(where, content, finish_reason) of each choice's message."""
+    choices = body.get("choices") if isinstance(body, dict) else None
+    out: list[tuple[str, Any, Any]] = []
+    for choice in choices or []:
+        if isinstance(choice, dict):
+            message = choice.get("message")
+            message = message if isinstance(message, dict) else {}
+            out.append(
+                (
+                    f"choices[{choice.get('index')}].message.content",
+                    message.get("content"),
+                    choice.get("finish_reason"),
+                )
+            )
+    return out
+
+
+def _parse_json_content(where: str, content: Any) -> tuple[Any, list[Failure]]:
+    if not isinstance(content, str):
+        return None, [
+            Failure("structured_output", f"{where} must be a string, got {content!r:.60}")
+        ]
+    try:
+        return json.loads(content), []
+    except ValueError:
+        hint = " (wrapped in markdown code fences)" if content.lstrip().startswith("```") else ""
+        return None, [Failure("structured_output", f"{where} is not JSON{hint}: {content!r:.80}")]
+
+
+def json_object_content(body: Any) -> list[Failure]:
+    """response_format json_object: each (complete) message content parses as a JSON object."""
+    failures = []
+    for where, content, finish in _message_contents(body):
+        if finish == "length":
+            continue
+        value, problems = _parse_json_content(where, content)
+        if not problems and not isinstance(value, dict):
+            problems = [
+                Failure(
+                    "structured_output",
+                    f"{where} must be a JSON object, got a JSON {type(value).__name__}",
+                )
+            ]
+        failures.extend(problems)
+    return failures
+
+
+def json_schema_content(body: Any, schema: dict[str, Any]) -> list[Failure]:
+    """response_format json_schema: each (complete) message content validates against it."""
+    validator = jsonschema_rs.validator_for(schema, offline=True)
+    failures = []
+    for where, content, finish in _message_contents(body):
+        if finish == "length":
+            failures.append(
+                Failure("structured_output", f"{where} was cut by max_tokens before it ended")
+            )
+            continue
+        value, problems = _parse_json_content(where, content)
+        if not problems:
+            errors = list(validator.iter_errors(value))
+            if errors:
+                path = "".join(f"[{p!r}]" for p in errors[0].instance_path) or "(root)"
+                problems = [
+                    Failure(
+                        "structured_output",
+                        f"{where} does not match the response schema: {path}: {errors[0].message}",
+                    )
+                ]
+        failures.extend(problems)
     return failures

@@ -14,12 +14,33 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from oaiconform.mock.config import MockConfig
 from oaiconform.mock.errors import APIError
 from oaiconform.mock.faults import FaultLayer, resolve_faults
-from oaiconform.mock.handlers import chat, models
+from oaiconform.mock.generic import generic_routes
+from oaiconform.mock.handlers import (
+    batches,
+    chat,
+    completions,
+    embeddings,
+    files,
+    models,
+    moderations,
+    responses,
+    stored_completions,
+)
 from oaiconform.mock.state import MockState
 from oaiconform.spec import Spec
 
 # Each handler module lists its own routes (paths under /v1); add a module here to serve it.
-HANDLER_MODULES = (models, chat)
+HANDLER_MODULES = (
+    models,
+    chat,
+    stored_completions,
+    files,
+    batches,
+    responses,
+    embeddings,
+    moderations,
+    completions,
+)
 
 _MISSING_KEY = (
     "You didn't provide an API key. You need to provide your API key in an Authorization header "
@@ -78,6 +99,43 @@ class AuthLayer:
         await send({"type": "http.response.body", "body": body})
 
 
+SIMULATE_HEADER = b"x-oaiconform-simulate"
+
+
+class SimulatedConditions:
+    """Conditions a client cannot provoke on demand, answered when a request asks for them.
+
+    `x-oaiconform-simulate: rate_limit` gets the 429 the API sends when a rate limit is hit:
+    the envelope (type "requests", code "rate_limit_exceeded"), `retry-after` (seconds) and
+    `retry-after-ms`, and x-ratelimit-remaining-requests 0. It sits behind AuthLayer, so as in
+    the API a request without a valid key still gets 401. Other values are ignored.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        asked = dict(scope["headers"]).get(SIMULATE_HEADER) if scope["type"] == "http" else None
+        if asked != b"rate_limit":
+            await self.app(scope, receive, send)
+            return
+        error = APIError(
+            429,
+            "Rate limit reached for requests per min (RPM): Limit 10000, Used 10000, "
+            "Requested 1. Please try again in 1s.",
+            code="rate_limit_exceeded",
+            error_type="requests",
+            headers={
+                "retry-after": "1",
+                "retry-after-ms": "1000",
+                "x-ratelimit-limit-requests": "10000",
+                "x-ratelimit-remaining-requests": "0",
+                "x-ratelimit-reset-requests": "1s",
+            },
+        )
+        await error.response()(scope, receive, send)
+
+
 class StandardHeaders:
     """x-request-id, openai-processing-ms and rate-limit headers on every response."""
 
@@ -93,8 +151,9 @@ class StandardHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 elapsed_ms = int((time.perf_counter() - started) * 1000)
-                message["headers"] = [
-                    *message.get("headers", []),
+                headers = message.get("headers", [])
+                present = {name.lower() for name, _ in headers}
+                defaults = [
                     (b"x-request-id", f"req_{uuid.uuid4().hex}".encode()),
                     (b"openai-processing-ms", str(elapsed_ms).encode()),
                     (b"openai-version", b"2020-10-01"),
@@ -104,6 +163,11 @@ class StandardHeaders:
                     (b"x-ratelimit-limit-tokens", b"10000000"),
                     (b"x-ratelimit-remaining-tokens", b"9999000"),
                     (b"x-ratelimit-reset-tokens", b"0s"),
+                ]
+                # A response that set one itself (a simulated 429) keeps its own value.
+                message["headers"] = [
+                    *headers,
+                    *((name, value) for name, value in defaults if name not in present),
                 ]
             await send(message)
 
@@ -145,6 +209,7 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 def create_app(config: MockConfig, spec: Spec) -> ASGIApp:
     """The mock as an ASGI app; faults (if any) wrap the correct server from the outside."""
     routes = [route for module in HANDLER_MODULES for route in module.ROUTES]
+    routes += generic_routes(spec)  # last: any documented operation no handler above serves
     app = Starlette(
         routes=routes,
         exception_handlers={
@@ -154,7 +219,7 @@ def create_app(config: MockConfig, spec: Spec) -> ASGIApp:
         },
     )
     app.state.mock = MockState(config, spec)
-    wrapped: ASGIApp = StandardHeaders(AuthLayer(app, config.api_keys))
+    wrapped: ASGIApp = StandardHeaders(AuthLayer(SimulatedConditions(app), config.api_keys))
     faults = resolve_faults(config.faults)
     if faults:
         wrapped = FaultLayer(wrapped, faults, config.api_keys)

@@ -25,3 +25,8 @@ class MockConfig:
     seed: int = 0
     faults: tuple[str, ...] = ()
     max_body_bytes: int = 32 * 1024 * 1024
+    # Stored objects (files, batches, stored chat completions, responses), per API key.
+    max_upload_bytes: int = 8 * 1024 * 1024
+    max_objects_per_key: int = 10_000
+    max_bytes_per_key: int = 64 * 1024 * 1024
+    max_batch_requests: int = 1_000

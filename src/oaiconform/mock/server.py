@@ -26,6 +26,9 @@ class MockServer:
         self.host = host
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Inherited by accepted connections. Without it, small responses wait for the peer's
+        # delayed ACK (Nagle): measured 170 req/s instead of 4,500 with 8 clients.
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._socket.bind((host, port))
         self.port: int = self._socket.getsockname()[1]
         uv_config = uvicorn.Config(

@@ -1,4 +1,4 @@
-"""What the running mock knows: its config, the spec, and counters for unique ids."""
+"""What the running mock knows: its config, the spec, counters for unique ids, stored objects."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from oaiconform.mock.config import MockConfig
 from oaiconform.mock.errors import APIError
+from oaiconform.mock.store import Store
 from oaiconform.mock.text import rng_for
 from oaiconform.spec import Spec
 
@@ -19,6 +20,10 @@ class MockState:
     spec: Spec
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    store: Store = field(init=False)  # stored objects per API key
+
+    def __post_init__(self) -> None:
+        self.store = Store(self.config)
 
     def new_id(self, prefix: str) -> str:
         """Unique per server, and the same sequence for the same seed."""

@@ -100,3 +100,75 @@ def generate_tokens(rng: random.Random, count: int) -> list[str]:
     if count > 0:
         tokens.append(".")
     return tokens
+
+
+# --- additions for embeddings, completions, tools and logprobs ---
+
+WORDS: tuple[str, ...] = tuple(dict.fromkeys(_WORDS))  # the vocabulary, without repeats
+_PIECE = re.compile(r"\s*(?:\w+|[^\w\s])|\s+\Z")
+
+
+def split_tokens(text: str) -> list[str]:
+    """`text` cut into token pieces that join back to it exactly (whitespace leads a piece)."""
+    return _PIECE.findall(text)
+
+
+def decode_token_ids(ids: list[int]) -> str:
+    """A stand-in text for token ids: the mock has no real vocabulary, so ids map to words."""
+    return "".join((" " if i else "") + WORDS[token % len(WORDS)] for i, token in enumerate(ids))
+
+
+def token_logprobs(
+    rng: random.Random, tokens: list[str], top: int
+) -> list[tuple[str, float, list[tuple[str, float]]]]:
+    """Per token: (token, logprob, `top` alternatives best first, the token itself first).
+
+    The sampled token is the most likely one, so its logprob heads its own top list and every
+    alternative is strictly less likely; alternatives are distinct from the token.
+    """
+    out = []
+    for token in tokens:
+        logprob = -round(rng.uniform(0.0, 1.5), 6)
+        alternatives: list[tuple[str, float]] = [(token, logprob)]
+        seen = {token}
+        below = logprob
+        while len(alternatives) < top:
+            candidate = (" " if token.startswith(" ") else "") + rng.choice(WORDS)
+            if candidate in seen:
+                candidate += "s" * len(alternatives)
+            seen.add(candidate)
+            below = round(below - rng.uniform(0.1, 2.0), 6)
+            alternatives.append((candidate, below))
+        out.append((token, logprob, alternatives[:top]))
+    return out
+
+
+def cut_tokens(
+    tokens: list[str], limit: int | None, stops: list[str]
+) -> tuple[list[str], str | None]:
+    """Apply a token limit, then stop sequences: (kept tokens, "length"/"stop" if cut, else None).
+
+    A stop sequence ends the text before it, keeping only whole tokens that end before it, so
+    streamed tokens still join to exactly the non-streamed text.
+    """
+    finish: str | None = None
+    if isinstance(limit, int) and limit < len(tokens):
+        tokens, finish = tokens[:limit], "length"
+    for stop in stops:
+        cut = "".join(tokens).find(stop)
+        if cut >= 0:
+            kept, total = [], 0
+            for token in tokens:
+                if total + len(token) > cut:
+                    break
+                kept.append(token)
+                total += len(token)
+            tokens, finish = kept, "stop"
+    return tokens, finish
+
+
+def stop_sequences(stop: Any) -> list[str]:
+    """The request's `stop` (a string, a list, or null) as a list of non-empty strings."""
+    if isinstance(stop, str):
+        return [stop] if stop else []
+    return [s for s in stop or [] if isinstance(s, str) and s]

@@ -6,7 +6,16 @@ tuple; this registry joins them. `oaiconform mock --list-faults` prints them.
 
 from __future__ import annotations
 
-from oaiconform.mock.faults import errors, objects
+from oaiconform.mock.faults import (
+    errors,
+    http,
+    inference,
+    objects,
+    pagination,
+    schema,
+    storage,
+    streaming,
+)
 from oaiconform.mock.faults._core import (
     Fault,
     FaultLayer,
@@ -16,7 +25,7 @@ from oaiconform.mock.faults._core import (
     json_rewrite,
 )
 
-_MODULES = (errors, objects)
+_MODULES = (errors, objects, streaming, http, storage, inference, pagination, schema)
 
 FAULTS: dict[str, Fault] = {}
 for _module in _MODULES:

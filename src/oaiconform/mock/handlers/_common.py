@@ -1,16 +1,38 @@
-"""Request parsing shared by the handlers."""
+"""Request parsing shared by the handlers: the body of a valid request, or the API's 400.
+
+`read_json_object` answers every malformed or invalid body the way the API does, before a
+handler sees it: 400 with the envelope and, for an invalid parameter, `param` naming it as the
+API spells it ("messages", "temperature", "messages[0].role"). Handlers may still call
+`MockState.validate_request`; on a body that got through here it finds nothing.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 
 from oaiconform.mock.errors import APIError
 from oaiconform.mock.state import MockState
+from oaiconform.spec import SchemaViolation
 
 PREFIX = "/v1"
+
+# The roles the API accepts in chat messages; anything else is "invalid_value" on the role.
+CHAT_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+_NOT_PARSEABLE = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+    "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+    "sent was not valid JSON.)"
+)
+
+
+def integral_or_float(text: str) -> int | float:
+    """JSON Schema counts 1.0 as an integer, so a client may send `"n": 1.0`; handlers get 1."""
+    number = float(text)
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
 
 def state_of(request: Request) -> MockState:
@@ -19,7 +41,7 @@ def state_of(request: Request) -> MockState:
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
-    """The body as a JSON object, or the 400 the API answers for anything else."""
+    """The body as a JSON object valid for this operation, or the 400 the API answers."""
     limit = state_of(request).config.max_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -33,10 +55,11 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     if media_type != "application/json":
         raise APIError(
             400,
-            f"Invalid Content-Type header ({media_type or 'none'}), expected application/json.",
+            f"Unsupported content type: {media_type or 'none'!r}. This API method only accepts "
+            "'application/json' requests.",
             code="invalid_content_type" if raw else None,
         )
-    if not raw:
+    if not raw.strip():
         raise APIError(
             400,
             "We could not parse the JSON body of your request: the body is "
@@ -44,21 +67,91 @@ async def read_json_object(request: Request) -> dict[str, Any]:
             code="invalid_json",
         )
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_float=integral_or_float)
     except (ValueError, UnicodeDecodeError):
-        raise APIError(
-            400,
-            "We could not parse the JSON body of your request. (HINT: This "
-            "likely means you aren't using your HTTP library correctly.)",
-            code="invalid_json",
-        ) from None
+        raise APIError(400, _NOT_PARSEABLE, code="invalid_json") from None
     if not isinstance(body, dict):
         raise APIError(
             400,
-            f"The request body must be a JSON object, got a JSON {type(body).__name__}.",
+            f"The request body must be a JSON object, got a JSON {_json_type(body)}.",
             code="invalid_json",
         )
+    validate_for_operation(request, body)
     return body
+
+
+def validate_for_operation(request: Request, body: dict[str, Any]) -> None:
+    """The API's rules beyond the spec first, then the operation's request schema."""
+    state = state_of(request)
+    operation = state.spec.operation_for(request.method, request.url.path.removeprefix(PREFIX))
+    if operation is None:
+        return
+    for rule in API_RULES.get(operation.operation_id, ()):
+        rule(body)
+    pointer = state.spec.request_schema_pointer(operation.operation_id)
+    if pointer is not None:
+        violations = state.spec.validate(pointer, body)
+        if violations:
+            raise invalid_parameter(violations[0])
+
+
+def invalid_parameter(violation: SchemaViolation) -> APIError:
+    """A schema violation as the API reports it: `param` is the field, never the whole body."""
+    message = violation.message
+    if violation.path == "$" and message.endswith(" is a required property"):
+        name = message.split('"')[1]
+        return APIError(
+            400,
+            f"Missing required parameter: {name!r}.",
+            param=name,
+            code="missing_required_parameter",
+        )
+    param = violation.path.removeprefix("$").removeprefix(".") or None
+    code = "invalid_type" if " is not of type" in message else "invalid_value"
+    return APIError(400, f"Invalid {param!r}: {message}.", param=param, code=code)
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    return "number" if isinstance(value, int | float) else "null"
+
+
+def _chat_message_roles(body: dict[str, Any]) -> None:
+    messages = body.get("messages")
+    for index, message in enumerate(messages if isinstance(messages, list) else ()):
+        role = message.get("role") if isinstance(message, dict) else None
+        if isinstance(role, str) and role not in CHAT_ROLES:
+            supported = ", ".join(repr(r) for r in CHAT_ROLES)
+            raise APIError(
+                400,
+                f"Invalid value: {role!r}. Supported values are: {supported}.",
+                param=f"messages[{index}].role",
+                code="invalid_value",
+            )
+
+
+def _chat_token_limits(body: dict[str, Any]) -> None:
+    # The spec leaves these unbounded; the API refuses anything below one token.
+    for name in ("max_tokens", "max_completion_tokens"):
+        value = body.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+            raise APIError(
+                400,
+                f"Invalid {name!r}: integer below minimum value. Expected a value >= 1, "
+                f"but got {value} instead.",
+                param=name,
+                code="integer_below_min_value",
+            )
+
+
+API_RULES: dict[str, tuple[Callable[[dict[str, Any]], None], ...]] = {
+    "createChatCompletion": (_chat_message_roles, _chat_token_limits),
+}
 
 
 def require_model(request: Request, model: str) -> None:

@@ -5,69 +5,30 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from oaiconform.mock.handlers._chat_choices import (
+    Choice,
+    ToolCall,
+    check_request,
+    generate_choice,
+    logprobs_json,
+    message_json,
+    plan_tools,
+)
 from oaiconform.mock.handlers._common import PREFIX, read_json_object, require_model, state_of
-from oaiconform.mock.state import MockState
-from oaiconform.mock.text import generate_tokens, prompt_tokens, rng_for
+from oaiconform.mock.text import prompt_tokens
 
 SYSTEM_FINGERPRINT = "fp_oaiconform"
 
 
-@dataclass(frozen=True)
-class Choice:
-    index: int
-    tokens: tuple[str, ...]
-    finish_reason: str
-
-    @property
-    def content(self) -> str:
-        return "".join(self.tokens)
-
-
-def _stop_sequences(body: dict[str, Any]) -> list[str]:
-    stop = body.get("stop")
-    if isinstance(stop, str):
-        return [stop]
-    return [s for s in stop or [] if isinstance(s, str) and s]
-
-
-def _generate(state: MockState, body: dict[str, Any], index: int) -> Choice:
-    rng = rng_for(
-        state.config.seed,
-        body.get("seed"),
-        body["model"],
-        body["messages"],
-        index,
-        body.get("temperature"),
-    )
-    tokens = generate_tokens(rng, rng.randint(8, 24))
-    limit = body.get("max_completion_tokens") or body.get("max_tokens")
-    finish = "stop"
-    if isinstance(limit, int) and limit < len(tokens):
-        tokens, finish = tokens[:limit], "length"
-    for stop in _stop_sequences(body):
-        text = "".join(tokens)
-        cut = text.find(stop)
-        if cut >= 0:
-            kept, total = [], 0  # keep whole tokens that end before the stop sequence
-            for token in tokens:
-                if total + len(token) > cut:
-                    break
-                kept.append(token)
-                total += len(token)
-            tokens, finish = kept, "stop"
-    return Choice(index, tuple(tokens), finish)
-
-
 def _usage(body: dict[str, Any], choices: list[Choice]) -> dict[str, Any]:
     prompt = prompt_tokens(body["messages"])
-    completion = sum(len(c.tokens) for c in choices)
+    completion = sum(c.completion_tokens for c in choices)
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
@@ -87,7 +48,10 @@ async def create_chat_completion(request: Request) -> Response:
     body = await read_json_object(request)
     state.validate_request("createChatCompletion", body)
     require_model(request, body["model"])
-    choices = [_generate(state, body, i) for i in range(body.get("n") or 1)]
+    check_request(body)
+    plan = plan_tools(body)
+    count = int(body.get("n") or 1)  # JSON Schema's integer admits 1.0
+    choices = [generate_choice(state, body, plan, i) for i in range(count)]
     completion_id = state.new_id("chatcmpl")
     created = int(time.time())
     if body.get("stream"):
@@ -96,31 +60,26 @@ async def create_chat_completion(request: Request) -> Response:
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
-    return JSONResponse(
-        {
-            "id": completion_id,
-            "object": "chat.completion",
-            "created": created,
-            "model": body["model"],
-            "choices": [
-                {
-                    "index": c.index,
-                    "message": {
-                        "role": "assistant",
-                        "content": c.content,
-                        "refusal": None,
-                        "annotations": [],
-                    },
-                    "logprobs": None,
-                    "finish_reason": c.finish_reason,
-                }
-                for c in choices
-            ],
-            "usage": _usage(body, choices),
-            "service_tier": "default",
-            "system_fingerprint": SYSTEM_FINGERPRINT,
-        }
-    )
+    completion = {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": body["model"],
+        "choices": [
+            {
+                "index": c.index,
+                "message": message_json(c),
+                "logprobs": logprobs_json(c),
+                "finish_reason": c.finish_reason,
+            }
+            for c in choices
+        ],
+        "usage": _usage(body, choices),
+        "service_tier": "default",
+        "system_fingerprint": SYSTEM_FINGERPRINT,
+    }
+    state.store.save_chat_completion(request.state.api_key, body, completion)  # if store: true
+    return JSONResponse(completion)
 
 
 def _event(payload: dict[str, Any]) -> bytes:
@@ -141,25 +100,51 @@ async def _stream(
     }
     extra = {"usage": None} if include_usage else {}
 
-    def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
+    def chunk(
+        index: int, delta: dict[str, Any], finish: str | None = None, logprobs: Any = None
+    ) -> bytes:
         return _event(
             {
                 **base,
                 "choices": [
-                    {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
+                    {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
                 ],
                 **extra,
             }
         )
 
     for choice in choices:
-        yield chunk(choice.index, {"role": "assistant", "content": "", "refusal": None})
-        for token in choice.tokens:
-            yield chunk(choice.index, {"content": token})
+        if choice.tool_calls:
+            for delta in _tool_call_deltas(choice.tool_calls):
+                yield chunk(choice.index, delta)
+        else:
+            yield chunk(choice.index, {"role": "assistant", "content": "", "refusal": None})
+            for k, token in enumerate(choice.tokens):
+                entry = choice.logprobs[k : k + 1] if choice.logprobs else None
+                yield chunk(choice.index, {"content": token}, None, logprobs_json(choice, entry))
         yield chunk(choice.index, {}, choice.finish_reason)
     if include_usage:
         yield _event({**base, "choices": [], "usage": _usage(body, choices)})
     yield b"data: [DONE]\n\n"
+
+
+def _tool_call_deltas(calls: tuple[ToolCall, ...]) -> list[dict[str, Any]]:
+    """Per call: a first delta with index, id, type and name, then the argument fragments."""
+    deltas: list[dict[str, Any]] = []
+    for k, call in enumerate(calls):
+        head = {
+            "index": k,
+            "id": call.id,
+            "type": "function",
+            "function": {"name": call.name, "arguments": ""},
+        }
+        opening = {"role": "assistant", "content": None, "refusal": None} if k == 0 else {}
+        deltas.append({**opening, "tool_calls": [head]})
+        deltas.extend(
+            {"tool_calls": [{"index": k, "function": {"arguments": fragment}}]}
+            for fragment in call.fragments
+        )
+    return deltas
 
 
 ROUTES = [Route(f"{PREFIX}/chat/completions", create_chat_completion, methods=["POST"])]

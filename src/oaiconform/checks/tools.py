@@ -1,0 +1,204 @@
+"""Checks of tool calls in chat completions: shape, ids, names, arguments and tool_choice."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema_rs
+
+from oaiconform.checks._failure import Failure
+
+ToolChoice = str | dict[str, Any]
+
+
+def _choices(body: Any) -> list[dict[str, Any]]:
+    choices = body.get("choices") if isinstance(body, dict) else None
+    return [c for c in choices or [] if isinstance(c, dict)]
+
+
+def _calls(choice: dict[str, Any]) -> list[Any]:
+    message = choice.get("message")
+    calls = message.get("tool_calls") if isinstance(message, dict) else None
+    return list(calls) if isinstance(calls, list) else []
+
+
+def _declared(tools: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        t["function"]["name"]: t["function"].get("parameters") or {}
+        for t in tools
+        if t.get("type") == "function"
+    }
+
+
+def _named(tool_choice: ToolChoice) -> str | None:
+    if isinstance(tool_choice, dict) and tool_choice.get("type") == "function":
+        name = tool_choice.get("function", {}).get("name")
+        return name if isinstance(name, str) else None
+    return None
+
+
+def tool_calls_well_formed(body: Any, tools: list[dict[str, Any]]) -> list[Failure]:
+    """Each call: a unique non-empty id, type "function", a declared name, and arguments that
+    parse as a JSON object valid against that function's `parameters` schema."""
+    declared = _declared(tools)
+    failures: list[Failure] = []
+    seen: set[str] = set()
+    for choice in _choices(body):
+        if choice.get("finish_reason") == "length" and _calls(choice):
+            failures.append(
+                Failure(
+                    "tool_calls",
+                    f"choices[{choice.get('index')}]: the tool calls were cut by max_tokens "
+                    "(finish_reason length), so their arguments cannot be checked",
+                )
+            )
+            continue
+        for k, call in enumerate(_calls(choice)):
+            where = f"choices[{choice.get('index')}].message.tool_calls[{k}]"
+            if not isinstance(call, dict):
+                failures.append(Failure("tool_calls", f"{where} is not an object"))
+                continue
+            call_id = call.get("id")
+            if not isinstance(call_id, str) or not call_id:
+                failures.append(
+                    Failure("tool_calls", f"{where}.id must be a non-empty string, got {call_id!r}")
+                )
+            elif call_id in seen:
+                failures.append(
+                    Failure("tool_calls", f"{where}.id {call_id!r} is used by another tool call")
+                )
+            else:
+                seen.add(call_id)
+            if call.get("type") != "function":
+                failures.append(
+                    Failure(
+                        "tool_calls", f'{where}.type must be "function", got {call.get("type")!r}'
+                    )
+                )
+            failures.extend(_function(call.get("function"), where, declared))
+    return failures
+
+
+def _function(function: Any, where: str, declared: dict[str, Any]) -> list[Failure]:
+    if not isinstance(function, dict):
+        return [Failure("tool_calls", f"{where}.function must be an object, got {function!r:.60}")]
+    name = function.get("name")
+    if name not in declared:
+        return [
+            Failure(
+                "tool_calls",
+                f"{where} calls {name!r}, which is not among the declared tools "
+                f"({', '.join(sorted(declared))})",
+            )
+        ]
+    arguments = function.get("arguments")
+    if not isinstance(arguments, str):
+        return [
+            Failure(
+                "tool_calls",
+                f"{where}.function.arguments must be a JSON-encoded string, got "
+                f"{type(arguments).__name__}",
+            )
+        ]
+    try:
+        value = json.loads(arguments)
+    except ValueError as exc:
+        return [
+            Failure(
+                "tool_calls",
+                f"{where}: the arguments of {name} are not valid JSON ({exc}): {arguments!r:.80}",
+            )
+        ]
+    if not isinstance(value, dict):
+        return [Failure("tool_calls", f"{where}: the arguments of {name} are not a JSON object")]
+    errors = list(jsonschema_rs.validator_for(declared[name], offline=True).iter_errors(value))
+    if errors:
+        path = "".join(f"[{p!r}]" for p in errors[0].instance_path) or "(root)"
+        return [
+            Failure(
+                "tool_calls",
+                f"{where}: the arguments of {name} do not match its parameters schema: "
+                f"{path}: {errors[0].message}",
+            )
+        ]
+    return []
+
+
+def tool_choice_honoured(body: Any, tool_choice: ToolChoice) -> list[Failure]:
+    """none: no call, text content; required: a call; named: calls to that function only;
+    a choice with calls ends with finish_reason "tool_calls" ("stop" is allowed when a named
+    function is forced, as the API answers then)."""
+    failures = []
+    named = _named(tool_choice)
+    for choice in _choices(body):
+        calls = [c for c in _calls(choice) if isinstance(c, dict)]
+        names = [(c.get("function") or {}).get("name") for c in calls]
+        where = f"choices[{choice.get('index')}]"
+        reason = choice.get("finish_reason")
+        if tool_choice == "none":
+            if calls:
+                failures.append(
+                    Failure(
+                        "tool_choice",
+                        f'tool_choice is "none", but {where} calls {", ".join(map(str, names))}',
+                    )
+                )
+            continue
+        forced = tool_choice == "required" or named is not None
+        if forced and not calls:
+            content = (choice.get("message") or {}).get("content")
+            failures.append(
+                Failure(
+                    "tool_choice",
+                    f"tool_choice is {json.dumps(tool_choice)}, but {where} has no tool call "
+                    f"(content {content!r:.80})",
+                )
+            )
+            continue
+        if named is not None and any(n != named for n in names):
+            failures.append(
+                Failure(
+                    "tool_choice",
+                    f"tool_choice names {named!r}, but {where} calls {', '.join(map(str, names))}",
+                )
+            )
+        allowed = ("tool_calls", "stop", "length") if named else ("tool_calls", "length")
+        if calls and reason not in allowed:
+            failures.append(
+                Failure(
+                    "tool_choice",
+                    f'{where} has tool calls, so finish_reason must be "tool_calls", '
+                    f"got {reason!r}",
+                )
+            )
+    return failures
+
+
+def tool_call_made(body: Any) -> list[Failure]:
+    """Every choice calls a tool (for a request that clearly needs one)."""
+    failures = []
+    for choice in _choices(body):
+        if not _calls(choice):
+            content = (choice.get("message") or {}).get("content")
+            failures.append(
+                Failure(
+                    "tool_calls",
+                    f"choices[{choice.get('index')}] answers without a tool call "
+                    f"(finish_reason {choice.get('finish_reason')!r}, content {content!r:.80})",
+                )
+            )
+    return failures
+
+
+def at_most_one_call(body: Any) -> list[Failure]:
+    """parallel_tool_calls false: no choice calls more than one tool."""
+    return [
+        Failure(
+            "parallel_tool_calls",
+            f"parallel_tool_calls is false, but choices[{choice.get('index')}] has "
+            f"{len(_calls(choice))} tool calls",
+        )
+        for choice in _choices(body)
+        if len(_calls(choice)) > 1
+    ]

@@ -1,0 +1,316 @@
+"""Faults of event streams: framing, chunk sequence, usage, and stalls.
+
+Each is a StreamRewriter factory: the correct stream's bytes pass through an `_EventRewriter`
+that cuts them into events (the mock ends each with a blank line) and lets the fault change,
+drop, repeat or add events. A rewriter is made per response, so its state is per stream.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from oaiconform.mock.faults._core import Fault, ResponseParts, StreamRewriter
+
+_DONE = b"data: [DONE]\n\n"
+# Long enough to trip a client idle timeout of 1 s, short enough that the request queued
+# behind it (the sleep holds the mock's event loop) still gets its answer within that second.
+STALL_S = 1.5
+_STALL_AFTER_EVENTS = 2
+
+EventChange = Callable[[bytes], bytes]  # one event, blank line included -> bytes to send
+
+
+class _EventRewriter:
+    """Cuts the stream into events and passes each through `change`; the tail through `tail`."""
+
+    def __init__(self, change: EventChange, tail: Callable[[], bytes] = lambda: b"") -> None:
+        self._change = change
+        self._tail = tail
+        self._buffer = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        self._buffer += chunk
+        *events, self._buffer = self._buffer.split(b"\n\n")
+        return b"".join(self._change(event + b"\n\n") for event in events)
+
+    def end(self) -> bytes:
+        rest, self._buffer = self._buffer, b""
+        return (self._change(rest) if rest else b"") + self._tail()
+
+
+def _parse(event: bytes) -> tuple[bytes, Any]:
+    """(`event: ...` line or b"", JSON of the data line) of one mock event; None for [DONE]."""
+    head, _, data = event.rpartition(b"data: ")
+    try:
+        return head, json.loads(data)
+    except ValueError:
+        return head, None
+
+
+def _block(head: bytes, payload: Any) -> bytes:
+    return head + b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+
+
+CHAT = ("chat.completion.chunk",)
+CHUNKS = ("chat.completion.chunk", "text_completion")
+ObjectChange = Callable[[dict[str, Any], dict[str, Any]], list[dict[str, Any]]]
+
+
+def _objects(kinds: tuple[str, ...], change: ObjectChange) -> Callable[[ResponseParts], Any]:
+    """A factory rewriting each JSON event of the given `object` kinds (or Responses event
+    `type` prefixes) into zero or more events; `state` is per stream."""
+
+    def make(parts: ResponseParts) -> StreamRewriter:
+        state: dict[str, Any] = {}
+
+        def rewrite(event: bytes) -> bytes:
+            head, payload = _parse(event)
+            if not isinstance(payload, dict):
+                return event
+            kind = str(payload.get("object") or payload.get("type") or "")
+            if not any(kind == k or kind.startswith(k + ".") for k in kinds):
+                return event
+            return b"".join(_block(head, p) for p in change(payload, state))
+
+        return _EventRewriter(rewrite)
+
+    return make
+
+
+def _has_finish(chunk: dict[str, Any]) -> bool:
+    return any(c.get("finish_reason") for c in chunk.get("choices") or [])
+
+
+def _finish_twice(chunk: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
+    return [chunk, chunk] if _has_finish(chunk) else [chunk]
+
+
+def _finish_never(chunk: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
+    choices = [{**c, "finish_reason": None} for c in chunk.get("choices") or []]
+    return [{**chunk, "choices": choices}]
+
+
+def _role_every_delta(chunk: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
+    choices = [
+        {**c, "delta": {"role": "assistant", **(c.get("delta") or {})}}
+        for c in chunk.get("choices") or []
+    ]
+    return [{**chunk, "choices": choices}]
+
+
+def _id_changes(chunk: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
+    state["n"] = state.get("n", 0) + 1
+    return [{**chunk, "id": f"{chunk['id']}-{state['n']}"}]
+
+
+def _drop_usage_chunk(chunk: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
+    return [] if chunk.get("choices") == [] and chunk.get("usage") else [chunk]
+
+
+def _usage_every_chunk(chunk: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
+    if chunk.get("usage"):
+        return [chunk]
+    state["n"] = state.get("n", 0) + 1
+    usage = {"prompt_tokens": 8, "completion_tokens": state["n"], "total_tokens": 8 + state["n"]}
+    return [{**chunk, "usage": usage}]
+
+
+def _tool_call_without_index(chunk: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
+    choices = []
+    for choice in chunk.get("choices") or []:
+        delta = choice.get("delta") or {}
+        if delta.get("tool_calls"):
+            calls = [
+                {k: v for k, v in call.items() if k not in ("index", "id")}
+                for call in delta["tool_calls"]
+            ]
+            choice = {**choice, "delta": {**delta, "tool_calls": calls}}
+        choices.append(choice)
+    return [{**chunk, "choices": choices}]
+
+
+def _sequence_repeats(event: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{**event, "sequence_number": 1}] if "sequence_number" in event else [event]
+
+
+def _drop_terminal(event: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
+    return [] if event.get("type") in ("response.completed", "response.incomplete") else [event]
+
+
+def _drop_first_text_delta(event: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
+    if event.get("type") == "response.output_text.delta" and not state.get("dropped"):
+        state["dropped"] = True
+        return []
+    return [event]
+
+
+def _without_event_names(parts: ResponseParts) -> StreamRewriter:
+    return _EventRewriter(
+        lambda event: event.split(b"\n", 1)[1] if event.startswith(b"event: ") else event
+    )
+
+
+def _without_done(parts: ResponseParts) -> StreamRewriter:
+    return _EventRewriter(lambda event: b"" if event == _DONE else event)
+
+
+def _single_newlines(parts: ResponseParts) -> StreamRewriter:
+    return _EventRewriter(lambda event: event[:-1] if event.endswith(b"\n\n") else event)
+
+
+def _data_after_done(parts: ResponseParts) -> StreamRewriter:
+    trailer = b'data: {"object":"heartbeat"}\n\n'
+    return _EventRewriter(lambda event: event + trailer if event == _DONE else event)
+
+
+def _error_field(parts: ResponseParts) -> StreamRewriter:
+    seen = 0
+
+    def rewrite(event: bytes) -> bytes:
+        nonlocal seen
+        seen += 1
+        if seen == _STALL_AFTER_EVENTS + 1:
+            return b'error: {"message": "upstream connection lost", "type": "server_error"}\n\n'
+        return event if seen <= _STALL_AFTER_EVENTS else b""
+
+    return _EventRewriter(rewrite)
+
+
+def _error_as_string(parts: ResponseParts) -> StreamRewriter:
+    seen = 0
+
+    def rewrite(event: bytes) -> bytes:
+        nonlocal seen
+        seen += 1
+        if event.startswith(b"event: ") or seen <= _STALL_AFTER_EVENTS:
+            return event  # Responses streams have their own typed error event
+        if seen == _STALL_AFTER_EVENTS + 1:
+            return b'data: {"error": "upstream connection lost"}\n\n' + _DONE
+        return b""
+
+    return _EventRewriter(rewrite)
+
+
+def _stall(parts: ResponseParts) -> StreamRewriter:
+    seen = 0
+
+    def rewrite(event: bytes) -> bytes:
+        nonlocal seen
+        seen += 1
+        if seen == _STALL_AFTER_EVENTS + 1:
+            # feed() is synchronous, so this holds the mock's event loop: the only way to stall
+            # a stream through the StreamRewriter hook (see STALL_S for why it stays short).
+            time.sleep(STALL_S)
+        return event
+
+    return _EventRewriter(rewrite)
+
+
+FAULTS = (
+    Fault(
+        "stream-no-done",
+        "event streams end without `data: [DONE]`",
+        "servers and proxies that just close the connection when generation ends",
+        stream=_without_done,
+    ),
+    Fault(
+        "stream-no-blank-line",
+        "events are separated by a single newline instead of a blank line",
+        "hand-written SSE writers that emit `data: ...\\n` per chunk",
+        stream=_single_newlines,
+    ),
+    Fault(
+        "stream-finish-reason-twice",
+        "the chunk carrying finish_reason is sent twice",
+        "relaying proxies that re-emit the final chunk",
+        stream=_objects(CHUNKS, _finish_twice),
+    ),
+    Fault(
+        "stream-finish-reason-never",
+        "no chunk carries a finish_reason",
+        "bridges that stream content deltas and [DONE] but drop the closing chunk",
+        stream=_objects(CHAT, _finish_never),
+    ),
+    Fault(
+        "stream-role-every-delta",
+        'every delta repeats role "assistant"',
+        "servers that copy the message role into each delta",
+        stream=_objects(CHAT, _role_every_delta),
+    ),
+    Fault(
+        "stream-id-changes",
+        "each chunk has a different `id`",
+        "servers that mint a new id per generated chunk",
+        stream=_objects(CHUNKS, _id_changes),
+    ),
+    Fault(
+        "stream-usage-missing",
+        "stream_options.include_usage is ignored: no usage chunk",
+        "servers that accept stream_options but never send the usage chunk",
+        stream=_objects(CHAT, _drop_usage_chunk),
+    ),
+    Fault(
+        "stream-usage-every-chunk",
+        "every chunk carries running usage, asked for or not",
+        "servers that attach continuous usage statistics to every chunk",
+        stream=_objects(CHAT, _usage_every_chunk),
+    ),
+    Fault(
+        "stream-tool-call-no-index",
+        "tool-call deltas carry neither `index` nor `id`",
+        "servers that stream tool calls as bare function-name/arguments deltas",
+        stream=_objects(CHAT, _tool_call_without_index),
+    ),
+    Fault(
+        "stream-event-name-missing",
+        "Responses stream events have no `event:` line, only data",
+        "servers that reuse their chat SSE writer for the Responses API",
+        stream=_without_event_names,
+    ),
+    Fault(
+        "stream-sequence-repeats",
+        "every Responses stream event has sequence_number 1",
+        "servers that do not number their Responses stream events",
+        stream=_objects(("response",), _sequence_repeats),
+    ),
+    Fault(
+        "stream-no-terminal-event",
+        "Responses streams end without response.completed / response.incomplete",
+        "servers that close the Responses stream after the last output event",
+        stream=_objects(("response",), _drop_terminal),
+    ),
+    Fault(
+        "stream-text-delta-dropped",
+        "the first response.output_text.delta event is lost",
+        "servers whose first token is emitted before the stream writer attaches",
+        stream=_objects(("response",), _drop_first_text_delta),
+    ),
+    Fault(
+        "stream-data-after-done",
+        "a data event follows `data: [DONE]`",
+        "proxies that append a trailer event after the sentinel",
+        stream=_data_after_done,
+    ),
+    Fault(
+        "stream-error-field",
+        "mid-stream, an `error:` line (not an SSE field) replaces the rest of the stream",
+        "gateways that report upstream failures with a non-standard `error:` field",
+        stream=_error_field,
+    ),
+    Fault(
+        "stream-error-string",
+        'mid-stream, `data: {"error": "..."}` (a string, not the envelope), then [DONE]',
+        "proxies that relay upstream failures as a bare error string",
+        stream=_error_as_string,
+    ),
+    Fault(
+        "stream-stall",
+        f"after the second event the stream stalls for {STALL_S:g} s "
+        "(noticed with --request-timeout below that)",
+        "servers whose generation hangs mid-stream while the connection stays open",
+        stream=_stall,
+    ),
+)

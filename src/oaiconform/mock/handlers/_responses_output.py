@@ -1,0 +1,247 @@
+"""What a Responses API answer is made of: input items, output items, the object, its events.
+
+Kept apart from the routes (responses.py) so that the plain answer and the event stream are
+built from one generation: the stream's deltas join to exactly the stored text.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from oaiconform.mock.text import count_tokens, generate_tokens, rng_for
+
+
+def text_of(content: Any) -> str:
+    """The text of a message's content (a string, or a list of input/output text parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return ""
+
+
+def input_items(raw: Any, new_id: Any) -> list[dict[str, Any]]:
+    """The request's `input` as stored items, each with an id (what input_items lists)."""
+    if isinstance(raw, str):
+        raw = [{"type": "message", "role": "user", "content": raw}]
+    items = []
+    for item in raw if isinstance(raw, list) else []:
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type") or ("message" if "role" in item else None)
+        if kind == "message":
+            role = item.get("role", "user")
+            part_type = "output_text" if role == "assistant" else "input_text"
+            content = item.get("content")
+            parts = [{"type": part_type, "text": content}] if isinstance(content, str) else content
+            if role == "assistant":
+                parts = [{**p, "annotations": p.get("annotations", [])} for p in parts or []]
+            items.append(
+                {
+                    "id": item.get("id") or new_id("msg"),
+                    "type": "message",
+                    "role": role,
+                    "status": "completed",
+                    "content": parts or [],
+                }
+            )
+        elif kind == "function_call_output":
+            items.append(
+                {
+                    "id": item.get("id") or new_id("fco"),
+                    "type": "function_call_output",
+                    "call_id": item.get("call_id", ""),
+                    "output": item.get("output", ""),
+                    "status": "completed",
+                }
+            )
+        elif kind == "function_call":
+            items.append({"status": "completed", **item, "id": item.get("id") or new_id("fc")})
+    return items
+
+
+def count_item_tokens(items: list[dict[str, Any]]) -> int:
+    total = 0
+    for item in items:
+        if item.get("type") == "message":
+            total += 4 + count_tokens(text_of(item.get("content")))
+        elif item.get("type") == "function_call_output":
+            total += 4 + count_tokens(str(item.get("output", "")))
+        elif item.get("type") == "function_call":
+            total += 4 + count_tokens(str(item.get("arguments", "")))
+    return total
+
+
+def instance_of(schema: Any, rng: random.Random, depth: int = 0) -> Any:
+    """A small JSON value valid for a (simple) JSON schema: tool-call arguments."""
+    if not isinstance(schema, dict) or depth > 6:
+        return {}
+    if "const" in schema:
+        return schema["const"]
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return rng.choice(schema["enum"])
+    for key in ("anyOf", "oneOf"):
+        if isinstance(schema.get(key), list) and schema[key]:
+            return instance_of(schema[key][0], rng, depth + 1)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object" or (kind is None and "properties" in schema):
+        properties = schema.get("properties") or {}
+        return {name: instance_of(sub, rng, depth + 1) for name, sub in properties.items()}
+    if kind == "array":
+        count = max(int(schema.get("minItems", 1)), 1)
+        return [instance_of(schema.get("items") or {}, rng, depth + 1) for _ in range(count)]
+    if kind == "integer":
+        return int(schema.get("minimum", rng.randint(1, 9)))
+    if kind == "number":
+        return float(schema.get("minimum", rng.randint(1, 9)))
+    if kind == "boolean":
+        return rng.random() < 0.5
+    if kind == "null":
+        return None
+    return "".join(generate_tokens(rng, 2)).strip(".").strip() or "value"
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One response's output: either a message of tokens or one function call."""
+
+    item_id: str
+    tokens: tuple[str, ...] = ()
+    incomplete: bool = False
+    call: dict[str, Any] | None = None  # the function_call item
+
+    @property
+    def text(self) -> str:
+        return "".join(self.tokens)
+
+    @property
+    def output_tokens(self) -> int:
+        if self.call is not None:
+            return count_tokens(self.call["arguments"])
+        return len(self.tokens)
+
+
+def _chosen_tool(body: dict[str, Any]) -> dict[str, Any] | None:
+    tools = [t for t in body.get("tools") or [] if isinstance(t, dict)]
+    functions = [t for t in tools if t.get("type") == "function"]
+    choice = body.get("tool_choice", "auto")
+    if not functions or choice == "none":
+        return None
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        return next((t for t in functions if t.get("name") == choice.get("name")), None)
+    return functions[0]
+
+
+def generate(
+    seed: int, body: dict[str, Any], context: list[dict[str, Any]], new_id: Any
+) -> Generated:
+    """The output for a request whose whole conversation (earlier turns + input) is `context`.
+
+    With function tools (and tool_choice not "none") the model calls the first (or chosen) tool,
+    unless the conversation's last item already is a function call's output: then it answers.
+    """
+    contents = [{k: v for k, v in item.items() if k != "id"} for item in context]  # ids vary
+    rng = rng_for(seed, body.get("model"), contents, body.get("instructions"), body.get("tools"))
+    tool = _chosen_tool(body)
+    answered_tool = bool(context) and context[-1].get("type") == "function_call_output"
+    if tool is not None and not answered_tool:
+        arguments = instance_of(tool.get("parameters") or {"type": "object"}, rng)
+        call = {
+            "id": new_id("fc"),
+            "type": "function_call",
+            "status": "completed",
+            "arguments": json.dumps(arguments, separators=(",", ":")),
+            "call_id": new_id("call"),
+            "name": tool.get("name", ""),
+        }
+        return Generated(call["id"], call=call)
+    tokens = generate_tokens(rng, rng.randint(20, 40))
+    limit = body.get("max_output_tokens")
+    incomplete = isinstance(limit, int) and limit < len(tokens)
+    if incomplete:
+        tokens = tokens[:limit]
+    return Generated(new_id("msg"), tuple(tokens), incomplete)
+
+
+def message_item(generated: Generated, *, done: bool) -> dict[str, Any]:
+    status = "incomplete" if generated.incomplete else "completed"
+    return {
+        "id": generated.item_id,
+        "type": "message",
+        "status": status if done else "in_progress",
+        "role": "assistant",
+        "content": [text_part(generated.text)] if done else [],
+    }
+
+
+def text_part(text: str) -> dict[str, Any]:
+    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+
+
+def output_items(generated: Generated) -> list[dict[str, Any]]:
+    if generated.call is not None:
+        return [generated.call]
+    return [message_item(generated, done=True)]
+
+
+def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[dict[str, Any]]:
+    """The typed events of a streamed response, without sequence numbers (the caller adds them).
+
+    `response` is the finished object; the first events carry it in progress with no output.
+    """
+    pending = {
+        **{k: v for k, v in response.items() if k != "usage"},
+        "status": "in_progress",
+        "output": [],
+        "completed_at": None,
+        "incomplete_details": None,
+    }
+    yield {"type": "response.created", "response": pending}
+    yield {"type": "response.in_progress", "response": pending}
+    where = {"output_index": 0}
+    if generated.call is not None:
+        call = generated.call
+        yield {
+            "type": "response.output_item.added",
+            **where,
+            "item": {**call, "status": "in_progress", "arguments": ""},
+        }
+        ids = {"item_id": call["id"], **where}
+        yield {"type": "response.function_call_arguments.delta", **ids, "delta": call["arguments"]}
+        yield {
+            "type": "response.function_call_arguments.done",
+            **ids,
+            "name": call["name"],
+            "arguments": call["arguments"],
+        }
+        yield {"type": "response.output_item.done", **where, "item": call}
+    else:
+        yield {
+            "type": "response.output_item.added",
+            **where,
+            "item": message_item(generated, done=False),
+        }
+        ids = {"item_id": generated.item_id, **where, "content_index": 0}
+        yield {"type": "response.content_part.added", **ids, "part": text_part("")}
+        for token in generated.tokens:
+            yield {"type": "response.output_text.delta", **ids, "delta": token, "logprobs": []}
+        yield {
+            "type": "response.output_text.done",
+            **ids,
+            "text": generated.text,
+            "logprobs": [],
+        }
+        yield {"type": "response.content_part.done", **ids, "part": text_part(generated.text)}
+        yield {
+            "type": "response.output_item.done",
+            **where,
+            "item": message_item(generated, done=True),
+        }
+    terminal = "response.incomplete" if generated.incomplete else "response.completed"
+    yield {"type": terminal, "response": response}

@@ -1,0 +1,187 @@
+"""The Responses API: create (plain or streamed), retrieve, delete, list input items.
+
+A response is stored (per API key) unless the request says `store: false`. A later request may
+continue it with `previous_response_id`: the earlier input and output are the new request's
+context (they count in usage.input_tokens), and an unknown or unstored id is a 404.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from oaiconform.mock.errors import APIError
+from oaiconform.mock.handlers._common import PREFIX, read_json_object, require_model, state_of
+from oaiconform.mock.handlers._responses_output import (
+    Generated,
+    count_item_tokens,
+    generate,
+    input_items,
+    output_items,
+    stream_events,
+)
+from oaiconform.mock.pagination import INPUT_ITEMS, paginate, parse_page_request
+from oaiconform.mock.state import MockState
+from oaiconform.mock.store import StoredObject
+from oaiconform.mock.text import count_tokens
+
+KIND = "response"
+
+
+def _id_maker(state: MockState) -> Callable[[str], str]:
+    def new_id(prefix: str) -> str:
+        return state.new_id(prefix).replace(f"{prefix}-", f"{prefix}_", 1)
+
+    return new_id
+
+
+def _not_found(response_id: str) -> APIError:
+    return APIError(404, f"Response with id '{response_id}' not found.", param="response_id")
+
+
+def _previous(state: MockState, key: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The conversation so far (earlier inputs and outputs) when the request continues one."""
+    previous_id = body.get("previous_response_id")
+    if previous_id is None:
+        return []
+    stored = state.store.get(key, KIND, str(previous_id))
+    if stored is None:
+        raise APIError(
+            404,
+            f"Previous response with id '{previous_id}' not found.",
+            param="previous_response_id",
+            code="previous_response_not_found",
+        )
+    conversation: list[dict[str, Any]] = stored.extra["conversation"]
+    return conversation
+
+
+def _usage(input_tokens: int, generated: Generated) -> dict[str, Any]:
+    output = generated.output_tokens
+    return {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "output_tokens": output,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": input_tokens + output,
+    }
+
+
+def _response_object(
+    response_id: str,
+    body: dict[str, Any],
+    generated: Generated,
+    input_tokens: int,
+    created: int,
+) -> dict[str, Any]:
+    incomplete = generated.incomplete
+    return {
+        "id": response_id,
+        "object": "response",
+        "created_at": created,
+        "status": "incomplete" if incomplete else "completed",
+        "background": False,
+        "completed_at": None if incomplete else created,
+        "error": None,
+        "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "max_tool_calls": body.get("max_tool_calls"),
+        "model": body["model"],
+        "output": output_items(generated),
+        "parallel_tool_calls": body.get("parallel_tool_calls", True),
+        "previous_response_id": body.get("previous_response_id"),
+        "reasoning": {"effort": None, "summary": None},
+        "service_tier": "default",
+        "store": body.get("store", True),
+        "temperature": body.get("temperature", 1.0),
+        "text": body.get("text") or {"format": {"type": "text"}},
+        "tool_choice": body.get("tool_choice", "auto"),
+        "tools": body.get("tools") or [],
+        "top_p": body.get("top_p", 1.0),
+        "truncation": body.get("truncation") or "disabled",
+        "usage": _usage(input_tokens, generated),
+        "user": body.get("user"),
+        "metadata": body.get("metadata") or {},
+    }
+
+
+async def create_response(request: Request) -> Response:
+    state = state_of(request)
+    key = request.state.api_key
+    body = await read_json_object(request)
+    state.validate_request("createResponse", body)
+    if not isinstance(body.get("model"), str):
+        raise APIError(400, "Missing required parameter: 'model'.", param="model")
+    require_model(request, body["model"])
+    new_id = _id_maker(state)
+    history = _previous(state, key, body)
+    items = input_items(body.get("input", []), new_id)
+    context = [*history, *items]
+    generated = generate(state.config.seed, body, context, new_id)
+    instructions = body.get("instructions")
+    input_tokens = count_item_tokens(context) + (
+        4 + count_tokens(str(instructions)) if instructions else 0
+    )
+    response_id = new_id("resp")
+    created = int(time.time())
+    response = _response_object(response_id, body, generated, input_tokens, created)
+    if body.get("store", True):
+        extra = {"input_items": items, "conversation": [*context, *response["output"]]}
+        state.store.add(key, KIND, StoredObject(response_id, created, response, extra=extra))
+    if body.get("stream"):
+        return StreamingResponse(
+            _sse(response, generated),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache"},
+        )
+    return JSONResponse(response)
+
+
+async def _sse(response: dict[str, Any], generated: Generated) -> AsyncIterator[bytes]:
+    for number, event in enumerate(stream_events(response, generated)):
+        payload = {"type": event["type"], "sequence_number": number, **event}
+        data = json.dumps(payload, separators=(",", ":"))
+        yield f"event: {event['type']}\ndata: {data}\n\n".encode()
+
+
+def _require(request: Request) -> StoredObject:
+    response_id = request.path_params["response_id"]
+    stored = state_of(request).store.get(request.state.api_key, KIND, response_id)
+    if stored is None:
+        raise _not_found(response_id)
+    return stored
+
+
+async def retrieve_response(request: Request) -> Response:
+    return JSONResponse(_require(request).body)
+
+
+async def delete_response(request: Request) -> Response:
+    response_id = request.path_params["response_id"]
+    if not state_of(request).store.delete(request.state.api_key, KIND, response_id):
+        raise _not_found(response_id)
+    return JSONResponse({"id": response_id, "object": "response.deleted", "deleted": True})
+
+
+async def list_input_items(request: Request) -> Response:
+    stored = _require(request)
+    page = parse_page_request(request.query_params, INPUT_ITEMS)
+    items: list[dict[str, Any]] = stored.extra["input_items"]
+    entries = [((index, item["id"]), item) for index, item in enumerate(items)]
+    positions = {item["id"]: (index, item["id"]) for index, item in enumerate(items)}
+    return JSONResponse(paginate(entries, page, positions.get))
+
+
+ROUTES = [
+    Route(f"{PREFIX}/responses", create_response, methods=["POST"]),
+    Route(f"{PREFIX}/responses/{{response_id}}", retrieve_response, methods=["GET"]),
+    Route(f"{PREFIX}/responses/{{response_id}}", delete_response, methods=["DELETE"]),
+    Route(f"{PREFIX}/responses/{{response_id}}/input_items", list_input_items, methods=["GET"]),
+]

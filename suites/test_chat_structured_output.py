@@ -1,0 +1,73 @@
+"""Structured output in chat completions: `response_format` json_object and json_schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from oaiconform.checks import expect
+from oaiconform.checks.chat import json_object_content, json_schema_content
+from oaiconform.checks.http import json_object_body, status_code_is
+from oaiconform.checks.schema import response_schema_conformance
+from oaiconform.exchange import Exchange
+from oaiconform.plugin import require_route
+from oaiconform.settings import Settings
+from oaiconform.spec import Spec
+from oaiconform.target import Target
+
+# Enough for a small JSON object; small so that runs against paid APIs stay cheap.
+MAX_TOKENS = 128
+CITY_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "city": {"type": "string"},
+        "country": {"type": "string"},
+        "population_millions": {"type": "number"},
+        "landmarks": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+        "climate": {"type": "string", "enum": ["cold", "temperate", "warm"]},
+    },
+    "required": ["city", "country", "population_millions", "landmarks", "climate"],
+    "additionalProperties": False,
+}
+
+
+def ask(target: Target, settings: Settings, question: str, response_format: Any) -> Exchange:
+    body = {
+        "model": settings.model,
+        "max_tokens": MAX_TOKENS,
+        "messages": [{"role": "user", "content": question}],
+        "response_format": response_format,
+    }
+    exchange = require_route(target.post("chat/completions", json=body))
+    expect(status_code_is(exchange, 200), json_object_body(exchange))
+    return exchange
+
+
+@pytest.mark.feature("chat.structured_output")
+def test_structured_output_json_object_content_is_a_json_object(
+    target: Target, spec: Spec, settings: Settings
+) -> None:
+    """response_format json_object: the message content parses as one JSON object."""
+    question = "Reply in JSON with a key `greeting` holding a short greeting."
+    exchange = ask(target, settings, question, {"type": "json_object"})
+    expect(
+        response_schema_conformance(spec, "createChatCompletion", exchange),
+        json_object_content(exchange.json()),
+    )
+
+
+@pytest.mark.feature("chat.structured_output")
+def test_structured_output_json_schema_content_validates_against_the_schema(
+    target: Target, spec: Spec, settings: Settings
+) -> None:
+    """response_format json_schema (strict): the content is JSON valid against the schema."""
+    response_format = {
+        "type": "json_schema",
+        "json_schema": {"name": "city_facts", "schema": CITY_SCHEMA, "strict": True},
+    }
+    exchange = ask(target, settings, "Describe Paris briefly.", response_format)
+    expect(
+        response_schema_conformance(spec, "createChatCompletion", exchange),
+        json_schema_content(exchange.json(), CITY_SCHEMA),
+    )

@@ -1,0 +1,119 @@
+"""Embeddings, moderations, completions, tool calls and structured output: each inference fault
+fails exactly its features.
+
+The runs select the inference features and their neighbours on the same routes (the faults
+rewrite only non-streamed answers of /embeddings, /moderations, /completions and
+/chat/completions, so the other areas cannot change and are left out for time; a fault of a
+non-chat route runs without the chat features). Streamed features are in the selection because
+they compare streams with non-streamed answers.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import RunSuites
+from tests.suites.matrix import Matrix, built_features, failure_text
+
+FEATURES = (
+    "embeddings",
+    "moderations",
+    "completions",
+    "completions.stream",
+    "chat.completions",
+    "chat.stream",
+    "chat.stream.usage",
+    "chat.tools",
+    "chat.tools.stream",
+    "chat.structured_output",
+    "headers.request_id",
+)
+# Faults of /embeddings, /moderations and /completions cannot reach the chat routes.
+NON_CHAT_FEATURES = ("embeddings", "moderations", "completions", "completions.stream")
+NON_CHAT_PREFIXES = ("embeddings-", "moderation-", "completions-")
+# chat.tools.stream compares streamed tool calls with the non-streamed answer, which these
+# faults change: a server that does so fails both features.
+STREAM_DIFFERS = "differs from the non-streamed"
+
+MATRIX: Matrix = {
+    "embeddings-out-of-order": {
+        "embeddings": "the vector closest to that input embedded alone is data[0]"
+    },
+    "embeddings-index-zero": {"embeddings": "data[i].index must be i"},
+    "embeddings-dimensions-ignored": {
+        "embeddings": "with dimensions 64, expected vectors of 64 values, got [1536]"
+    },
+    "embeddings-base64-ignored": {
+        "embeddings": "expected the vector as a base64 string, got an array of floats"
+    },
+    "embeddings-usage-zero": {"embeddings": "usage.prompt_tokens is 0 for a non-empty input"},
+    "moderation-categories-missing": {
+        "moderations": '$.results[0].categories: "illicit" is a required property'
+    },
+    "moderation-single-result": {"moderations": "expected 2 results (one per input), got 1"},
+    "moderation-always-clear": {"moderations": "results[1] should flag 'violence'"},
+    "completions-as-chat": {
+        "completions": '$.object: "chat.completion" is not one of "text_completion"'
+    },
+    "completions-first-prompt-only": {
+        "completions": "expected choice indexes [0, 1] (prompts x n), got [0]"
+    },
+    "completions-logprobs-misaligned": {"completions": "logprobs.tokens join to"},
+    "tool-arguments-single-quoted": {
+        "chat.tools": "the arguments of get_weather are not valid JSON",
+        "chat.tools.stream": STREAM_DIFFERS,
+    },
+    "tool-arguments-empty": {
+        "chat.tools": 'do not match its parameters schema: (root): "city" is a required',
+        "chat.tools.stream": STREAM_DIFFERS,
+    },
+    "tool-call-name-prefixed": {
+        "chat.tools": "calls 'functions.get_weather', which is not among the declared tools",
+        "chat.tools.stream": STREAM_DIFFERS,
+    },
+    "tool-calls-in-content": {
+        "chat.tools": 'tool_choice is "required", but choices[0] has no tool call',
+        "chat.tools.stream": STREAM_DIFFERS,
+    },
+    "tool-calls-finish-stop": {
+        "chat.tools": "has tool calls, so finish_reason must be \"tool_calls\", got 'stop'",
+        "chat.tools.stream": STREAM_DIFFERS,
+    },
+    "tool-choice-none-ignored": {
+        "chat.tools": 'tool_choice is "none", but choices[0] calls lookup',
+        "chat.stream": STREAM_DIFFERS,
+    },
+    "parallel-tool-calls-ignored": {
+        "chat.tools": "parallel_tool_calls is false, but choices[0] has 2 tool calls"
+    },
+    "json-content-fenced": {
+        "chat.structured_output": "is not JSON (wrapped in markdown code fences)"
+    },
+    "json-schema-ignored": {
+        "chat.structured_output": 'does not match the response schema: (root): "city" is a required'
+    },
+}
+
+
+@pytest.mark.parametrize("fault", sorted(MATRIX))
+def test_inference_fault_fails_exactly_its_features(run_suites: RunSuites, fault: str) -> None:
+    """As matrix.assert_fault_fails_its_features, on FEATURES; the exit code follows the failed
+    features' level (moderations, completions and structured output are optional in core)."""
+    expected = MATRIX[fault]
+    features = NON_CHAT_FEATURES if fault.startswith(NON_CHAT_PREFIXES) else FEATURES
+    outcome = run_suites(fault, features=features)
+    report = outcome.report
+    assert report is not None
+    for feature in built_features(report):
+        result = report.features[feature]
+        if feature in expected:
+            assert result.status == "failed", f"{fault} should fail {feature}"
+            assert expected[feature] in failure_text(report, feature)
+            assert all(f.repro.startswith("curl ") for f in result.failures)
+        else:
+            assert result.status == "passed", (
+                f"{fault} should not affect {feature}: {failure_text(report, feature)}"
+            )
+    assert set(expected) <= set(built_features(report)), "a feature of the matrix was not run"
+    required = any(report.features[f].required for f in expected)
+    assert outcome.exit_code == (1 if required else 0)

@@ -1,0 +1,69 @@
+"""Files, batches and responses: each storage fault fails exactly its features.
+
+The runs cover FEATURES (the stored resources, their pagination and their neighbours), not the
+property-based `schema.*` features, which any changed body also fails.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import RunSuites
+from tests.suites.matrix import Matrix, built_features, failure_text
+
+FEATURES = (
+    "files",
+    "batches",
+    "responses",
+    "responses.stream",
+    "pagination.files",
+    "pagination.batches",
+    "chat.completions",
+    "models.list",
+)
+
+MATRIX: Matrix = {
+    "delete-keeps-file": {
+        "files": "expected status 404, got 200",
+        "pagination.files": "items this run deleted",
+    },
+    "content-as-metadata": {
+        "files": "got a JSON object with object='file' (metadata, not content)",
+        "batches": "no output line answers custom_id(s)",
+    },
+    "file-bytes-wrong": {"files": "`bytes` must be the uploaded size"},
+    "batch-output-missing-lines": {"batches": "no output line answers custom_id(s)"},
+    "batch-counts-not-updated": {
+        "batches": "request_counts.completed (0) + failed (0) must equal total (2)"
+    },
+    "previous-response-ignored": {"responses": "the follow-up must echo previous_response_id"},
+    "function-arguments-as-object": {
+        "responses": "`arguments` must be a JSON-encoded string, got a dict"
+    },
+    "incomplete-as-completed": {
+        "responses": 'expected status "incomplete" with reason "max_output_tokens"'
+    },
+}
+
+
+@pytest.mark.parametrize("fault", sorted(MATRIX))
+def test_storage_fault_fails_exactly_its_features(run_suites: RunSuites, fault: str) -> None:
+    """As matrix.assert_fault_fails_its_features, on FEATURES; the exit code follows the failed
+    features' level (batches is optional in core)."""
+    expected = MATRIX[fault]
+    outcome = run_suites(fault, features=FEATURES)
+    report = outcome.report
+    assert report is not None
+    for feature in built_features(report):
+        result = report.features[feature]
+        if feature in expected:
+            assert result.status == "failed", f"{fault} should fail {feature}"
+            assert expected[feature] in failure_text(report, feature)
+            assert all(f.repro.startswith("curl ") for f in result.failures)
+        else:
+            assert result.status == "passed", (
+                f"{fault} should not affect {feature}: {failure_text(report, feature)}"
+            )
+    assert set(expected) <= set(built_features(report)), "a feature of the matrix was not run"
+    required = any(report.features[f].required for f in expected)
+    assert outcome.exit_code == (1 if required else 0)
