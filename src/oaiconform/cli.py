@@ -90,7 +90,29 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="switch on a fault in the embedded mock (repeatable)",
     )
+    run.add_argument(
+        "--allow-expensive",
+        action="store_true",
+        default=None,
+        help="let schema.* features exercise costly or destructive operations (images, audio, "
+        "video, fine-tuning, admin, realtime, evals, containers, vector stores)",
+    )
+    run.add_argument(
+        "--property-examples",
+        metavar="N",
+        help="generated valid requests per operation in schema.* features (5)",
+    )
+    run.add_argument(
+        "--property-negative-examples",
+        metavar="N",
+        help="generated invalid requests per operation in schema.* features (3)",
+    )
     run.add_argument("-v", "--verbose", action="store_true", help="show every test")
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list the features, tests and request bound of the run; send nothing",
+    )
 
     mock = commands.add_parser(
         "mock",
@@ -124,13 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_run(args: argparse.Namespace) -> int:
     from oaiconform.runner import run
 
-    values = {k: v for k, v in vars(args).items() if k not in ("command", "verbose")}
+    values = {k: v for k, v in vars(args).items() if k not in ("command", "verbose", "dry_run")}
     values["timeout"] = args.timeout
     try:
         settings = build_settings(values, os.environ)
     except SettingsError as exc:
         print(f"oaiconform: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.dry_run:
+        from oaiconform.dryrun import dry_run
+
+        return dry_run(settings, out=sys.stdout, err=sys.stderr)
     return run(settings, quiet=not args.verbose).exit_code
 
 
@@ -193,6 +219,13 @@ def _cmd_profiles() -> int:
         for feature_id in profile.features:
             kind = "required" if profile.is_required(feature_id) else "optional"
             print(f"  {feature_id:<24} {kind:<9} {get_feature(feature_id).description}")
+        for kind, tags in (
+            ("required", profile.required_tags),
+            ("optional", profile.optional_tags),
+        ):
+            if tags:
+                which = "every operation" if "*" in tags else "operations tagged " + ", ".join(tags)
+                print(f"  {'schema.<operationId>':<24} {kind:<9} {which}")
     return 0
 
 
@@ -213,5 +246,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_USAGE
 
 
+def entry_point() -> int:
+    """The console script: `oaiconform ... | head` ends quietly when the reader goes away."""
+    try:
+        return main()
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry_point())

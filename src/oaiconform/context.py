@@ -28,6 +28,7 @@ class TestResult:
     duration_s: float = 0.0
     message: str = ""
     repro: str = ""
+    metrics: dict[str, float] | None = None  # e.g. stream timings (first event, gaps)
 
 
 @dataclass
@@ -36,8 +37,10 @@ class RunContext:
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     started_monotonic: float = field(default_factory=time.monotonic)
     results: dict[str, TestResult] = field(default_factory=dict)
+    collected: dict[str, list[str]] = field(default_factory=dict)  # feature -> test node ids
     error: str | None = None  # a run-level error the report must carry (e.g. unreachable)
     managed_by_cli: bool = False  # the CLI writes the report and closes the context itself
+    _profile_definition: Profile | None = None
     _profile: Profile | None = None
     _source: SpecSource | None = None
     _spec: Spec | None = None
@@ -46,9 +49,20 @@ class RunContext:
     _mock_key: Secret | None = None
 
     @property
+    def profile_definition(self) -> Profile:
+        """The profile as written (no spec needed): enough to report a run that never started."""
+        if self._profile_definition is None:
+            self._profile_definition = load_profile(self.settings.profile)
+        return self._profile_definition
+
+    @property
     def profile(self) -> Profile:
+        """The profile with its operation tags resolved against the loaded description."""
         if self._profile is None:
-            self._profile = load_profile(self.settings.profile)
+            tags = {
+                op_id: tuple(op.raw.get("tags") or ()) for op_id, op in self.spec.operations.items()
+            }
+            self._profile = self.profile_definition.resolve(tags)
         return self._profile
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import pairwise
 from typing import Any
 
 _NOT_JSON = object()
@@ -73,3 +74,69 @@ class Exchange:
         if not text:
             return "an empty body"
         return repr(text) + ("..." if len(self.body) > limit else "")
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One dispatched server-sent event, with when it arrived (seconds since the request)."""
+
+    data: str
+    event: str = "message"
+    at_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class StreamExchange:
+    """A streamed answer: the response head as an Exchange, then what the event stream carried.
+
+    `head.body` holds the raw bytes received (up to the byte cap), so a non-SSE answer (an error
+    before the stream starts) reads exactly like `Target.request`'s. Framing defects are
+    `(kind, message)` pairs from the SSE parser; `interrupted` says why reading stopped early
+    (stalled, too slow, too large, connection reset), None when the server ended the stream.
+    """
+
+    head: Exchange
+    events: tuple[StreamEvent, ...] = ()
+    defects: tuple[tuple[str, str], ...] = ()
+    done: bool = False  # a `data: [DONE]` event was dispatched
+    comments: int = 0  # comment (keep-alive) lines
+    first_byte_s: float | None = None
+    interrupted: str | None = None
+
+    @property
+    def is_event_stream(self) -> bool:
+        return self.head.media_type == "text/event-stream"
+
+    def describe(self) -> str:
+        return self.head.describe()
+
+    @property
+    def first_event_s(self) -> float | None:
+        return self.events[0].at_s if self.events else None
+
+    @property
+    def gaps_s(self) -> list[float]:
+        """Time between consecutive events: what a user sees as stutter."""
+        times = [e.at_s for e in self.events]
+        return [later - earlier for earlier, later in pairwise(times)]
+
+
+def stream_metrics(streams: list[StreamExchange]) -> dict[str, float]:
+    """Timings of a test's streams for the report: first byte/event, and inter-event gaps."""
+    streams = [s for s in streams if s.is_event_stream]
+    if not streams:
+        return {}
+    metrics: dict[str, float] = {"streams": float(len(streams))}
+    firsts = [s.first_byte_s for s in streams if s.first_byte_s is not None]
+    events = [s.first_event_s for s in streams if s.first_event_s is not None]
+    gaps = [gap for s in streams for gap in s.gaps_s]
+    if firsts:
+        metrics["first_byte_s_max"] = round(max(firsts), 6)
+    if events:
+        metrics["first_event_s_mean"] = round(sum(events) / len(events), 6)
+        metrics["first_event_s_max"] = round(max(events), 6)
+    if gaps:
+        metrics["gap_s_mean"] = round(sum(gaps) / len(gaps), 6)
+        metrics["gap_s_max"] = round(max(gaps), 6)
+    metrics["events"] = float(sum(len(s.events) for s in streams))
+    return metrics

@@ -84,7 +84,7 @@ _FAMILIES: dict[str, tuple[str, Level, str]] = {
     "pagination": ("pagination", "must", "cursor pagination of {name}"),
     "schema": ("schema", "must", "generated requests to {name} get spec-conformant responses"),
 }
-_FAMILY_MEMBER = re.compile(r"^(pagination|schema)\.([A-Za-z0-9_]+)$")
+_FAMILY_MEMBER = re.compile(r"^(pagination|schema)\.([A-Za-z0-9_-]+)$")
 
 
 class UnknownFeatureError(KeyError):

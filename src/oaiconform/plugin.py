@@ -7,15 +7,18 @@ that collect no feature-marked test (e.g. the project's own self-tests).
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from oaiconform.checks import ConformanceError, Failure
 from oaiconform.checks.routes import route_missing
 from oaiconform.context import RunContext, TestResult
-from oaiconform.exchange import Exchange
+from oaiconform.exchange import Exchange, stream_metrics
 from oaiconform.features import is_known
 from oaiconform.profiles import ProfileError
 from oaiconform.redact import Redactor
@@ -40,6 +43,9 @@ _OPTIONS = (
     "budget_requests",
     "mock_faults",
     "overlays",
+    "allow_expensive",
+    "property_examples",
+    "property_negative_examples",
 )
 
 
@@ -68,6 +74,7 @@ class ContextProvider:
     def pytest_configure(self, config: pytest.Config) -> None:
         self.context.managed_by_cli = True
         config.stash[CONTEXT_KEY] = self.context
+        _keep_hypothesis_out_of_cwd()  # before collection: suites may build strategies then
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -98,6 +105,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         help="switch on a fault in the embedded mock (see `oaiconform mock --list-faults`)",
     )
+    group.addoption(
+        "--allow-expensive",
+        action="store_true",
+        default=None,
+        help="let schema.* features exercise costly or destructive operations",
+    )
+    group.addoption("--property-examples", help="generated valid requests per operation (5)")
+    group.addoption(
+        "--property-negative-examples", help="generated invalid requests per operation (3)"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -127,6 +144,7 @@ def pytest_collection_modifyitems(
     suite_items = [item for item in items if _feature_of(item)]
     if not suite_items:
         return
+    _keep_hypothesis_out_of_cwd()
     context = _context(config)
     try:
         profile = context.profile
@@ -138,10 +156,23 @@ def pytest_collection_modifyitems(
             raise pytest.UsageError(f"{item.nodeid}: unknown feature {feature!r}")
     wanted = set(context.settings.features) or set(profile.features)
     keep = [i for i in items if _feature_of(i) is None or _feature_of(i) in wanted]
+    for item in keep:
+        context.collected.setdefault(str(_feature_of(item)), []).append(item.nodeid)
     deselected = [i for i in items if i not in keep]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = keep
+
+
+def _keep_hypothesis_out_of_cwd() -> None:
+    """Hypothesis caches data in ./.hypothesis even without a database; a conformance run
+    must leave the user's directory as it found it, so it caches in the temp directory."""
+    # Hypothesis falls back to this variable whenever its home is reset to None, so a suite
+    # that borrows the home for a while cannot send it back to the working directory.
+    home = os.environ.setdefault(
+        "HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "oaiconform-hypothesis")
+    )
+    set_hypothesis_home_dir(home)
 
 
 @pytest.fixture(scope="session")
@@ -171,6 +202,7 @@ def _session_target(oaiconform_context: RunContext, spec: Spec) -> Target:
 def target(_session_target: Target) -> Target:
     """The target under test; its exchanges are recorded per test for the report's repro."""
     _session_target.exchanges.clear()
+    _session_target.streams.clear()
     return _session_target
 
 
@@ -196,6 +228,8 @@ def pytest_runtest_makereport(
     context = _context(item.config)
     result = context.results.setdefault(item.nodeid, TestResult(item.nodeid, feature))
     result.duration_s += report.duration
+    if report.when == "call" and context.target_started and context.target.streams:
+        result.metrics = stream_metrics(context.target.streams) or None
     excinfo = call.excinfo
     if excinfo is None:
         return

@@ -74,14 +74,19 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
     print(file=out)
     for feature_id, result in sorted(built.items()):
         marker = "" if result.required else " (optional)"
-        print(f"  {feature_id:<{width}}  {result.status}{marker}", file=out)
+        status = result.status
+        if status == "failed" and result.level == "should":
+            status = "failed (should: warning)"
+        print(f"  {feature_id:<{width}}  {status}{marker}", file=out)
         for failure in result.failures[:3]:
             print(f"      {failure.message[:300]}", file=out)
     if not_built:
         print(f"  not built yet in this version: {', '.join(not_built)}", file=out)
     s = report.summary
+    warnings = f", {s['warnings']} of them warnings (should)" if s.get("warnings") else ""
     print(
-        f"\n{s['passed']} passed, {s['failed']} failed, {s['not_implemented']} not implemented, "
+        f"\n{s['passed']} passed, {s['failed']} failed{warnings}, "
+        f"{s['not_implemented']} not implemented, "
         f"{s['skipped']} skipped ({len(not_built)} not built yet) features; "
         f"{s['requests']} requests; "
         f"seed {report.seed}",
@@ -110,9 +115,10 @@ def run(
         return RunOutcome(code, report, report_dir)
 
     try:
-        _ = context.profile
+        _ = context.profile_definition
         resolve_faults(settings.mock_faults)
         spec = context.spec
+        _ = context.profile
     except (ProfileError, SpecError, UnknownFaultError) as exc:
         return stop(EXIT_USAGE, str(exc))
     print(

@@ -23,6 +23,8 @@ DEFAULT_MODERATION_MODEL = "omni-moderation-latest"
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 DEFAULT_REMOTE_BUDGET = 500
+DEFAULT_PROPERTY_EXAMPLES = 5
+DEFAULT_PROPERTY_NEGATIVE_EXAMPLES = 3
 
 
 class SettingsError(ValueError):
@@ -72,6 +74,9 @@ class Settings:
     budget_requests: int | None = None
     mock_faults: tuple[str, ...] = ()
     overlays: tuple[Path, ...] = ()  # vendor overlays, after the built-in ones
+    allow_expensive: bool = False  # schema.* may exercise images, audio, fine-tuning, admin...
+    property_examples: int = DEFAULT_PROPERTY_EXAMPLES  # positive generated requests per operation
+    property_negative_examples: int = DEFAULT_PROPERTY_NEGATIVE_EXAMPLES
 
     @property
     def embedded_mock(self) -> bool:
@@ -161,4 +166,14 @@ def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         else None,
         mock_faults=tuple(given("mock_faults") or ()),
         overlays=tuple(Path(p) for p in given("overlays") or ()),
+        allow_expensive=bool(given("allow_expensive")),
+        property_examples=_int(
+            "--property-examples", given("property_examples") or DEFAULT_PROPERTY_EXAMPLES
+        ),
+        property_negative_examples=_int(
+            "--property-negative-examples",
+            given("property_negative_examples")
+            if given("property_negative_examples") is not None
+            else DEFAULT_PROPERTY_NEGATIVE_EXAMPLES,
+        ),
     )

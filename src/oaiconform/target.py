@@ -21,11 +21,15 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from oaiconform import __version__
-from oaiconform.exchange import Exchange, RecordedRequest
+from oaiconform.exchange import Exchange, RecordedRequest, StreamEvent, StreamExchange
 from oaiconform.redact import strip_userinfo
 from oaiconform.settings import Secret
+from oaiconform.sse import SSEParser
 
 CONNECT_TIMEOUT_S = 5.0
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+# One event larger than this is a defect, whatever the stream's total byte cap.
+_MAX_EVENT_BYTES = 16 * 1024 * 1024
 
 
 class TargetError(Exception):
@@ -84,6 +88,7 @@ class Target:
         max_response_bytes: int,
         budget: RequestBudget,
         embedded_mock: bool = False,
+        deterministic: bool | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         # Credentials in the URL never travel in request URLs (and so never into a failure
@@ -100,12 +105,26 @@ class Target:
         self.max_response_bytes = max_response_bytes
         self.budget = budget
         self.embedded_mock = embedded_mock
+        # Same request and seed, same answer: streamed and plain answers may then be compared.
+        # The embedded mock is; another target only when whoever builds the Target says so.
+        self.deterministic = embedded_mock if deterministic is None else deterministic
         self.exchanges: list[Exchange] = []  # of the current test; the plugin clears it
+        self.streams: list[StreamExchange] = []  # likewise; their timings go into the report
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout_s, connect=CONNECT_TIMEOUT_S),
             follow_redirects=False,  # a redirect is reported, never followed with our key
             headers={"User-Agent": f"oaiconform/{__version__}"},
         )
+
+    @property
+    def is_loopback(self) -> bool:
+        """Whether the target is on this machine: generated tests may then send more requests."""
+        return self.embedded_mock or urlsplit(self.base_url).hostname in _LOOPBACK_HOSTS
+
+    @property
+    def example_budget(self) -> int:
+        """How many generated variants a property test may send: few to a remote (paid) API."""
+        return 12 if self.is_loopback else 3
 
     @property
     def display_url(self) -> str:
@@ -138,6 +157,7 @@ class Target:
         headers: Mapping[str, str] | None,
         auth: bool,
         params: Mapping[str, Any] | None,
+        read_timeout_s: float | None = None,
     ) -> Iterator[tuple[httpx.Response, RecordedRequest]]:
         self.budget.take()
         body = content
@@ -151,15 +171,22 @@ class Target:
         recorded = RecordedRequest(
             method, str(request.url), tuple(request.headers.items()), body or b""
         )
+        timeout: httpx.Timeout | httpx._client.UseClientDefault = httpx.USE_CLIENT_DEFAULT
+        if read_timeout_s is not None:
+            timeout = httpx.Timeout(read_timeout_s, connect=CONNECT_TIMEOUT_S)
         try:
             with self._client.stream(
-                method, request.url, content=body, headers=request.headers
+                method,
+                request.url,
+                content=body,
+                headers=request.headers,
+                timeout=timeout,
             ) as response:
                 yield response, recorded
         except httpx.HTTPError as exc:
             raise TargetError(
                 f"{method} {strip_userinfo(str(request.url))}: "
-                f"{_describe_transport_error(exc, self.timeout_s)}"
+                f"{_describe_transport_error(exc, read_timeout_s or self.timeout_s)}"
             ) from None
 
     def request(
@@ -211,6 +238,62 @@ class Target:
         self.exchanges.append(exchange)
         return exchange
 
+    def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: bool = True,
+        idle_timeout_s: float | None = None,
+        total_timeout_s: float | None = None,
+        max_bytes: int | None = None,
+    ) -> StreamExchange:
+        """Send one request and read a server-sent event stream as it arrives.
+
+        Bytes go to the SSE parser as they come, so each event gets its arrival time. Reading
+        stops at the idle timeout (no byte for that long), the total time cap or the byte cap;
+        the reason is recorded in `interrupted` rather than raised, so the checks still see what
+        arrived. A non-SSE answer is read whole, as `request` reads it.
+        """
+        idle = idle_timeout_s if idle_timeout_s is not None else self.timeout_s
+        total = total_timeout_s if total_timeout_s is not None else self.timeout_s
+        cap = max_bytes if max_bytes is not None else self.max_response_bytes
+        started = time.perf_counter()
+        with self._send(
+            method,
+            path,
+            json_body=json,
+            content=None,
+            headers=headers,
+            auth=auth,
+            params=None,
+            read_timeout_s=idle,
+        ) as (response, recorded):
+            reader = _StreamReader(response, started, idle, total, cap)
+            reader.read()
+        head = Exchange(
+            request=recorded,
+            status=response.status_code,
+            headers=tuple(response.headers.items()),
+            body=reader.body,
+            elapsed_s=time.perf_counter() - started,
+            truncated=reader.truncated,
+        )
+        result = StreamExchange(
+            head=head,
+            events=tuple(reader.events),
+            defects=tuple((d.kind, d.message) for d in reader.parser.defects),
+            done=reader.parser.done,
+            comments=reader.parser.comments,
+            first_byte_s=reader.first_byte_s,
+            interrupted=reader.interrupted,
+        )
+        self.exchanges.append(head)
+        self.streams.append(result)
+        return result
+
     def get(self, path: str, **kwargs: Any) -> Exchange:
         return self.request("GET", path, **kwargs)
 
@@ -232,6 +315,8 @@ class Target:
         """A shell command that replays the request, with the key as a variable reference."""
         request = exchange.request
         parts = ["curl", "-sS", "-X", request.method, strip_userinfo(request.url)]
+        if exchange.media_type == "text/event-stream" or _asks_for_stream(request.body):
+            parts.insert(2, "-N")  # show events as they arrive
         for name, value in request.headers:
             lowered = name.lower()
             if lowered in (
@@ -253,6 +338,83 @@ class Target:
         if request.body:
             parts += ["--data-binary", request.body.decode("utf-8", errors="replace")]
         return " ".join(
-            shlex.quote(p) if not p.startswith("Authorization: Bearer $") else f'"{p}"'
+            shlex.quote(p) if not p.lower().startswith("authorization: bearer $") else f'"{p}"'
             for p in parts
         )
+
+
+def _asks_for_stream(body: bytes) -> bool:
+    try:
+        parsed = json.loads(body) if body else None
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(parsed, dict) and parsed.get("stream") is True
+
+
+class _StreamReader:
+    """Reads one response: events with arrival times for SSE, the whole body otherwise."""
+
+    def __init__(
+        self, response: httpx.Response, started: float, idle_s: float, total_s: float, cap: int
+    ) -> None:
+        self.response = response
+        self.started = started
+        self.idle_s = idle_s
+        self.total_s = total_s
+        self.cap = cap
+        self.parser = SSEParser(max_event_bytes=min(cap, _MAX_EVENT_BYTES))
+        self.is_sse = (
+            response.headers.get("content-type", "").split(";")[0].strip().lower()
+            == "text/event-stream"
+        )
+        self.events: list[StreamEvent] = []
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.truncated = False
+        self.first_byte_s: float | None = None
+        self.interrupted: str | None = None
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self.chunks)[: self.cap]
+
+    def _where(self) -> str:
+        if not self.events:
+            return "before the first event" if self.size else "before the first byte"
+        return f"after event #{len(self.events)}"
+
+    def _add(self, chunk: bytes, now: float) -> None:
+        if self.first_byte_s is None:
+            self.first_byte_s = now
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        if self.is_sse:
+            for event in self.parser.feed(chunk):
+                self.events.append(StreamEvent(event.data, event.event, now))
+
+    def read(self) -> None:
+        try:
+            for chunk in self.response.iter_bytes():
+                now = time.perf_counter() - self.started
+                self._add(chunk, now)
+                if self.size > self.cap:
+                    self.truncated = True
+                    self.interrupted = f"the response exceeded the byte cap of {self.cap} bytes"
+                    return
+                if now > self.total_s:
+                    self.interrupted = (
+                        f"the stream did not end within {self.total_s:g} s "
+                        f"({len(self.events)} events received)"
+                    )
+                    return
+        except httpx.ReadTimeout:
+            self.interrupted = f"no data for {self.idle_s:g} s {self._where()} (the stream stalled)"
+        except httpx.HTTPError as exc:
+            self.interrupted = (
+                f"the connection failed {self._where()}: "
+                f"{_describe_transport_error(exc, self.idle_s)}"
+            )
+        finally:
+            if self.is_sse:
+                now = time.perf_counter() - self.started
+                self.events.extend(StreamEvent(e.data, e.event, now) for e in self.parser.close())

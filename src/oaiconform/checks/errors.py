@@ -110,3 +110,129 @@ def key_not_echoed(exchange: Exchange, submitted_key: str) -> list[Failure]:
             )
         ]
     return []
+
+
+def _error_field(exchange: Exchange, name: str) -> object:
+    body = exchange.json() if exchange.is_json else None
+    error = body.get("error") if isinstance(body, dict) else None
+    return error.get(name) if isinstance(error, dict) else None
+
+
+def error_response(exchange: Exchange) -> list[Failure]:
+    """A request the API refuses gets an error status (4xx/5xx), and then the envelope."""
+    if exchange.status >= 400:
+        return error_envelope(exchange)
+    return [
+        Failure(
+            "error_status",
+            f"{exchange.describe()}: expected an error status for this request, got "
+            f"{exchange.status} with {exchange.body_excerpt()}",
+        )
+    ]
+
+
+def route_not_found(exchange: Exchange, *, wrong_method: bool = False) -> list[Failure]:
+    """An unknown route gets 404 (a known route with a wrong method 404 or 405), enveloped."""
+    allowed = (404, 405) if wrong_method else (404,)
+    if exchange.status in allowed:
+        return error_envelope(exchange)
+    wanted = " or ".join(str(s) for s in allowed)
+    return [
+        Failure(
+            "route_not_found",
+            f"{exchange.describe()}: expected {wanted} for a route the API does not have, got "
+            f"{exchange.status} with {exchange.body_excerpt()}",
+        )
+    ]
+
+
+def bad_request(exchange: Exchange) -> list[Failure]:
+    """Exactly 400 with the envelope: the status the API and its SDKs use for a bad request.
+
+    422 is named on its own: it is FastAPI's default, and the SDKs map it to a different
+    exception class (UnprocessableEntityError) than the API's BadRequestError.
+    """
+    if exchange.status == 400:
+        return error_envelope(exchange)
+    where = exchange.describe()
+    if exchange.status == 422:
+        found = "422 (the framework's validation status; the API answers 400)"
+    elif exchange.status >= 500:
+        found = f"a server error {exchange.status}: the request, not the server, is at fault"
+    elif 200 <= exchange.status < 300:
+        found = f"{exchange.status}: the request was accepted"
+    else:
+        found = str(exchange.status)
+    return [
+        Failure(
+            "bad_request",
+            f"{where}: expected 400 with the error envelope, got {found}, body "
+            f"{exchange.body_excerpt()}",
+        )
+    ]
+
+
+def client_error(exchange: Exchange) -> list[Failure]:
+    """A 4xx with the envelope: an invalid request is the client's fault, never a 5xx or a 2xx."""
+    if 400 <= exchange.status < 500:
+        return error_envelope(exchange)
+    kind = "a server error" if exchange.status >= 500 else "a success"
+    return [
+        Failure(
+            "client_error",
+            f"{exchange.describe()}: an invalid request got {kind} ({exchange.status}), expected "
+            f"a 4xx with the error envelope; body {exchange.body_excerpt()}",
+        )
+    ]
+
+
+def normalize_param(param: str) -> str:
+    """`messages.[0].role`, `messages.0.role` and `messages[0].role` are one path."""
+    out: list[str] = []
+    for part in param.replace(".[", "[").replace("/", ".").split("."):
+        if part.isdigit() and out:
+            out[-1] += f"[{part}]"
+        else:
+            out.append(part)
+    return ".".join(out)
+
+
+def error_param_names(
+    exchange: Exchange, expected: str, *, nullable: bool = False
+) -> list[Failure]:
+    """`error.param` names the offending field: the path itself, or a field that contains it.
+
+    "messages" for an invalid "messages[0].role" names the field a client must fix, so an
+    ancestor path is accepted; null or another field is not (unless `nullable`: the API itself
+    sends null for some errors, e.g. a missing model).
+    """
+    found = _error_field(exchange, "param")
+    if found is None and nullable:
+        return []
+    if isinstance(found, str):
+        param, wanted = normalize_param(found), normalize_param(expected)
+        if param == wanted or (param and wanted.startswith((param + ".", param + "["))):
+            return []
+    return [
+        Failure(
+            "error_param",
+            f"{exchange.describe()}: expected error.param to name {expected!r}, got {found!r}",
+        )
+    ]
+
+
+def model_not_found(exchange: Exchange) -> list[Failure]:
+    """An unknown model: 404 with the envelope and code "model_not_found".
+
+    Clients tell "no such model" from "no such route" by this code (and SDKs raise
+    NotFoundError on 404); a 400 or a 5xx sends them down the wrong path.
+    """
+    if exchange.status != 404:
+        return [
+            Failure(
+                "model_not_found",
+                f"{exchange.describe()}: expected 404 for an unknown model, got "
+                f"{exchange.status} with {exchange.body_excerpt()}",
+            )
+        ]
+    return error_envelope(exchange) or error_code_is(exchange, "model_not_found")

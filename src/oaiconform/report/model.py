@@ -43,6 +43,7 @@ class TestEntry:
     outcome: str
     duration_s: float
     message: str
+    metrics: dict[str, float] | None = None  # e.g. stream timings; additive
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def build_report(context: RunContext) -> Report:
     redactor = Redactor(context.secrets())
     text = redactor.text
     try:
-        profile = context.profile
+        profile = context.profile if context._spec else context.profile_definition
     except ProfileError:  # the report of a run that could not start still names the profile
         profile = Profile(context.settings.profile, "", (), ())
     by_feature: dict[str, list[Any]] = {}
@@ -125,6 +126,10 @@ def build_report(context: RunContext) -> Report:
     summary = {"passed": 0, "failed": 0, "not_implemented": 0, "skipped": 0}
     for feature in features.values():
         summary[feature.status] += 1
+    # A failed should-level feature is a warning: still "failed", counted here as well.
+    summary["warnings"] = sum(
+        1 for f in features.values() if f.status == "failed" and f.level == "should"
+    )
     budget = context.target.budget if context.target_started else None
     summary["requests"] = budget.used if budget else 0
     source = context._source
@@ -159,7 +164,14 @@ def build_report(context: RunContext) -> Report:
         summary=summary,
         features=features,
         tests=[
-            TestEntry(r.nodeid, r.feature, r.outcome, round(r.duration_s, 4), text(r.message))
+            TestEntry(
+                r.nodeid,
+                r.feature,
+                r.outcome,
+                round(r.duration_s, 4),
+                text(r.message),
+                r.metrics,
+            )
             for r in context.results.values()
         ],
         budget={

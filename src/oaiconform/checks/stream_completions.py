@@ -1,0 +1,81 @@
+"""Checks of streamed legacy completions: `text_completion` chunks ending in `data: [DONE]`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oaiconform.checks._failure import Failure
+from oaiconform.checks.streaming import (
+    capped,
+    choice_identity,
+    choice_sequence,
+    data_events,
+    mid_stream_errors,
+    request_body,
+)
+from oaiconform.exchange import StreamExchange
+from oaiconform.spec import Spec
+
+COMPLETION_SCHEMA = "/components/schemas/CreateCompletionResponse"
+
+
+def _reasons(spec: Spec) -> list[str]:
+    schema = spec.document["components"]["schemas"]["CreateCompletionResponse"]
+    reason = schema["properties"]["choices"]["items"]["properties"]["finish_reason"]
+    return [r for r in reason.get("enum", []) if isinstance(r, str)]
+
+
+def _expected_choices(body: dict[str, Any]) -> int:
+    prompt = body.get("prompt")
+    prompts = len(prompt) if isinstance(prompt, list) and prompt and not _is_ids(prompt) else 1
+    return prompts * int(body.get("n") or 1)
+
+
+def _is_ids(prompt: list[Any]) -> bool:
+    return all(isinstance(p, int) for p in prompt)
+
+
+def _as_final(chunk: dict[str, Any]) -> dict[str, Any]:
+    """The chunk with a null finish_reason filled in, for schema validation only.
+
+    The description documents one shape for streamed and plain completions, and that shape has
+    no null finish_reason, though every streamed chunk but a choice's last carries null.
+    """
+    choices = chunk.get("choices")
+    if not isinstance(choices, list):
+        return chunk
+    filled = [
+        {**c, "finish_reason": "stop"}
+        if isinstance(c, dict) and c.get("finish_reason", "") is None
+        else c
+        for c in choices
+    ]
+    return {**chunk, "choices": filled}
+
+
+def completion_chunks(spec: Spec, stream: StreamExchange) -> list[Failure]:
+    """text_completion chunks of the schema, one identity, one finish_reason per choice, last."""
+    if not stream.is_event_stream:
+        return []
+    where = stream.describe()
+    events = data_events(stream)
+    failures = events.failures + mid_stream_errors(stream, events)
+    chunks = [(n, c) for n, c in events.objects if c.get("choices") != []]  # not a usage chunk
+    for number, chunk in chunks:
+        failures += [
+            Failure("chunk_schema", f"{where}: event #{number} {violation}")
+            for violation in spec.validate(COMPLETION_SCHEMA, _as_final(chunk))
+        ]
+        for choice in chunk.get("choices") or []:
+            if isinstance(choice, dict) and not isinstance(choice.get("text"), str):
+                failures.append(
+                    Failure(
+                        "chunk_text",
+                        f"{where}: event #{number}: choice {choice.get('index')!r} has no "
+                        f"string `text` (got {choice.get('text')!r:.60})",
+                    )
+                )
+    failures += choice_identity(where, chunks, "text_completion")
+    n = _expected_choices(request_body(stream))
+    failures += choice_sequence(where, chunks, n, _reasons(spec), roles=False)
+    return capped(failures)

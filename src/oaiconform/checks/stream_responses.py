@@ -1,0 +1,155 @@
+"""Checks of streamed Responses: typed events in order, one terminal event, deltas that add up.
+
+Unlike chat, a Responses stream names each event (`event:` equal to the data's `type`), numbers
+it (`sequence_number`), and ends with a terminal event instead of `data: [DONE]`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oaiconform.checks._failure import Failure
+from oaiconform.checks.streaming import as_dict, capped, data_events
+from oaiconform.exchange import StreamExchange
+from oaiconform.spec import Spec
+
+TERMINAL = ("response.completed", "response.failed", "response.incomplete")
+_UNION = "ResponseStreamEvent"
+_schemas_by_spec: dict[int, dict[str, str]] = {}
+
+
+def event_schemas(spec: Spec) -> dict[str, str]:
+    """Event type -> pointer of its schema, read from the ResponseStreamEvent union."""
+    cached = _schemas_by_spec.get(id(spec))
+    if cached is not None:
+        return cached
+    schemas = spec.document["components"]["schemas"]
+    out: dict[str, str] = {}
+    for ref in schemas.get(_UNION, {}).get("anyOf", []):
+        pointer = str(ref.get("$ref", "")).lstrip("#")
+        name = pointer.rsplit("/", 1)[-1]
+        kind = as_dict(as_dict(schemas.get(name)).get("properties")).get("type")
+        for value in as_dict(kind).get("enum", []):
+            out[value] = pointer
+    _schemas_by_spec[id(spec)] = out
+    return out
+
+
+def _event_shape(
+    spec: Spec, where: str, number: int, name: str, data: dict[str, Any]
+) -> list[Failure]:
+    kind = data.get("type")
+    failures = []
+    if name != kind:
+        failures.append(
+            Failure(
+                "event_name",
+                f"{where}: event #{number}: the `event:` field is {name!r} but data.type is "
+                f"{kind!r}; they must be equal",
+            )
+        )
+    pointer = event_schemas(spec).get(kind) if isinstance(kind, str) else None
+    if pointer is None:
+        failures.append(
+            Failure(
+                "event_schema",
+                f"{where}: event #{number}: type {kind!r} is not a documented "
+                "Responses stream event",
+            )
+        )
+    else:
+        failures += [
+            Failure("event_schema", f"{where}: event #{number} ({kind}) {violation}")
+            for violation in spec.validate(pointer, data)
+        ]
+    return failures
+
+
+def _order(where: str, events: list[tuple[int, dict[str, Any]]]) -> list[Failure]:
+    failures = []
+    previous: Any = None
+    for number, data in events:
+        sequence = data.get("sequence_number")
+        if isinstance(previous, int) and isinstance(sequence, int) and sequence <= previous:
+            failures.append(
+                Failure(
+                    "sequence_number",
+                    f"{where}: event #{number}: sequence_number {sequence} does not increase "
+                    f"(the previous event had {previous})",
+                )
+            )
+        previous = sequence
+    types = [data.get("type") for _, data in events]
+    if types and types[0] != "response.created":
+        failures.append(
+            Failure(
+                "event_order",
+                f"{where}: the first event is {types[0]!r}, expected response.created",
+            )
+        )
+    terminals = [t for t in types if t in TERMINAL]
+    if len(terminals) != 1 or (types and types[-1] not in TERMINAL):
+        failures.append(
+            Failure(
+                "event_order",
+                f"{where}: expected exactly one terminal event ({', '.join(TERMINAL)}) as the "
+                f"last event, got {terminals or 'none'} (last event: "
+                f"{types[-1] if types else 'none'!r})",
+            )
+        )
+    failures += [
+        Failure("stream_error", f"{where}: event #{n} is an error event: {d.get('message')!r:.200}")
+        for n, d in events
+        if d.get("type") == "error"
+    ]
+    return failures
+
+
+def _final_texts(response: Any) -> dict[tuple[Any, Any], str]:
+    texts: dict[tuple[Any, Any], str] = {}
+    for item in as_dict(response).get("output") or []:
+        for index, part in enumerate(as_dict(item).get("content") or []):
+            if as_dict(part).get("type") == "output_text":
+                texts[(item.get("id"), index)] = str(part.get("text"))
+    return texts
+
+
+def _text_adds_up(where: str, events: list[tuple[int, dict[str, Any]]]) -> list[Failure]:
+    joined: dict[tuple[Any, Any], str] = {}
+    failures = []
+    final: dict[tuple[Any, Any], str] = {}
+    for _, data in events:
+        key = (data.get("item_id"), data.get("content_index"))
+        if data.get("type") == "response.output_text.delta" and isinstance(data.get("delta"), str):
+            joined[key] = joined.get(key, "") + data["delta"]
+        elif data.get("type") == "response.output_text.done":
+            final[key] = str(data.get("text"))
+        elif data.get("type") in TERMINAL:
+            for part, text in _final_texts(data.get("response")).items():
+                final.setdefault(part, text)
+    for key, text in joined.items():
+        if key in final and final[key] != text:
+            failures.append(
+                Failure(
+                    "output_text",
+                    f"{where}: the output_text deltas of item {key[0]!r} part {key[1]} join to "
+                    f"{text!r:.120}, but the final text is {final[key]!r:.120}",
+                )
+            )
+    return failures
+
+
+def response_stream_events(spec: Spec, stream: StreamExchange) -> list[Failure]:
+    """Every event typed, documented and numbered in order; created first, one terminal last."""
+    if not stream.is_event_stream:
+        return []
+    where = stream.describe()
+    parsed = data_events(stream)
+    failures = list(parsed.failures)
+    # Responses errors come as typed `error` events, so `{"error": ...}` objects are events too.
+    events = sorted(parsed.objects + parsed.errors, key=lambda pair: pair[0])
+    for number, data in events:
+        failures += _event_shape(spec, where, number, stream.events[number - 1].event, data)
+    failures += _order(where, events)
+    failures += _text_adds_up(where, events)
+    return capped(failures)

@@ -1,0 +1,83 @@
+"""Checks of usage in streamed chat completions (`stream_options.include_usage`)."""
+
+from __future__ import annotations
+
+from oaiconform.checks._failure import Failure
+from oaiconform.checks.chat import usage_totals
+from oaiconform.checks.streaming import capped, data_events, request_body
+from oaiconform.exchange import StreamExchange
+
+
+def chat_stream_usage(stream: StreamExchange) -> list[Failure]:
+    """include_usage: `usage: null` on every chunk but one last with choices [] and the totals.
+
+    Without the option no chunk carries usage, since clients that did not ask do not expect an
+    extra chunk without choices.
+    """
+    if not stream.is_event_stream:
+        return []
+    where = stream.describe()
+    options = request_body(stream).get("stream_options")
+    wanted = isinstance(options, dict) and options.get("include_usage") is True
+    events = data_events(stream)
+    chunks = events.objects
+    failures = list(events.failures)
+    with_usage = [(n, c) for n, c in chunks if c.get("usage") is not None]
+    if not wanted:
+        failures += [
+            Failure(
+                "stream_usage",
+                f"{where}: event #{n} carries usage, but the request did not ask for it "
+                "(stream_options.include_usage)",
+            )
+            for n, _ in with_usage
+        ]
+        return capped(failures)
+    if not with_usage:
+        return [
+            *failures,
+            Failure(
+                "stream_usage",
+                f"{where}: stream_options.include_usage was set, but no chunk carries usage; "
+                "expected one final chunk with choices [] and the usage",
+            ),
+        ]
+    last_number, last = chunks[-1]
+    for number, chunk in chunks:
+        if number == last_number:
+            continue
+        if "usage" not in chunk:
+            failures.append(
+                Failure(
+                    "stream_usage",
+                    f"{where}: event #{number} has no `usage` field; with include_usage every "
+                    "chunk before the last carries usage: null",
+                )
+            )
+        elif chunk["usage"] is not None:
+            failures.append(
+                Failure(
+                    "stream_usage",
+                    f"{where}: event #{number} carries usage, but only the final chunk may; "
+                    "the others carry usage: null",
+                )
+            )
+    if last.get("usage") is None:
+        failures.append(
+            Failure(
+                "stream_usage",
+                f"{where}: the last chunk (event #{last_number}) has no usage; with "
+                "include_usage the final chunk carries it",
+            )
+        )
+    else:
+        if last.get("choices") != []:
+            failures.append(
+                Failure(
+                    "stream_usage",
+                    f"{where}: the usage chunk (event #{last_number}) must have choices [], "
+                    f"got {last.get('choices')!r:.80}",
+                )
+            )
+        failures += usage_totals(last["usage"], where=f"event #{last_number} usage")
+    return capped(failures)

@@ -1,0 +1,239 @@
+"""One operation's property test: generate, send through the Target, check, shrink.
+
+Hypothesis drives schemathesis's strategies for `positive` then `negative` requests, with a
+seed derived from the run seed (so `--seed N` replays), no example database (nothing is written
+to the user's working directory), no deadline, and failures shrunk. The Target's budget,
+timeouts and byte caps bound everything; on top of that an operation sends at most
+`max_requests` requests (shrinking included) and stops starting new ones after `time_limit_s`.
+Answers are memoised per encoded request, so the final replay of a shrunk failure costs nothing
+and reproduces exactly what was reported.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import hypothesis
+from hypothesis import HealthCheck, Phase, Verbosity
+from hypothesis.errors import Flaky, HypothesisException
+from schemathesis.generation import GenerationMode
+
+from oaiconform.checks import ConformanceError, Failure
+from oaiconform.exchange import Exchange
+from oaiconform.property._types import AnyCase
+from oaiconform.property.checks import event_stream_conformance, run_response_checks
+from oaiconform.property.convert import to_schemathesis_response
+from oaiconform.property.retry import send_with_backoff
+from oaiconform.property.routes import route_missing_for
+from oaiconform.property.session import GenerationUnavailable, PropertySchema
+from oaiconform.property.wire import Discard, WireRequest, shape, to_wire
+from oaiconform.target import BudgetExhaustedError, Target, TargetError
+
+
+class PropertySkip(Exception):
+    """The operation could not be exercised, for a reason that is not the target's fault."""
+
+
+class RouteMissing(Exception):
+    """The target has no such endpoint."""
+
+
+@dataclass(frozen=True)
+class PropertyOptions:
+    positive_examples: int = 5
+    negative_examples: int = 3
+    seed: int = 0
+    max_requests: int = 40  # per operation, shrinking included
+    time_limit_s: float = 120.0  # per operation; no new request starts after it
+    max_retries_on_429: int = 2
+    max_backoff_s: float = 5.0
+    models: Mapping[str, str] = field(default_factory=dict)  # operation id -> model to send
+
+
+def example_seed(run_seed: int, operation_id: str, mode: GenerationMode) -> int:
+    return zlib.crc32(f"{run_seed}:{operation_id}:{mode.value}".encode())
+
+
+@dataclass
+class _Answer:
+    exchange: Exchange
+    failures: list[Failure]
+
+
+@dataclass
+class OperationRun:
+    target: Target
+    schema: PropertySchema
+    operation_id: str
+    options: PropertyOptions
+    sent: int = 0
+    rate_limited: int = 0  # 429 answers waited out or given up on
+    accepted: WireRequest | None = None  # a positive request the target answered with 2xx
+    answers: dict[tuple[Any, ...], _Answer] = field(default_factory=dict)
+    stop: BaseException | None = None  # budget, transport error or missing route: no more sends
+    last_failure: ConformanceError | None = None
+    _started: float = field(default_factory=time.monotonic)
+
+    def run(self) -> None:
+        """Raise ConformanceError, RouteMissing, PropertySkip, or a Target exception; else pass."""
+        operation = self.schema.spec.operation(self.operation_id)
+        self._route_check = route_missing_for("{" in operation.path)
+        body_types = ((operation.raw.get("requestBody") or {}).get("content")) or {}
+        # Only JSON body negations are judged (see wire.py): without one, negative generation
+        # would only produce cases that are discarded, at the cost of generating them.
+        negatives = self.options.negative_examples if "application/json" in body_types else 0
+        notes: list[str] = []
+        try:
+            self._explore_modes(negatives, notes)
+        finally:
+            self.schema.operation_done()
+        if isinstance(self.stop, RouteMissing | TargetError | BudgetExhaustedError):
+            raise self.stop
+        self._check_ignored_auth()
+        if self.sent == 0 and not self.answers:
+            reason = "; ".join(notes) or "no generated request could be sent"
+            raise PropertySkip(f"{self.operation_id}: {reason}")
+
+    def _explore_modes(self, negatives: int, notes: list[str]) -> None:
+        for mode, count in (
+            (GenerationMode.POSITIVE, self.options.positive_examples),
+            (GenerationMode.NEGATIVE, negatives),
+        ):
+            if count <= 0 or self.stop is not None:
+                continue
+            note = self._explore(mode, count)
+            if note:
+                notes.append(note)
+
+    def _explore(self, mode: GenerationMode, count: int) -> str | None:
+        """Run one hypothesis search; a note when generation itself was impossible."""
+        try:
+            strategy = self.schema.strategy(self.operation_id, mode)
+        except GenerationUnavailable as exc:
+            return str(exc)
+
+        @hypothesis.seed(example_seed(self.options.seed, self.operation_id, mode))
+        @hypothesis.settings(
+            max_examples=count,
+            database=None,
+            deadline=None,
+            derandomize=False,
+            phases=(Phase.explicit, Phase.generate, Phase.shrink),
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+            verbosity=Verbosity.quiet,
+            print_blob=False,
+        )
+        @hypothesis.given(case=strategy)
+        def search(case: AnyCase) -> None:
+            self._example(case)
+
+        try:
+            search()
+        except ConformanceError:
+            raise
+        except Flaky:
+            if self.last_failure is not None:
+                raise self.last_failure from None
+            return f"hypothesis reported an unreproducible {mode.value} example"
+        except (HypothesisException, RecursionError) as exc:
+            return f"cannot generate {mode.value} requests ({type(exc).__name__}: {exc})"
+        except Exception as exc:  # raised while generating, not by a check: a tool limitation
+            if isinstance(exc, TargetError | BudgetExhaustedError):
+                raise
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            return (
+                f"schemathesis failed to generate {mode.value} requests "
+                f"({type(exc).__name__}: {first})"
+            )
+        return None
+
+    def _over_limits(self) -> bool:
+        return (
+            self.stop is not None
+            or self.sent >= self.options.max_requests
+            or time.monotonic() - self._started > self.options.time_limit_s
+        )
+
+    def _example(self, case: AnyCase) -> None:
+        try:
+            shape(case, self.options.models.get(self.operation_id))
+            wire = to_wire(case, self.target.base_url)
+        except Discard:
+            hypothesis.reject()
+        key = (
+            case.meta.generation.mode if case.meta else None,
+            wire.method,
+            wire.path,
+            wire.body,
+            tuple(sorted(wire.headers.items())),
+        )
+        answer = self.answers.get(key)
+        if answer is None:
+            if self._over_limits():
+                return
+            answer = self._ask(case, wire)
+            if answer is None:
+                return
+            self.answers[key] = answer
+        else:
+            self.target.exchanges.append(answer.exchange)  # the repro is the example reported
+        if answer.failures:
+            self.last_failure = ConformanceError(answer.failures)
+            raise self.last_failure
+
+    def _ask(self, case: AnyCase, wire: WireRequest) -> _Answer | None:
+        try:
+            exchange, retries = send_with_backoff(
+                self.target,
+                wire,
+                max_retries=self.options.max_retries_on_429,
+                max_backoff_s=self.options.max_backoff_s,
+            )
+        except (BudgetExhaustedError, TargetError) as exc:
+            self.stop = exc
+            return None
+        self.sent += 1 + retries
+        self.rate_limited += retries
+        if exchange.status == 429:
+            return None  # still limited after bounded waiting: nothing to judge
+        positive = case.meta is not None and case.meta.generation.mode.is_positive
+        if positive and not self.answers and self._route_check(exchange):
+            self.stop = RouteMissing(f"{exchange.describe()}: the target has no such endpoint")
+            return None
+        if positive and 200 <= exchange.status < 300 and self.accepted is None:
+            self.accepted = wire
+        response = to_schemathesis_response(exchange, wire.prepared)
+        failures = run_response_checks(case, response, exchange)
+        failures += event_stream_conformance(self.schema.spec, self.operation_id, exchange)
+        return _Answer(exchange, failures)
+
+    def _check_ignored_auth(self) -> None:
+        """A request the target accepted with credentials must be refused without them."""
+        wire = self.accepted
+        if wire is None or self.target.api_key is None or self._over_limits():
+            return
+        try:
+            exchange = self.target.request(
+                wire.method, wire.path, content=wire.body, headers=wire.headers, auth=False
+            )
+        except (BudgetExhaustedError, TargetError):
+            return  # the operation itself was judged; this extra probe is best effort
+        self.sent += 1
+        if exchange.status not in (401, 403):
+            _fail(
+                Failure(
+                    "ignored_auth",
+                    f"{exchange.describe()}: the request the target accepted with credentials "
+                    f"was answered without them; expected 401, got {exchange.status} with "
+                    f"{exchange.body_excerpt(120)}",
+                )
+            )
+
+
+def _fail(*failures: Failure) -> NoReturn:
+    raise ConformanceError(failures)

@@ -1,0 +1,89 @@
+"""Legacy completions, streamed: `POST /completions` with `stream: true`.
+
+A few generated variants (n, several prompts, max_tokens, stop, echo, logprobs) with small
+max_tokens; Hypothesis takes its seed from the run and keeps no database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from oaiconform.checks import expect
+from oaiconform.checks.stream_completions import completion_chunks
+from oaiconform.checks.streaming import event_stream_served, stream_framing
+from oaiconform.exchange import StreamExchange
+from oaiconform.plugin import require_route
+from oaiconform.settings import Settings
+from oaiconform.spec import Spec
+from oaiconform.target import Target
+
+MAX_TOKENS = 8  # small on purpose: runs against paid APIs stay cheap
+
+VARIANTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "n": st.integers(1, 2),
+        "prompt": st.sampled_from([["Once upon a time", "The sky is"]]),
+        "max_tokens": st.integers(1, MAX_TOKENS),
+        "stop": st.sampled_from(["\n", [".", "!"]]),
+        "echo": st.booleans(),
+        "logprobs": st.sampled_from([0, 2]),
+        "temperature": st.sampled_from([0, 1.0]),
+    },
+)
+
+
+def completion(settings: Settings, **extra: Any) -> dict[str, Any]:
+    return {
+        "model": settings.completion_model,
+        "prompt": "Once upon a time",
+        "max_tokens": MAX_TOKENS,
+        "stream": True,
+        **extra,
+    }
+
+
+def send(target: Target, body: dict[str, Any]) -> StreamExchange:
+    return target.stream("POST", "completions", json=body)
+
+
+@pytest.mark.feature("completions.stream")
+def test_completions_stream_sends_text_completion_chunks(
+    target: Target, spec: Spec, settings: Settings
+) -> None:
+    """stream: true gets text_completion chunks, one finish_reason per choice, then [DONE]."""
+    stream = send(target, completion(settings))
+    require_route(stream.head)
+    expect(event_stream_served(stream))
+    expect(stream_framing(stream), completion_chunks(spec, stream))
+
+
+@pytest.mark.feature("completions.stream")
+def test_completions_stream_request_variants(
+    target: Target, spec: Spec, settings: Settings
+) -> None:
+    """Each generated variant streams well-formed chunks for every prompt and choice."""
+    first = send(target, completion(settings, max_tokens=1))
+    require_route(first.head)
+    expect(event_stream_served(first))
+
+    @hypothesis_settings(
+        max_examples=target.example_budget,
+        database=None,
+        derandomize=False,  # the run's --hypothesis-seed fixes the examples
+        deadline=None,
+        report_multiple_bugs=False,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(VARIANTS)
+    def variant(extra: dict[str, Any]) -> None:
+        stream = send(target, completion(settings, **extra))
+        expect(event_stream_served(stream))
+        expect(stream_framing(stream), completion_chunks(spec, stream))
+
+    variant()

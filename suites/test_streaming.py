@@ -1,0 +1,275 @@
+"""Chat completions, streamed: `POST /chat/completions` with `stream: true`.
+
+Generated variants (n, max_tokens, stop, temperature, logprobs, include_usage) stay few and
+small: a handful against a paid API, a dozen against a server on this machine. Hypothesis
+takes its seed from the run (`--hypothesis-seed`), keeps no database, and shrinks a failing
+variant to the smallest request that still fails.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from oaiconform.checks import expect
+from oaiconform.checks.errors import error_envelope
+from oaiconform.checks.http import json_object_body, status_code_is
+from oaiconform.checks.stream_assembly import chat_tool_call_stream, stream_matches_completion
+from oaiconform.checks.stream_usage import chat_stream_usage
+from oaiconform.checks.streaming import (
+    chat_chunks,
+    data_events,
+    event_stream_served,
+    json_not_event_stream,
+    stream_framing,
+)
+from oaiconform.exchange import StreamExchange
+from oaiconform.plugin import require_route
+from oaiconform.settings import Settings
+from oaiconform.spec import Spec
+from oaiconform.target import Target
+
+MAX_TOKENS = 12  # small on purpose: runs against paid APIs stay cheap
+
+
+def conversation(settings: Settings, **extra: Any) -> dict[str, Any]:
+    return {
+        "model": settings.model,
+        "max_tokens": MAX_TOKENS,
+        "messages": [
+            {"role": "system", "content": "You are a terse assistant."},
+            {"role": "user", "content": "Count from one to five in words."},
+        ],
+        "stream": True,
+        **extra,
+    }
+
+
+def generated(target: Target) -> hypothesis_settings:
+    """Hypothesis settings for one generated test: small, seeded by the run, no database."""
+    return hypothesis_settings(
+        max_examples=target.example_budget,
+        database=None,
+        derandomize=False,  # the run's --hypothesis-seed fixes the examples
+        deadline=None,
+        report_multiple_bugs=False,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
+VARIANTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "n": st.integers(1, 3),
+        "max_tokens": st.integers(1, MAX_TOKENS),
+        "stop": st.sampled_from(["\n", ".", ["five", "4"]]),
+        "temperature": st.sampled_from([0, 0.7, 1.5]),
+        "logprobs": st.booleans(),
+        "seed": st.integers(0, 1000),
+    },
+)
+
+
+WEATHER_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The current weather in a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+            },
+            "required": ["city", "unit"],
+            "additionalProperties": False,
+        },
+    },
+}
+TIME_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "get_time",
+        "description": "The current local time in a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+TOOL_MAX_TOKENS = 64  # arguments must fit, or the call is cut (finish_reason "length")
+TOOL_VARIANTS = st.fixed_dictionaries(
+    {
+        "tool_choice": st.sampled_from(
+            ["required", "auto", {"type": "function", "function": {"name": "get_weather"}}]
+        )
+    },
+    optional={"n": st.integers(1, 2), "parallel_tool_calls": st.booleans()},
+)
+
+
+def tool_conversation(settings: Settings, **extra: Any) -> dict[str, Any]:
+    body = conversation(settings, max_tokens=TOOL_MAX_TOKENS, tools=[WEATHER_TOOL, TIME_TOOL])
+    body["messages"] = [
+        {"role": "user", "content": "What are the weather and the time in Paris? Use the tools."}
+    ]
+    return {**body, **extra}
+
+
+def send(target: Target, body: dict[str, Any]) -> StreamExchange:
+    return target.stream("POST", "chat/completions", json=body)
+
+
+@pytest.mark.feature("chat.stream")
+def test_chat_stream_sends_chunks_and_ends_with_done(
+    target: Target, spec: Spec, settings: Settings
+) -> None:
+    """stream: true gets text/event-stream chunks of the spec's schema, then `data: [DONE]`."""
+    stream = send(target, conversation(settings))
+    require_route(stream.head)
+    expect(event_stream_served(stream))
+    expect(stream_framing(stream), chat_chunks(spec, stream))
+
+
+@pytest.mark.feature("chat.stream")
+def test_chat_stream_request_variants(target: Target, spec: Spec, settings: Settings) -> None:
+    """Each generated variant streams well-formed chunks: n choices, one role, one finish."""
+    first = send(target, conversation(settings, max_tokens=1))
+    require_route(first.head)
+    expect(event_stream_served(first))  # a broken transport fails here, before generation
+
+    @generated(target)
+    @given(VARIANTS)
+    def variant(extra: dict[str, Any]) -> None:
+        stream = send(target, conversation(settings, **extra))
+        expect(event_stream_served(stream))
+        expect(stream_framing(stream), chat_chunks(spec, stream))
+
+    variant()
+
+
+@pytest.mark.feature("chat.stream")
+def test_chat_without_stream_is_not_an_event_stream(target: Target, settings: Settings) -> None:
+    """Without stream: true the answer is one JSON object, not an event stream."""
+    body = conversation(settings, max_tokens=1)
+    del body["stream"]
+    exchange = require_route(target.post("chat/completions", json=body))
+    expect(status_code_is(exchange, 200), json_not_event_stream(exchange))
+    expect(json_object_body(exchange))
+
+
+@pytest.mark.feature("chat.stream")
+def test_chat_stream_error_before_the_stream_is_an_http_error(
+    target: Target, settings: Settings
+) -> None:
+    """An invalid streamed request gets an ordinary 400 with the error envelope, not a stream."""
+    stream = send(target, conversation(settings, messages="not a list of messages"))
+    head = require_route(stream.head)
+    expect(status_code_is(head, 400), error_envelope(head))
+
+
+@pytest.mark.feature("chat.stream")
+def test_chat_stream_matches_the_non_streamed_answer(
+    target: Target, spec: Spec, settings: Settings
+) -> None:
+    """Same request and seed: the joined deltas equal the non-streamed content and finish."""
+    if not target.deterministic:
+        pytest.skip("only for deterministic targets (Target.deterministic; the embedded mock)")
+    body = conversation(settings, n=2, seed=7, temperature=0)
+    stream = send(target, body)
+    require_route(stream.head)
+    expect(event_stream_served(stream))
+    plain = {k: v for k, v in body.items() if k not in ("stream", "stream_options")}
+    exchange = target.post("chat/completions", json=plain)
+    expect(status_code_is(exchange, 200), json_object_body(exchange))
+    expect(stream_matches_completion(stream, exchange))
+
+
+@pytest.mark.feature("chat.stream.usage")
+def test_chat_stream_usage_comes_in_one_final_chunk(target: Target, settings: Settings) -> None:
+    """include_usage: `usage: null` on every chunk, then one chunk with choices [] and usage."""
+    options = {"stream_options": {"include_usage": True}}
+    stream = send(target, conversation(settings, **options))
+    require_route(stream.head)
+    expect(event_stream_served(stream))
+    expect(chat_stream_usage(stream))
+
+
+@pytest.mark.feature("chat.stream.usage")
+def test_chat_stream_without_include_usage_has_no_usage(target: Target, settings: Settings) -> None:
+    """Without stream_options.include_usage no chunk carries usage."""
+    stream = send(target, conversation(settings))
+    require_route(stream.head)
+    expect(event_stream_served(stream))
+    expect(chat_stream_usage(stream))
+
+
+@pytest.mark.feature("chat.stream.usage")
+def test_chat_stream_usage_variants(target: Target, settings: Settings) -> None:
+    """Generated variants with and without include_usage: usage exactly where asked for."""
+    first = send(target, conversation(settings, max_tokens=1))
+    require_route(first.head)
+    expect(event_stream_served(first))
+    usage_variants = st.tuples(st.booleans(), st.integers(1, 3), st.integers(1, MAX_TOKENS)).map(
+        lambda v: {
+            "stream_options": {"include_usage": v[0]},
+            "n": v[1],
+            "max_tokens": v[2],
+        }
+    )
+
+    @generated(target)
+    @given(usage_variants)
+    def variant(extra: dict[str, Any]) -> None:
+        stream = send(target, conversation(settings, **extra))
+        expect(event_stream_served(stream))
+        expect(chat_stream_usage(stream))
+
+    variant()
+
+
+@pytest.mark.feature("chat.tools.stream")
+def test_chat_tools_stream_tool_calls_as_indexed_deltas(target: Target, settings: Settings) -> None:
+    """Required tools: each call opens with index, id, type and name; arguments join to JSON."""
+    stream = send(target, tool_conversation(settings, tool_choice="required"))
+    require_route(stream.head)
+    expect(event_stream_served(stream))
+    expect(data_events(stream).failures, chat_tool_call_stream(stream))
+
+
+@pytest.mark.feature("chat.tools.stream")
+def test_chat_tools_stream_variants(target: Target, settings: Settings) -> None:
+    """Generated tool_choice, n and parallel_tool_calls: every streamed call assembles."""
+    first = send(target, tool_conversation(settings, tool_choice="required"))
+    require_route(first.head)
+    expect(event_stream_served(first))
+
+    @generated(target)
+    @given(TOOL_VARIANTS)
+    def variant(extra: dict[str, Any]) -> None:
+        stream = send(target, tool_conversation(settings, **extra))
+        expect(event_stream_served(stream))
+        expect(data_events(stream).failures, chat_tool_call_stream(stream))
+
+    variant()
+
+
+@pytest.mark.feature("chat.tools.stream")
+def test_chat_tools_stream_matches_the_non_streamed_calls(
+    target: Target, settings: Settings
+) -> None:
+    """Same request and seed: the streamed tool calls equal the non-streamed ones."""
+    if not target.deterministic:
+        pytest.skip("only for deterministic targets (Target.deterministic; the embedded mock)")
+    body = tool_conversation(settings, tool_choice="required", seed=7, temperature=0)
+    stream = send(target, body)
+    require_route(stream.head)
+    expect(event_stream_served(stream))
+    exchange = target.post("chat/completions", json={**body, "stream": False})
+    expect(status_code_is(exchange, 200), json_object_body(exchange))
+    expect(stream_matches_completion(stream, exchange))

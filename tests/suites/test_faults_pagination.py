@@ -1,0 +1,75 @@
+"""Cursor pagination: each fault fails exactly its pagination features, with a named message.
+
+`MATRIX` covers the features of the default profile (the whole profile runs under each fault).
+Stored chat completions and response input items are in no profile yet (they run with
+`--feature`), so `OUTSIDE_PROFILES` runs just those under each fault, and the correct mock.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import RunSuites
+from tests.suites.matrix import Matrix, assert_fault_fails_its_features, failure_text
+
+MATRIX: Matrix = {
+    "has-more-wrong": {
+        "pagination.files": "said has_more false, but",
+        "pagination.batches": "said has_more false, but",
+    },
+    "after-ignored": {
+        "pagination.files": "walk did not end after 50 pages: has_more stayed true",
+        "pagination.batches": "walk did not end after 50 pages: has_more stayed true",
+    },
+    "short-pages": {
+        "pagination.files": "but the page's last item is",
+        "pagination.batches": "but the page's last item is",
+    },
+    "wrong-last-id": {
+        "pagination.files": "last_id is",
+        "pagination.batches": "last_id is",
+    },
+    "unstable-order": {
+        "pagination.files": "the order is not stable",
+        "pagination.batches": "more than once",
+    },
+    "limit-ignored": {
+        "pagination.files": "more than limit=",
+        "pagination.batches": "the limit was accepted",
+    },
+}
+
+OUTSIDE = ("pagination.chat_completions", "pagination.responses_input_items")
+# The ties `unstable-order` reorders are of `created_at`; neither list here sorts by it.
+OUTSIDE_PROFILES: Matrix = {
+    "has-more-wrong": dict.fromkeys(OUTSIDE, "said has_more false, but"),
+    "after-ignored": dict.fromkeys(OUTSIDE, "walk did not end after 50 pages"),
+    "short-pages": dict.fromkeys(OUTSIDE, "but the page's last item is"),
+    "wrong-last-id": dict.fromkeys(OUTSIDE, "but the page's last item is"),
+    "unstable-order": {},
+    "limit-ignored": dict.fromkeys(OUTSIDE, "more than limit="),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(MATRIX))
+def test_fault_fails_exactly_its_features(run_suites: RunSuites, fault: str) -> None:
+    assert_fault_fails_its_features(run_suites, fault, MATRIX[fault])
+
+
+@pytest.mark.parametrize("fault", [None, *sorted(OUTSIDE_PROFILES)])
+def test_lists_outside_the_profiles_fail_exactly_under_their_faults(
+    run_suites: RunSuites, fault: str | None
+) -> None:
+    outcome = run_suites(*([fault] if fault else []), features=OUTSIDE)
+    report = outcome.report
+    assert report is not None
+    expected = OUTSIDE_PROFILES[fault] if fault else {}
+    for feature in OUTSIDE:
+        result = report.features[feature]
+        assert result.tests > 0, f"{feature} was not run"
+        if feature in expected:
+            assert result.status == "failed", f"{fault} should fail {feature}"
+            assert expected[feature] in failure_text(report, feature)
+            assert all(f.repro.startswith("curl ") for f in result.failures)
+        else:
+            assert result.status == "passed", failure_text(report, feature)

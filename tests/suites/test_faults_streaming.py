@@ -1,0 +1,214 @@
+"""Event streams: each streaming fault fails exactly its features; allowed framings pass.
+
+The runs select the streaming features and their non-streamed neighbours (stream faults only
+touch text/event-stream answers, so the other areas cannot change and are left out for time).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from oaiconform.mock import faults
+from oaiconform.mock.faults import Fault, ResponseParts, StreamRewriter
+from oaiconform.runner import RunOutcome, run
+from oaiconform.settings import Settings
+from tests.conftest import RunSuites
+from tests.suites.matrix import Matrix, built_features, failure_text
+
+FEATURES = (
+    "chat.stream",
+    "chat.stream.usage",
+    "chat.tools.stream",
+    "completions.stream",
+    "responses.stream",
+    "chat.completions",
+    "chat.tools",
+    "completions",
+    "responses",
+)
+NO_DONE = "without `data: [DONE]`"
+STALLED = "after event #2 (the stream stalled)"
+ERROR_FIELD = "is an 'error' field, which is not an SSE field"
+UNTERMINATED = "before a blank line closed the last event"
+
+MATRIX: Matrix = {
+    "stream-no-done": {"chat.stream": NO_DONE, "completions.stream": NO_DONE},
+    "stream-no-blank-line": {
+        "chat.stream": UNTERMINATED,
+        "chat.stream.usage": "but no chunk carries usage",
+        "chat.tools.stream": "the stream carried no chunk with a choice",
+        "completions.stream": UNTERMINATED,
+        "responses.stream": UNTERMINATED,
+    },
+    "stream-finish-reason-twice": {
+        "chat.stream": "choice 0 has a finish_reason in 2 chunks",
+        "completions.stream": "choice 0 has a finish_reason in 2 chunks",
+    },
+    "stream-finish-reason-never": {
+        "chat.stream": "choice 0 never got a finish_reason",
+        "chat.tools.stream": 'streamed tool calls but finished with None, expected "tool_calls"',
+    },
+    "stream-role-every-delta": {"chat.stream": "a later delta of choice 0 repeats role"},
+    "stream-id-changes": {
+        "chat.stream": "but the first chunk's is",
+        "completions.stream": "but the first chunk's is",
+    },
+    "stream-usage-missing": {"chat.stream.usage": "but no chunk carries usage"},
+    "stream-usage-every-chunk": {
+        "chat.stream.usage": "carries usage, but the request did not ask for it"
+    },
+    "stream-tool-call-no-index": {"chat.tools.stream": "a tool-call delta has no integer `index`"},
+    "stream-event-name-missing": {
+        "responses.stream": "the `event:` field is 'message' but data.type is 'response.created'"
+    },
+    "stream-sequence-repeats": {"responses.stream": "sequence_number 1 does not increase"},
+    "stream-no-terminal-event": {
+        "responses.stream": "expected exactly one terminal event (response.completed"
+    },
+    "stream-text-delta-dropped": {"responses.stream": "the output_text deltas of item"},
+    "stream-data-after-done": {
+        "chat.stream": "follows the [DONE] event",
+        "completions.stream": "follows the [DONE] event",
+    },
+    "stream-error-field": {
+        "chat.stream": ERROR_FIELD,
+        "chat.stream.usage": "but no chunk carries usage",
+        "chat.tools.stream": "finished with None",
+        "completions.stream": ERROR_FIELD,
+        "responses.stream": ERROR_FIELD,
+    },
+    "stream-error-string": {
+        "chat.stream": "reports an error: 'upstream connection lost'",
+        "chat.stream.usage": "but no chunk carries usage",
+        "chat.tools.stream": "finished with None",
+        "completions.stream": 'found "error" as a string instead of an object',
+    },
+    "stream-stall": {
+        "chat.stream": STALLED,
+        "chat.stream.usage": STALLED,
+        "chat.tools.stream": STALLED,
+        "completions.stream": STALLED,
+        "responses.stream": STALLED,
+    },
+}
+# The stall holds the mock for STALL_S (1.5 s): a 1 s idle timeout notices it, and the next
+# request, queued behind it, still gets its answer within that second.
+STALL_TIMEOUT_S = 1.0
+
+
+def assert_stream_fault(outcome: RunOutcome, fault: str, expected: dict[str, str]) -> None:
+    """As matrix.assert_fault_fails_its_features; the exit code follows the failed features'
+    level, since chat.stream.usage is optional (a usage-only fault exits 0)."""
+    report = outcome.report
+    assert report is not None
+    for feature in built_features(report):
+        result = report.features[feature]
+        if feature in expected:
+            assert result.status == "failed", f"{fault} should fail {feature}"
+            assert expected[feature] in failure_text(report, feature)
+            assert all(f.repro.startswith("curl ") for f in result.failures)
+        else:
+            assert result.status == "passed", (
+                f"{fault} should not affect {feature}: {failure_text(report, feature)}"
+            )
+    assert set(expected) <= set(built_features(report)), "a feature of the matrix was not run"
+    required = any(report.features[f].required for f in expected)
+    assert outcome.exit_code == (1 if required else 0)
+
+
+def run_streaming(spec_path: str, report_dir: Path, fault: str, timeout_s: float) -> RunOutcome:
+    """As conftest's run_suites, with the streaming features and a chosen request timeout."""
+    settings = Settings(
+        spec=spec_path,
+        report_dir=report_dir,
+        seed=1234,
+        mock_faults=(fault,),
+        features=FEATURES,
+        timeout_s=timeout_s,
+    )
+    return run(settings, out=io.StringIO(), err=io.StringIO())
+
+
+@pytest.mark.parametrize("fault", sorted(MATRIX))
+def test_stream_fault_fails_exactly_its_features(
+    spec_path: str, tmp_path: Path, fault: str
+) -> None:
+    timeout_s = STALL_TIMEOUT_S if fault == "stream-stall" else 10.0
+    outcome = run_streaming(spec_path, tmp_path / "report", fault, timeout_s)
+    assert_stream_fault(outcome, fault, MATRIX[fault])
+
+
+class _AllowedReframing:
+    """Re-frames a correct stream in every way the standard allows: a BOM, `data:` without a
+    space, LF / CRLF / CR line endings, comments and keep-alive lines, and chunks that end
+    anywhere (mid-line, between CR and LF). Used only here: it is no fault, and not registered."""
+
+    def __init__(self) -> None:
+        self._events = 0
+        self._pending = b""
+        self._carry = b"\xef\xbb\xbf"
+
+    def _reframe(self, event: bytes) -> bytes:
+        self._events += 1
+        eol = (b"\n", b"\r\n", b"\r")[self._events % 3]
+        lines = event.split(b"\n")
+        if self._events % 2:
+            lines = [line.replace(b"data: ", b"data:", 1) for line in lines]
+        keep_alive = [b": keep-alive", b":"] if self._events % 4 == 0 else []
+        return eol.join([*keep_alive, *lines, b""]) + eol
+
+    def _chunked(self, out: bytes) -> bytes:
+        data = self._carry + out
+        hold = min(len(data), self._events % 7 + 1)
+        self._carry = data[len(data) - hold :]
+        return data[: len(data) - hold]
+
+    def feed(self, chunk: bytes) -> bytes:
+        *events, self._pending = (self._pending + chunk).split(b"\n\n")
+        return self._chunked(b"".join(self._reframe(e) for e in events))
+
+    def end(self) -> bytes:
+        tail = self._reframe(self._pending) if self._pending else b""
+        out, self._carry = self._carry + tail, b""
+        return out
+
+
+def _reframing(parts: ResponseParts) -> StreamRewriter:
+    return _AllowedReframing()
+
+
+def test_allowed_framings_pass_every_streaming_feature(
+    run_suites: RunSuites, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "test-only-allowed-reframing"
+    allowed = Fault(name, "allowed SSE variants", "the WHATWG standard", stream=_reframing)
+    monkeypatch.setitem(faults.FAULTS, name, allowed)
+    outcome = run_suites(name, features=FEATURES)
+    assert outcome.report is not None
+    built = built_features(outcome.report)
+    assert set(FEATURES) <= set(built)
+    failing = {f: failure_text(outcome.report, f) for f in built if f not in _passed(outcome)}
+    assert failing == {}
+    assert outcome.exit_code == 0
+
+
+def _passed(outcome: RunOutcome) -> set[str]:
+    assert outcome.report is not None
+    return {f for f, r in outcome.report.features.items() if r.status == "passed"}
+
+
+def test_stream_timings_are_in_the_report(spec_path: str, tmp_path: Path) -> None:
+    settings = Settings(
+        spec=spec_path, report_dir=tmp_path / "report", seed=7, features=("chat.stream",)
+    )
+    outcome = run(settings, out=io.StringIO(), err=io.StringIO())
+    assert outcome.report is not None
+    streamed = [t for t in outcome.report.tests if t.metrics]
+    assert streamed, "no streaming test reported its timings"
+    for entry in streamed:
+        assert entry.metrics is not None
+        assert {"first_event_s_mean", "gap_s_max", "events"} <= set(entry.metrics)
+        assert 0 <= entry.metrics["first_event_s_mean"] < settings.timeout_s
