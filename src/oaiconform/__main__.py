@@ -1,5 +1,5 @@
 import sys
 
-from oaiconform.cli import main
+from oaiconform.cli import entry_point
 
-sys.exit(main())
+sys.exit(entry_point())

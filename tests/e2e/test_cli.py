@@ -248,3 +248,29 @@ def test_profiles_and_faults_are_listed() -> None:
     assert "errors.auth" in profiles.stdout
     faults = oaiconform("mock", "--list-faults")
     assert "accept-any-key" in faults.stdout
+
+
+def test_dry_run_lists_the_plan_and_sends_nothing(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.2)
+        port = listener.getsockname()[1]
+        result = oaiconform(
+            "run",
+            "--dry-run",
+            "--target",
+            f"http://127.0.0.1:{port}/v1",
+            "--budget-requests",
+            "50",
+            cwd=tmp_path,
+        )
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nobody connected
+    assert result.returncode == 0, result.stderr
+    assert "nothing was sent" in result.stdout
+    assert "chat.completions" in result.stdout
+    assert "at most 50 requests" in result.stdout
+    assert list(tmp_path.iterdir()) == []  # no report, no cache, nothing

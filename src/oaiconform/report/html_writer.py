@@ -1,67 +1,159 @@
-"""report.html: one self-contained page (no external assets) a person can read at a glance."""
+"""report.html: one self-contained page (no external assets) a person can read at a glance.
+
+Failures come first with their repro; then the areas as stacked bars; then every feature,
+grouped by area, with the 288 `schema.*` features folded away; then streaming timings as a
+chart when the run measured any. Everything is escaped: a target's text never becomes markup.
+"""
 
 from __future__ import annotations
 
 from html import escape
 from pathlib import Path
 
+from oaiconform.features import get_feature
 from oaiconform.report.json_writer import write_atomically
-from oaiconform.report.model import Report
+from oaiconform.report.model import FeatureResult, Report
 
 _COLORS = {
     "passed": "#1a7f37",
     "failed": "#cf222e",
     "not_implemented": "#9a6700",
-    "skipped": "#6e7781",
+    "skipped": "#8c959f",
 }
 _STYLE = """
-body{font:14px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#1f2328}
-h1{font-size:1.5rem;margin:0 0 .25rem}.meta{color:#59636e;margin-bottom:1.5rem}
-.cards{display:flex;gap:1rem;margin:1rem 0 2rem}.card{border:1px solid #d1d9e0;border-radius:8px;
-padding:.75rem 1.25rem;min-width:7rem}.card b{display:block;font-size:1.75rem}
-.bar{display:flex;height:14px;border-radius:7px;overflow:hidden;margin:.5rem 0 2rem}
-table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.4rem .6rem;
-border-bottom:1px solid #d1d9e0;vertical-align:top}.badge{color:#fff;border-radius:1rem;
-padding:.05rem .6rem;font-size:12px;white-space:nowrap}pre{white-space:pre-wrap;background:#f6f8fa;
-padding:.5rem;border-radius:6px;margin:.25rem 0;font-size:12px}.muted{color:#59636e}
+body{font:14px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:76rem;color:#1f2328;
+padding:0 1rem}
+h1{font-size:1.5rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:2rem 0 .5rem}
+.meta{color:#59636e;margin-bottom:1rem}.cards{display:flex;gap:1rem;margin:1rem 0;flex-wrap:wrap}
+.card{border:1px solid #d1d9e0;border-radius:8px;padding:.6rem 1.1rem;min-width:7rem}
+.card b{display:block;font-size:1.6rem}.bar{display:flex;height:12px;border-radius:6px;
+overflow:hidden;background:#eaeef2;min-width:12rem}table{border-collapse:collapse;width:100%}
+td,th{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #d1d9e0;vertical-align:top}
+.badge{color:#fff;border-radius:1rem;padding:.05rem .6rem;font-size:12px;white-space:nowrap}
+pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:.5rem;border-radius:6px;
+margin:.25rem 0;font-size:12px}.muted{color:#59636e}details summary{cursor:pointer;margin:.5rem 0}
+.fail{border-left:4px solid #cf222e;padding:.25rem .75rem;margin:.75rem 0}
 """
 
 
 def _badge(status: str) -> str:
+    color = _COLORS.get(status, "#8c959f")
     return (
-        f'<span class="badge" style="background:{_COLORS.get(status, "#6e7781")}">'
-        f"{escape(status.replace('_', ' '))}</span>"
+        f'<span class="badge" style="background:{color}">{escape(status.replace("_", " "))}</span>'
+    )
+
+
+def _bar(counts: dict[str, int]) -> str:
+    total = sum(counts.values()) or 1
+    parts = "".join(
+        f'<div title="{k.replace("_", " ")}: {n}" style="width:{100 * n / total:.2f}%;'
+        f'background:{_COLORS[k]}"></div>'
+        for k, n in counts.items()
+        if n
+    )
+    return f'<div class="bar">{parts}</div>'
+
+
+def _counts(results: list[FeatureResult]) -> dict[str, int]:
+    counts = dict.fromkeys(_COLORS, 0)
+    for result in results:
+        counts[result.status] += 1
+    return counts
+
+
+def _failures(report: Report) -> str:
+    blocks = []
+    for feature_id, result in sorted(report.features.items()):
+        for failure in result.failures:
+            level = "" if result.level == "must" else " (should: a warning)"
+            repro = f"<pre>{escape(failure.repro)}</pre>" if failure.repro else ""
+            blocks.append(
+                f'<div class="fail"><b><code>{escape(feature_id)}</code></b>{level} · '
+                f'<span class="muted">{escape(failure.test)}</span>'
+                f"<pre>{escape(failure.message)}</pre>{repro}</div>"
+            )
+    if not blocks:
+        return ""
+    return f"<h2>Failures ({len(blocks)})</h2>" + "".join(blocks)
+
+
+def _feature_row(feature_id: str, result: FeatureResult) -> str:
+    detail = f'<span class="muted">{escape(result.reason)}</span>' if result.reason else ""
+    if result.failures:
+        detail = f"{len(result.failures)} failing test(s), see Failures"
+    requirement = "required" if result.required else "optional"
+    return (
+        f"<tr><td><code>{escape(feature_id)}</code></td><td>{_badge(result.status)}</td>"
+        f"<td>{requirement} · {result.level}</td><td>{result.tests}</td><td>{detail}</td></tr>"
+    )
+
+
+def _areas(report: Report) -> str:
+    by_area: dict[str, list[tuple[str, FeatureResult]]] = {}
+    for feature_id, result in report.features.items():
+        by_area.setdefault(get_feature(feature_id).area, []).append((feature_id, result))
+    summary_rows, sections = [], []
+    for area in sorted(by_area):
+        items = sorted(by_area[area])
+        counts = _counts([r for _, r in items])
+        summary_rows.append(
+            f"<tr><td>{escape(area)}</td><td>{_bar(counts)}</td>"
+            f"<td>{counts['passed']}/{len(items)} passed</td></tr>"
+        )
+        rows = "".join(_feature_row(f, r) for f, r in items)
+        table = (
+            "<table><thead><tr><th>feature</th><th>status</th><th>level</th><th>tests</th>"
+            f"<th>details</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+        failing = counts["failed"] + counts["not_implemented"]
+        is_open = " open" if failing and len(items) < 40 else ""
+        sections.append(
+            f"<details{is_open}><summary><b>{escape(area)}</b> · {len(items)} features · "
+            f"{counts['passed']} passed, {failing} failing or not implemented</summary>"
+            f"{table}</details>"
+        )
+    return (
+        "<h2>By area</h2><table><tbody>" + "".join(summary_rows) + "</tbody></table>"
+        "<h2>Features</h2>" + "".join(sections)
+    )
+
+
+def _stream_chart(report: Report) -> str:
+    """Time to first event and the longest gap per streaming test, as an inline SVG."""
+    rows = [
+        (t.id.split("::")[-1], t.metrics["first_event_s_max"], t.metrics.get("gap_s_max", 0.0))
+        for t in report.tests
+        if t.metrics and "first_event_s_max" in t.metrics
+    ][:40]
+    if not rows:
+        return ""
+    scale = max(max(first, gap) for _, first, gap in rows) or 1.0
+    height, width, label = 18, 360, 340
+    bars = []
+    for index, (name, first, gap) in enumerate(rows):
+        y = index * height
+        bars.append(
+            f'<text x="0" y="{y + 13}" font-size="11">{escape(name[:52])}</text>'
+            f'<rect x="{label}" y="{y + 2}" width="{width * first / scale:.1f}" height="7" '
+            f'fill="#0969da"><title>first event {first * 1000:.1f} ms</title></rect>'
+            f'<rect x="{label}" y="{y + 10}" width="{width * gap / scale:.1f}" height="6" '
+            f'fill="#bf8700"><title>longest gap {gap * 1000:.1f} ms</title></rect>'
+        )
+    return (
+        f"<h2>Streaming timings</h2><p class='muted'>blue: time to first event; amber: longest "
+        f"gap between events (scale: {scale * 1000:.1f} ms full width)</p>"
+        f'<svg role="img" width="{label + width + 10}" height="{len(rows) * height}" '
+        f'xmlns="http://www.w3.org/2000/svg">{"".join(bars)}</svg>'
     )
 
 
 def render_html(report: Report) -> str:
     s = report.summary
-    total = sum(s[k] for k in _COLORS) or 1
-    bar = "".join(
-        f'<div title="{k}: {s[k]}" style="width:{100 * s[k] / total:.2f}%;background:{c}"></div>'
-        for k, c in _COLORS.items()
-        if s[k]
-    )
     cards = "".join(
-        f'<div class="card"><b style="color:{c}">{s[k]}</b>{escape(k.replace("_", " "))}</div>'
+        f'<div class="card"><b style="color:{c}">{s.get(k, 0)}</b>{escape(k.replace("_", " "))}'
+        "</div>"
         for k, c in _COLORS.items()
     )
-    rows = []
-    for feature_id, result in sorted(
-        report.features.items(), key=lambda kv: (list(_COLORS).index(kv[1].status), kv[0])
-    ):
-        details = "".join(
-            f"<div>{escape(f.test)}</div><pre>{escape(f.message)}</pre>"
-            + (f"<pre>{escape(f.repro)}</pre>" if f.repro else "")
-            for f in result.failures
-        )
-        if result.reason:
-            details += f'<div class="muted">{escape(result.reason)}</div>'
-        rows.append(
-            f"<tr><td><code>{escape(feature_id)}</code></td><td>{_badge(result.status)}</td>"
-            f"<td>{'required' if result.required else 'optional'} · {result.level}</td>"
-            f"<td>{result.tests}</td><td>{details}</td></tr>"
-        )
     error = (
         f'<p style="color:#cf222e"><b>Run error:</b> {escape(report.error)}</p>'
         if report.error
@@ -70,16 +162,21 @@ def render_html(report: Report) -> str:
     target = escape(str(report.target.get("base_url")))
     if report.target.get("embedded_mock"):
         target += " (embedded mock)"
+    overlays = report.spec.get("overlays") or []
+    overlay_note = f" · {len(overlays)} spec overlays" if overlays else ""
+    counts = {k: s.get(k, 0) for k in _COLORS}
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>oaiconform report: {escape(report.profile)}</title><style>{_STYLE}</style></head><body>
 <h1>oaiconform conformance report</h1>
 <div class="meta">target {target} · profile <b>{escape(report.profile)}</b> · spec
-{escape(str(report.spec.get("version")))} · seed {report.seed} · {escape(report.started_at)} ·
-{report.duration_s:.1f} s · {s["requests"]} requests ·
+{escape(str(report.spec.get("version")))}{overlay_note} · seed {report.seed} ·
+{escape(report.started_at)} · {report.duration_s:.1f} s · {s.get("requests", 0)} requests ·
 oaiconform {escape(report.tool["version"])}</div>
-{error}<div class="cards">{cards}</div><div class="bar">{bar}</div>
-<table><thead><tr><th>feature</th><th>status</th><th>level</th><th>tests</th><th>details</th></tr>
-</thead><tbody>{"".join(rows)}</tbody></table></body></html>
+{error}<div class="cards">{cards}</div>{_bar(counts)}
+{_failures(report)}{_areas(report)}{_stream_chart(report)}
+<p class="muted">Replay this run with <code>--seed {report.seed}</code>. The canonical data is in
+report.json.</p></body></html>
 """
 
 

@@ -1,0 +1,73 @@
+"""`oaiconform run --dry-run`: what a run would do, without sending a single request.
+
+It resolves the spec and profile and lets pytest collect the suites, exactly as a run would, but
+starts no mock and never builds a Target, so a paid API is not touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from typing import TextIO
+
+import pytest
+
+from oaiconform._resources import suites_dir
+from oaiconform.context import RunContext
+from oaiconform.mock import UnknownFaultError, resolve_faults
+from oaiconform.plugin import ContextProvider
+from oaiconform.profiles import ProfileError
+from oaiconform.settings import Settings
+from oaiconform.spec import SpecError
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def dry_run(settings: Settings, *, out: TextIO, err: TextIO) -> int:
+    context = RunContext(settings)
+    try:
+        _ = context.profile_definition
+        resolve_faults(settings.mock_faults)
+        profile = context.profile
+    except (ProfileError, SpecError, UnknownFaultError) as exc:
+        print(f"oaiconform: {exc}", file=err)
+        return EXIT_USAGE
+    suites = suites_dir()
+    args = [
+        str(suites),
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(suites),
+        "--confcutdir",
+        str(suites),
+        "-p",
+        "no:cacheprovider",
+        "--import-mode=importlib",
+        "--collect-only",
+        "-q",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+    ]
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        code = pytest.main(args, plugins=[ContextProvider(context)])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        print(f"oaiconform: the suites could not be collected:\n{captured.getvalue()}", file=err)
+        return EXIT_USAGE
+    target = settings.target_url or "the embedded mock (started only by a real run)"
+    print(f"dry run: profile {profile.name}, target {target}; nothing was sent", file=out)
+    tests = 0
+    for feature_id in profile.features:
+        nodeids = context.collected.get(feature_id, [])
+        tests += len(nodeids)
+        kind = "required" if profile.is_required(feature_id) else "optional"
+        state = f"{len(nodeids)} tests" if nodeids else "not built yet"
+        print(f"  {feature_id:<40} {kind:<9} {state}", file=out)
+    if settings.budget_requests is not None:
+        bound = f"at most {settings.budget_requests} requests (--budget-requests)"
+    else:
+        bound = "no request budget (loopback target; set --budget-requests to bound it)"
+    print(f"{tests} tests in {len(profile.features)} features; {bound}", file=out)
+    return EXIT_OK
