@@ -113,6 +113,8 @@ def outcomes(spec: Spec, client: httpx.Client) -> dict[str, Outcome]:
 KNOWN_HAND_WRITTEN_DEVIATIONS = {
     "getChatCompletionMessages": '"refusal" is a required property',
     "downloadFile": "media type application/octet-stream is not documented",
+    # Not a spec defect: the minimal request names a base model, which the API refuses to delete.
+    "deleteModel": "403: ",
 }
 
 
@@ -154,10 +156,10 @@ def test_an_undocumented_method_is_the_405_envelope(client: httpx.Client) -> Non
         assert "not allowed" in response.json()["error"]["message"]
 
 
-def test_a_documented_method_beside_a_hand_written_one_is_answered(client: httpx.Client) -> None:
-    deleted = client.delete("/models/gpt-4o-mini")
-    assert deleted.status_code == 200
-    assert deleted.json() == {"id": "gpt-4o-mini", "object": "model", "deleted": True}
+def test_deleting_a_base_model_is_refused_with_403(client: httpx.Client) -> None:
+    refused = client.delete("/models/gpt-4o-mini")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "insufficient_permissions"
 
 
 def test_an_invalid_body_is_a_400_naming_the_parameter(client: httpx.Client) -> None:

@@ -8,7 +8,7 @@ from openai import OpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 from oaiconform.mock import MockServer
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, StartMock
 
 MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hello."}]
 
@@ -120,3 +120,19 @@ def test_integral_floats_are_integers(correct_mock: MockServer, path: str, body:
     )
     assert response.status_code == 200, response.text
     assert len(response.json()["choices"]) == 2
+
+
+def test_only_fine_tuned_models_can_be_deleted_and_only_for_that_key(start_mock: StartMock) -> None:
+    mock = start_mock(api_keys=(TEST_KEY, "sk-second-key-0123"))
+    client = OpenAI(base_url=mock.base_url, api_key=TEST_KEY, max_retries=0)
+    other = OpenAI(base_url=mock.base_url, api_key="sk-second-key-0123", max_retries=0)
+    fine_tuned = "ft:gpt-4o-mini-2024-07-18:oaiconform::mock"
+    with pytest.raises(openai.PermissionDeniedError):
+        client.models.delete("gpt-4o-mini")
+    with pytest.raises(openai.NotFoundError):
+        client.models.delete("no-such-model")
+    assert client.models.delete(fine_tuned).deleted is True
+    assert fine_tuned not in [m.id for m in client.models.list()]
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve(fine_tuned)
+    assert other.models.retrieve(fine_tuned).id == fine_tuned  # the other key still has it

@@ -13,6 +13,8 @@ DEFAULT_MODELS = (
     "text-embedding-3-small",
     "text-embedding-3-large",
     "omni-moderation-latest",
+    # A fine-tuned model: the only kind a key may delete (each key deletes its own view of it).
+    "ft:gpt-4o-mini-2024-07-18:oaiconform::mock",
 )
 # A fixed creation time per model keeps every answer deterministic.
 MODEL_CREATED = 1_700_000_000

@@ -21,6 +21,7 @@ class MockState:
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     store: Store = field(init=False)  # stored objects per API key
+    deleted_models: dict[str, set[str]] = field(default_factory=dict)  # per API key
 
     def __post_init__(self) -> None:
         self.store = Store(self.config)
