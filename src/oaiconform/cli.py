@@ -35,6 +35,12 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="environment variable that holds the API key (default OPENAI_API_KEY)",
     )
+    group.add_argument(
+        "--second-api-key-env",
+        metavar="NAME",
+        help="variable holding a second tenant's key, for tenancy.isolation (embedded mock: "
+        "a second key is made up)",
+    )
     group.add_argument("--model", help="chat model (default gpt-4o-mini)")
     group.add_argument("--embedding-model", help="embedding model (default text-embedding-3-small)")
     group.add_argument("--completion-model", help="legacy completions model")

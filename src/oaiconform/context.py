@@ -47,6 +47,7 @@ class RunContext:
     _target: Target | None = None
     _mock: MockServer | None = None
     _mock_key: Secret | None = None
+    _mock_second_key: Secret | None = None
 
     @property
     def profile_definition(self) -> Profile:
@@ -91,8 +92,14 @@ class RunContext:
     def mock_key(self) -> str | None:
         return self._mock_key.reveal() if self._mock_key else None
 
+    @property
+    def second_api_key(self) -> Secret | None:
+        """The second tenant's key: the configured one, or the embedded mock's second key."""
+        return self.settings.second_api_key or self._mock_second_key
+
     def secrets(self) -> tuple[str, ...]:
-        return self.settings.secrets() + ((self._mock_key.reveal(),) if self._mock_key else ())
+        mock_keys = tuple(k.reveal() for k in (self._mock_key, self._mock_second_key) if k)
+        return self.settings.secrets() + mock_keys
 
     def _start_target(self) -> Target:
         settings = self.settings
@@ -101,6 +108,7 @@ class RunContext:
         if base_url is None:
             # A per-run key: a real OPENAI_API_KEY in the environment never goes to the mock.
             self._mock_key = Secret(f"sk-mock-{secrets.token_hex(12)}")
+            self._mock_second_key = Secret(f"sk-mock-second-{secrets.token_hex(12)}")
             api_key = self._mock_key
             models = (
                 settings.model,
@@ -109,17 +117,21 @@ class RunContext:
                 settings.moderation_model,
             )
             config = MockConfig(
-                api_keys=(self._mock_key.reveal(),),
+                api_keys=(self._mock_key.reveal(), self._mock_second_key.reveal()),
                 models=tuple(dict.fromkeys((*MockConfig().models, *models))),
                 seed=settings.seed,
                 faults=settings.mock_faults,
             )
             self._mock = MockServer(config, self.spec).start()
             base_url = self._mock.base_url
+        second = self.second_api_key
         return Target(
             base_url,
             api_key=api_key,
             api_key_env=settings.api_key_env,
+            named_keys={second.reveal(): settings.second_api_key_env or "SECOND_API_KEY"}
+            if second
+            else None,
             timeout_s=settings.timeout_s,
             max_response_bytes=settings.max_response_bytes,
             budget=RequestBudget(settings.budget_requests),

@@ -70,6 +70,12 @@ _CATALOG: tuple[Feature, ...] = (
     ),
     Feature("headers.request_id", "headers", "should", "x-request-id is present and unique"),
     Feature(
+        "tenancy.isolation",
+        "tenancy",
+        "must",
+        "what one key creates is invisible to another key (with --second-api-key-env)",
+    ),
+    Feature(
         "headers.rate_limit",
         "headers",
         "should",

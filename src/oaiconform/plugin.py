@@ -22,7 +22,7 @@ from oaiconform.exchange import Exchange, stream_metrics
 from oaiconform.features import is_known
 from oaiconform.profiles import ProfileError
 from oaiconform.redact import Redactor
-from oaiconform.settings import Settings, SettingsError, build_settings
+from oaiconform.settings import Secret, Settings, SettingsError, build_settings
 from oaiconform.spec import Spec, SpecError
 from oaiconform.target import BudgetExhaustedError, Target, TargetError
 
@@ -46,6 +46,7 @@ _OPTIONS = (
     "allow_expensive",
     "property_examples",
     "property_negative_examples",
+    "second_api_key_env",
 )
 
 
@@ -99,6 +100,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--overlay", dest="overlays", action="append", help="a vendor OpenAPI Overlay file"
     )
+    group.addoption("--second-api-key-env", help="variable holding a second tenant's key")
     group.addoption(
         "--mock-fault",
         dest="mock_faults",
@@ -196,6 +198,15 @@ def spec(oaiconform_context: RunContext) -> Spec:
 @pytest.fixture(scope="session")
 def _session_target(oaiconform_context: RunContext, spec: Spec) -> Target:
     return oaiconform_context.target
+
+
+@pytest.fixture(scope="session")
+def second_api_key(oaiconform_context: RunContext, _session_target: Target) -> Secret:
+    """A second tenant's key; tests of tenancy.isolation are skipped, with the reason, without."""
+    key = oaiconform_context.second_api_key
+    if key is None:
+        pytest.skip("no second key configured: pass --second-api-key-env NAME")
+    return key
 
 
 @pytest.fixture

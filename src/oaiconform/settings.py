@@ -74,6 +74,8 @@ class Settings:
     budget_requests: int | None = None
     mock_faults: tuple[str, ...] = ()
     overlays: tuple[Path, ...] = ()  # vendor overlays, after the built-in ones
+    second_api_key_env: str | None = None  # a second tenant's key, for tenancy.isolation
+    second_api_key: Secret | None = field(default=None, repr=False)
     allow_expensive: bool = False  # schema.* may exercise images, audio, fine-tuning, admin...
     property_examples: int = DEFAULT_PROPERTY_EXAMPLES  # positive generated requests per operation
     property_negative_examples: int = DEFAULT_PROPERTY_NEGATIVE_EXAMPLES
@@ -84,7 +86,7 @@ class Settings:
 
     def secrets(self) -> tuple[str, ...]:
         """Every credential value of the run, for redaction."""
-        values = [self.api_key.reveal()] if self.api_key else []
+        values = [k.reveal() for k in (self.api_key, self.second_api_key) if k]
         if self.target_url:
             password = urlsplit(self.target_url).password
             if password:
@@ -110,6 +112,15 @@ def _int(name: str, value: Any, *, minimum: int = 0) -> int:
     if number < minimum:
         raise SettingsError(f"{name}: must be at least {minimum}, got {value!r}")
     return number
+
+
+def _second_key(env_name: str | None, environ: Mapping[str, str]) -> Secret | None:
+    if not env_name:
+        return None
+    value = environ.get(env_name)
+    if not value:
+        raise SettingsError(f"--second-api-key-env: the variable {env_name} is not set")
+    return Secret(value)
 
 
 def normalize_target_url(url: str) -> str:
@@ -166,6 +177,8 @@ def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         else None,
         mock_faults=tuple(given("mock_faults") or ()),
         overlays=tuple(Path(p) for p in given("overlays") or ()),
+        second_api_key_env=given("second_api_key_env"),
+        second_api_key=_second_key(given("second_api_key_env"), environ),
         allow_expensive=bool(given("allow_expensive")),
         property_examples=_int(
             "--property-examples", given("property_examples") or DEFAULT_PROPERTY_EXAMPLES

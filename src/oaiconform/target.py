@@ -89,6 +89,7 @@ class Target:
         budget: RequestBudget,
         embedded_mock: bool = False,
         deterministic: bool | None = None,
+        named_keys: dict[str, str] | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         # Credentials in the URL never travel in request URLs (and so never into a failure
@@ -101,6 +102,8 @@ class Target:
         self.base_url = strip_userinfo(base_url).replace("***@", "").rstrip("/")
         self.api_key = api_key
         self.api_key_env = api_key_env
+        # Other keys a test may send (e.g. a second tenant's): value -> variable name for repros.
+        self.named_keys = dict(named_keys or {})
         self.timeout_s = timeout_s
         self.max_response_bytes = max_response_bytes
         self.budget = budget
@@ -334,6 +337,8 @@ class Target:
                 and value == f"Bearer {self.api_key.reveal()}"
             ):
                 value = f"Bearer ${self.api_key_env}"
+            elif lowered == "authorization" and value.removeprefix("Bearer ") in self.named_keys:
+                value = f"Bearer ${self.named_keys[value.removeprefix('Bearer ')]}"
             parts += ["-H", f"{name}: {value}"]
         if request.body:
             parts += ["--data-binary", request.body.decode("utf-8", errors="replace")]

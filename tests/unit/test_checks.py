@@ -236,3 +236,14 @@ def test_response_schema_conformance_uses_the_operation_schema(spec: Spec) -> No
     assert "documents no application/json schema for status 418" in messages(
         response_schema_conformance(spec, "listModels", undocumented)
     )
+
+
+def test_tenancy_checks_name_what_the_other_key_could_do() -> None:
+    from oaiconform.checks.tenancy import absent_from_listing, hidden_from_other_tenant
+
+    assert hidden_from_other_tenant(exchange(404, ENVELOPE), "a file") == []
+    assert "could read a file" in messages(hidden_from_other_tenant(exchange(200, {}), "a file"))
+    assert "expected 404" in messages(hidden_from_other_tenant(exchange(500, ENVELOPE), "a file"))
+    listing = exchange(200, {"object": "list", "data": [{"id": "file-1"}]})
+    assert "sees the file file-1" in messages(absent_from_listing(listing, "file-1", "the file"))
+    assert absent_from_listing(listing, "file-2", "the file") == []

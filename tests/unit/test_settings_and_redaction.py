@@ -87,3 +87,13 @@ def test_redactor_masks_known_secrets_key_shapes_and_bearer_headers() -> None:
 def test_userinfo_is_stripped_from_urls() -> None:
     assert strip_userinfo("http://u:p@127.0.0.1:8/v1") == "http://***@127.0.0.1:8/v1"
     assert strip_userinfo("http://127.0.0.1:8/v1") == "http://127.0.0.1:8/v1"
+
+
+def test_the_second_key_is_read_from_its_variable_and_redacted() -> None:
+    settings = build_settings(
+        {"second_api_key_env": "TENANT_B"}, {"TENANT_B": "sk-tenant-b-0123456789"}
+    )
+    assert settings.second_api_key == Secret("sk-tenant-b-0123456789")
+    assert "sk-tenant-b-0123456789" in settings.secrets()
+    with pytest.raises(SettingsError, match="the variable TENANT_B is not set"):
+        build_settings({"second_api_key_env": "TENANT_B"}, {})

@@ -15,6 +15,7 @@ from oaiconform.mock.faults import (
     schema,
     storage,
     streaming,
+    tenancy,
 )
 from oaiconform.mock.faults._core import (
     Fault,
@@ -25,7 +26,7 @@ from oaiconform.mock.faults._core import (
     json_rewrite,
 )
 
-_MODULES = (errors, objects, streaming, http, storage, inference, pagination, schema)
+_MODULES = (errors, objects, streaming, http, storage, inference, pagination, schema, tenancy)
 
 FAULTS: dict[str, Fault] = {}
 for _module in _MODULES:
