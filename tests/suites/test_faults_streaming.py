@@ -34,7 +34,16 @@ STALLED = "after event #2 (the stream stalled)"
 ERROR_FIELD = "is an 'error' field, which is not an SSE field"
 UNTERMINATED = "before a blank line closed the last event"
 
+AS_JSON = "a stream: true request was answered with application/json, expected text/event-stream"
+
 MATRIX: Matrix = {
+    "stream-as-json": {
+        "chat.stream": AS_JSON,
+        "chat.stream.usage": AS_JSON,
+        "chat.tools.stream": AS_JSON,
+        "completions.stream": AS_JSON,
+        "responses.stream": AS_JSON,
+    },
     "stream-no-done": {"chat.stream": NO_DONE, "completions.stream": NO_DONE},
     "stream-no-blank-line": {
         "chat.stream": UNTERMINATED,

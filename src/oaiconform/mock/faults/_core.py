@@ -61,6 +61,8 @@ class Fault:
     request: RequestRewrite | None = None
     response: ResponseRewrite | None = None
     stream: StreamRewriterFactory | None = None
+    # The response rewrite also sees event streams, whole (for faults that replace a stream).
+    buffer_streams: bool = False
 
 
 def json_rewrite(
@@ -94,6 +96,7 @@ class FaultLayer:
         self.request_faults = [f.request for f in faults if f.request]
         self.response_faults = [f.response for f in faults if f.response]
         self.stream_faults = [f.stream for f in faults if f.stream]
+        self.buffer_streams = any(f.buffer_streams for f in faults)
         self.api_keys = api_keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -125,7 +128,7 @@ class FaultLayer:
             if message["type"] == "http.response.start":
                 start = message
                 content_type = dict(message.get("headers", [])).get(b"content-type", b"")
-                if content_type.startswith(b"text/event-stream"):
+                if content_type.startswith(b"text/event-stream") and not self.buffer_streams:
                     rewriters = [make(parts(b"")) for make in self.stream_faults]
                     headers = [
                         (k, v)

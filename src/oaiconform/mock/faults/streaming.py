@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from oaiconform.mock.faults._core import Fault, ResponseParts, StreamRewriter
@@ -209,7 +210,25 @@ def _stall(parts: ResponseParts) -> StreamRewriter:
     return _EventRewriter(rewrite)
 
 
+def _stream_as_json(parts: ResponseParts) -> ResponseParts:
+    """The stream is sent as one JSON document: the last data event, as application/json."""
+    if not (parts.header(b"content-type") or b"").startswith(b"text/event-stream"):
+        return parts
+    events = [line[5:].strip() for line in parts.body.split(b"\n") if line.startswith(b"data:")]
+    payloads = [e for e in events if e and e != b"[DONE]"]
+    body = payloads[-1] if payloads else b"{}"
+    parts = replace(parts, body=body)
+    return parts.with_header(b"content-type", b"application/json")
+
+
 FAULTS = (
+    Fault(
+        "stream-as-json",
+        "`stream: true` is answered with one JSON body (application/json), not an event stream",
+        "servers that ignore `stream` and always answer the whole completion",
+        response=_stream_as_json,
+        buffer_streams=True,
+    ),
     Fault(
         "stream-no-done",
         "event streams end without `data: [DONE]`",
