@@ -79,7 +79,7 @@ async def create_batch(request: Request) -> Response:
     state = state_of(request)
     key = request.state.api_key
     body = await read_json_object(request)
-    state.validate_request("createBatch", body)
+    # read_json_object validated the body against this operation's request schema.
     file_id = body["input_file_id"]
     source = state.store.get(key, FILE_KIND, file_id)
     if source is None:

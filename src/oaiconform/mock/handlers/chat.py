@@ -46,7 +46,7 @@ def _usage(body: dict[str, Any], choices: list[Choice]) -> dict[str, Any]:
 async def create_chat_completion(request: Request) -> Response:
     state = state_of(request)
     body = await read_json_object(request)
-    state.validate_request("createChatCompletion", body)
+    # read_json_object validated the body against this operation's request schema.
     require_model(request, body["model"])
     check_request(body)
     plan = plan_tools(body)

@@ -129,7 +129,7 @@ def _usage(prompts: list[Prompt], choices: list[TextChoice]) -> dict[str, int]:
 async def create_completion(request: Request) -> Response:
     state = state_of(request)
     body = await read_json_object(request)
-    state.validate_request("createCompletion", body)
+    # read_json_object validated the body against this operation's request schema.
     require_model(request, body["model"])
     n = int(body.get("n") or 1)  # JSON Schema's integer admits 1.0
     _check(body, n)

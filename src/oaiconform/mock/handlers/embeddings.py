@@ -84,7 +84,7 @@ def _check(body: dict[str, Any], items: list[str | list[int]]) -> int:
 async def create_embedding(request: Request) -> Response:
     state = state_of(request)
     body = await read_json_object(request)
-    state.validate_request("createEmbedding", body)
+    # read_json_object validated the body against this operation's request schema.
     require_model(request, body["model"])
     items = _inputs(body["input"])
     dimensions = _check(body, items)

@@ -89,7 +89,7 @@ def _result(seed: int, spec: Spec, model: str, text: str, has_image: bool) -> di
 async def create_moderation(request: Request) -> Response:
     state = state_of(request)
     body = await read_json_object(request)
-    state.validate_request("createModeration", body)
+    # read_json_object validated the body against this operation's request schema.
     model = body.get("model") or DEFAULT_MODEL
     require_model(request, model)
     results = [

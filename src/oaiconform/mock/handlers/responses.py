@@ -116,7 +116,7 @@ async def create_response(request: Request) -> Response:
     state = state_of(request)
     key = request.state.api_key
     body = await read_json_object(request)
-    state.validate_request("createResponse", body)
+    # read_json_object validated the body against this operation's request schema.
     if not isinstance(body.get("model"), str):
         raise APIError(400, "Missing required parameter: 'model'.", param="model")
     require_model(request, body["model"])
