@@ -1,0 +1,18 @@
+"""The request budget: a hard cap, and the report says when it cut the run short."""
+
+from __future__ import annotations
+
+from tests.conftest import RunSuites
+
+
+def test_the_budget_caps_requests_and_the_report_says_so(run_suites: RunSuites) -> None:
+    outcome = run_suites(
+        features=("models.list", "chat.completions", "errors.auth"), budget_requests=5
+    )
+    report = outcome.report
+    assert report is not None
+    assert report.budget == {"limit": 5, "used": 5, "exhausted": True}
+    assert report.summary["requests"] == 5
+    skipped = [t for t in report.tests if t.outcome == "skipped"]
+    assert skipped
+    assert all("request budget of 5 requests is spent" in t.message for t in skipped)
