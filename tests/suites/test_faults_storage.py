@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import RunSuites
-from tests.suites.matrix import Matrix, built_features, failure_text
+from tests.suites.matrix import Matrix, assert_outcome_matches
 
 FEATURES = (
     "files",
@@ -51,19 +51,4 @@ def test_storage_fault_fails_exactly_its_features(run_suites: RunSuites, fault: 
     """As matrix.assert_fault_fails_its_features, on FEATURES; the exit code follows the failed
     features' level (batches is optional in core)."""
     expected = MATRIX[fault]
-    outcome = run_suites(fault, features=FEATURES)
-    report = outcome.report
-    assert report is not None
-    for feature in built_features(report):
-        result = report.features[feature]
-        if feature in expected:
-            assert result.status == "failed", f"{fault} should fail {feature}"
-            assert expected[feature] in failure_text(report, feature)
-            assert all(f.repro.startswith("curl ") for f in result.failures)
-        else:
-            assert result.status == "passed", (
-                f"{fault} should not affect {feature}: {failure_text(report, feature)}"
-            )
-    assert set(expected) <= set(built_features(report)), "a feature of the matrix was not run"
-    required = any(report.features[f].required for f in expected)
-    assert outcome.exit_code == (1 if required else 0)
+    assert_outcome_matches(run_suites(fault, features=FEATURES), fault, expected)

@@ -16,7 +16,7 @@ from oaiconform.mock.faults import Fault, ResponseParts, StreamRewriter
 from oaiconform.runner import RunOutcome, run
 from oaiconform.settings import Settings
 from tests.conftest import RunSuites
-from tests.suites.matrix import Matrix, built_features, failure_text
+from tests.suites.matrix import Matrix, assert_outcome_matches, built_features, failure_text
 
 FEATURES = (
     "chat.stream",
@@ -111,21 +111,7 @@ STALL_TIMEOUT_S = 1.0
 def assert_stream_fault(outcome: RunOutcome, fault: str, expected: dict[str, str]) -> None:
     """As matrix.assert_fault_fails_its_features; the exit code follows the failed features'
     level, since chat.stream.usage is optional (a usage-only fault exits 0)."""
-    report = outcome.report
-    assert report is not None
-    for feature in built_features(report):
-        result = report.features[feature]
-        if feature in expected:
-            assert result.status == "failed", f"{fault} should fail {feature}"
-            assert expected[feature] in failure_text(report, feature)
-            assert all(f.repro.startswith("curl ") for f in result.failures)
-        else:
-            assert result.status == "passed", (
-                f"{fault} should not affect {feature}: {failure_text(report, feature)}"
-            )
-    assert set(expected) <= set(built_features(report)), "a feature of the matrix was not run"
-    required = any(report.features[f].required for f in expected)
-    assert outcome.exit_code == (1 if required else 0)
+    assert_outcome_matches(outcome, fault, expected)
 
 
 def run_streaming(spec_path: str, report_dir: Path, fault: str, timeout_s: float) -> RunOutcome:
