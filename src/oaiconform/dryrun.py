@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 from typing import TextIO
 
 import pytest
 
-from oaiconform._resources import suites_dir
 from oaiconform.context import RunContext
 from oaiconform.mock import UnknownFaultError, resolve_faults
 from oaiconform.plugin import ContextProvider
 from oaiconform.profiles import ProfileError
+from oaiconform.runner import suite_args
 from oaiconform.settings import Settings
 from oaiconform.spec import SpecError
 
@@ -33,23 +32,7 @@ def dry_run(settings: Settings, *, out: TextIO, err: TextIO) -> int:
     except (ProfileError, SpecError, UnknownFaultError) as exc:
         print(f"oaiconform: {exc}", file=err)
         return EXIT_USAGE
-    suites = suites_dir()
-    args = [
-        str(suites),
-        "-c",
-        os.devnull,
-        "--rootdir",
-        str(suites),
-        "--confcutdir",
-        str(suites),
-        "-p",
-        "no:cacheprovider",
-        "--import-mode=importlib",
-        "--collect-only",
-        "-q",
-        "-W",
-        "ignore::pytest.PytestAssertRewriteWarning",
-    ]
+    args = [*suite_args(), "--collect-only", "-q"]
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):
         code = pytest.main(args, plugins=[ContextProvider(context)])

@@ -36,7 +36,8 @@ class RunOutcome:
     report_dir: Path
 
 
-def _pytest_args(settings: Settings, report_dir: Path, quiet: bool) -> list[str]:
+def suite_args() -> list[str]:
+    """pytest arguments that run the shipped suites in isolation from the user's directory."""
     suites = suites_dir()
     args = [
         str(suites),
@@ -51,6 +52,15 @@ def _pytest_args(settings: Settings, report_dir: Path, quiet: bool) -> list[str]
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
         "--import-mode=importlib",
+    ]
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        args += ["-p", "oaiconform.plugin", "-p", "allure_pytest.plugin"]
+    return args
+
+
+def _pytest_args(settings: Settings, report_dir: Path, quiet: bool) -> list[str]:
+    args = [
+        *suite_args(),
         "--tb=short",
         "-o",
         "console_output_style=classic",
@@ -61,8 +71,6 @@ def _pytest_args(settings: Settings, report_dir: Path, quiet: bool) -> list[str]
         "--clean-alluredir",
         f"--hypothesis-seed={settings.seed}",
     ]
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        args += ["-p", "oaiconform.plugin", "-p", "allure_pytest.plugin"]
     args += ["-q", "--no-header"] if quiet else ["-v"]
     return args
 
