@@ -42,11 +42,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def test_generated_requests_get_spec_conformant_responses(
-    target: Target, spec: Spec, settings: Settings, operation_id: str
+    target: Target,
+    spec: Spec,
+    settings: Settings,
+    operation_id: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     """Generated requests to the operation get spec-conformant responses."""
+
+    def record(name: str, value: float) -> None:  # the report's per-test metrics
+        request.node.user_properties.append((name, value))
+
     try:
-        exercise_operation(target, spec, settings, operation_id)
+        exercise_operation(target, spec, settings, operation_id, record=record)
     except RouteMissing as exc:
         not_implemented(str(exc))
     except PropertySkip as exc:

@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="generated invalid requests per operation in schema.* features (3)",
     )
+    run.add_argument(
+        "--workers",
+        metavar="N|auto",
+        help="run the tests in N parallel processes (pytest-xdist; auto: one per CPU; 1)",
+    )
     run.add_argument("-v", "--verbose", action="store_true", help="show every test")
     run.add_argument(
         "--dry-run",

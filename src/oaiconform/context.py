@@ -15,7 +15,7 @@ from typing import Any
 
 from oaiconform.mock import MockConfig, MockServer
 from oaiconform.profiles import Profile, load_profile
-from oaiconform.settings import Secret, Settings
+from oaiconform.settings import Secret, Settings, settings_from_handoff, settings_to_handoff
 from oaiconform.spec import Spec, SpecSource, load_spec, resolve_spec_source
 from oaiconform.target import RequestBudget, Target
 
@@ -48,6 +48,45 @@ class RunContext:
     _mock: MockServer | None = None
     _mock_key: Secret | None = None
     _mock_second_key: Secret | None = None
+    _worker_keys: tuple[Secret, ...] = ()  # the embedded mock's tenant per parallel worker
+    _attached: dict[str, Any] | None = None  # a worker's share of the controller's target
+
+    @classmethod
+    def for_worker(cls, handoff: dict[str, Any]) -> RunContext:
+        """A parallel worker's context: the controller's settings and target, never a mock."""
+        context = cls(settings_from_handoff(handoff["settings"]), managed_by_cli=True)
+        context._attached = handoff["target"]
+        return context
+
+    def worker_handoff(self, index: int, count: int) -> dict[str, Any]:
+        """What worker `index` of `count` needs: settings, target, key and budget share.
+
+        On the embedded mock each worker is its own tenant (its own key), so suites that walk
+        a collection never see another worker's objects; a remote target is shared as it is.
+        The request budget left is split between the workers, so the run's cap still holds.
+        """
+        target = self.target
+        budget = target.budget
+        share: int | None = None
+        if budget.limit is not None:
+            left = max(0, budget.limit - budget.used)
+            share = left // count + (1 if index < left % count else 0)
+        if self._mock is not None:
+            key = self._worker_keys[index] if index < len(self._worker_keys) else self._mock_key
+            base_url: str | None = self._mock.base_url
+        else:
+            key, base_url = self.settings.api_key, self.settings.target_url
+        second = self._mock_second_key
+        return {
+            "settings": settings_to_handoff(self.settings),
+            "target": {
+                "base_url": base_url,
+                "api_key": key.reveal() if key else None,
+                "second_api_key": second.reveal() if second else None,
+                "embedded_mock": target.embedded_mock,
+                "budget_limit": share,
+            },
+        }
 
     @property
     def profile_definition(self) -> Profile:
@@ -98,17 +137,33 @@ class RunContext:
         return self.settings.second_api_key or self._mock_second_key
 
     def secrets(self) -> tuple[str, ...]:
-        mock_keys = tuple(k.reveal() for k in (self._mock_key, self._mock_second_key) if k)
-        return self.settings.secrets() + mock_keys
+        keys = (self._mock_key, self._mock_second_key, *self._worker_keys)
+        return self.settings.secrets() + tuple(k.reveal() for k in keys if k)
 
     def _start_target(self) -> Target:
         settings = self.settings
         api_key = settings.api_key
         base_url = settings.target_url
-        if base_url is None:
+        budget_limit = settings.budget_requests
+        embedded_mock = settings.embedded_mock
+        attached = self._attached
+        if attached is not None:
+            base_url, budget_limit = attached["base_url"], attached["budget_limit"]
+            embedded_mock = attached["embedded_mock"]
+            api_key = Secret(attached["api_key"]) if attached["api_key"] else None
+            if embedded_mock:
+                self._mock_key = api_key
+                second = attached["second_api_key"]
+                self._mock_second_key = Secret(second) if second else None
+        elif base_url is None:
             # A per-run key: a real OPENAI_API_KEY in the environment never goes to the mock.
             self._mock_key = Secret(f"sk-mock-{secrets.token_hex(12)}")
             self._mock_second_key = Secret(f"sk-mock-second-{secrets.token_hex(12)}")
+            if settings.workers > 1:
+                self._worker_keys = tuple(
+                    Secret(f"sk-mock-worker{i}-{secrets.token_hex(12)}")
+                    for i in range(settings.workers)
+                )
             api_key = self._mock_key
             models = (
                 settings.model,
@@ -117,7 +172,9 @@ class RunContext:
                 settings.moderation_model,
             )
             config = MockConfig(
-                api_keys=(self._mock_key.reveal(), self._mock_second_key.reveal()),
+                api_keys=tuple(
+                    k.reveal() for k in (self._mock_key, self._mock_second_key, *self._worker_keys)
+                ),
                 models=tuple(dict.fromkeys((*MockConfig().models, *models))),
                 seed=settings.seed,
                 faults=settings.mock_faults,
@@ -134,8 +191,8 @@ class RunContext:
             else None,
             timeout_s=settings.timeout_s,
             max_response_bytes=settings.max_response_bytes,
-            budget=RequestBudget(settings.budget_requests),
-            embedded_mock=settings.embedded_mock,
+            budget=RequestBudget(budget_limit),
+            embedded_mock=embedded_mock,
         )
 
     def close(self) -> None:

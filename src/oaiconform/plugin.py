@@ -27,6 +27,7 @@ from oaiconform.spec import Spec, SpecError
 from oaiconform.target import BudgetExhaustedError, Target, TargetError
 
 CONTEXT_KEY = pytest.StashKey[RunContext]()
+HANDOFF_KEY = "oaiconform"  # in xdist's workerinput (controller -> worker) and workeroutput
 _OPTIONS = (
     "target",
     "api_key_env",
@@ -121,14 +122,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "feature(id): the conformance feature a suite test checks")
-    if CONTEXT_KEY in config.stash:
-        return
-    values = {name: config.getoption(name) for name in _OPTIONS}
-    try:
-        settings = build_settings(values, os.environ)
-    except SettingsError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    config.stash[CONTEXT_KEY] = RunContext(settings)
+    if CONTEXT_KEY not in config.stash:
+        handoff = getattr(config, "workerinput", {}).get(HANDOFF_KEY)
+        if handoff is not None:
+            config.stash[CONTEXT_KEY] = RunContext.for_worker(handoff)
+        else:
+            values = {name: config.getoption(name) for name in _OPTIONS}
+            try:
+                settings = build_settings(values, os.environ)
+            except SettingsError as exc:
+                raise pytest.UsageError(str(exc)) from None
+            config.stash[CONTEXT_KEY] = RunContext(settings)
+    config.pluginmanager.register(ResultCollector(config.stash[CONTEXT_KEY]), "oaiconform-results")
 
 
 def _context(config: pytest.Config) -> RunContext:
@@ -229,6 +234,12 @@ def _redact_exception(exc: BaseException, context: RunContext) -> None:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[Any, Any, None]:
+    """Judge one phase of a suite test where it ran; the result travels on the report.
+
+    The outcome, message, repro and metrics are attached to the TestReport as plain data, so
+    that they reach the process that writes the report the same way whether the test ran
+    here or in a parallel worker (pytest-xdist ships reports, with their attributes, back).
+    """
     if call.excinfo is not None and _feature_of(item) is not None:
         _redact_exception(call.excinfo.value, _context(item.config))
     outcome = yield
@@ -237,38 +248,101 @@ def pytest_runtest_makereport(
     if feature is None:
         return
     context = _context(item.config)
-    result = context.results.setdefault(item.nodeid, TestResult(item.nodeid, feature))
-    result.duration_s += report.duration
-    if report.when == "call" and context.target_started and context.target.streams:
-        result.metrics = stream_metrics(context.target.streams) or None
+    update: dict[str, Any] = {
+        "feature": feature,
+        "duration_s": report.duration,
+        "outcome": None,
+        "message": "",
+        "repro": "",
+        "metrics": {},
+    }
+    if report.when == "call":
+        if context.target_started and context.target.streams:
+            update["metrics"].update(stream_metrics(context.target.streams))
+        update["metrics"].update(
+            (name, float(value))
+            for name, value in item.user_properties
+            if isinstance(value, int | float) and not isinstance(value, bool)
+        )
+    report.oaiconform_result = update  # type: ignore[attr-defined]
     excinfo = call.excinfo
     if excinfo is None:
         return
     exc = excinfo.value
     if isinstance(exc, FeatureNotImplemented):
-        result.outcome, result.message = "not_implemented", str(exc.msg)
+        update["outcome"], update["message"] = "not_implemented", str(exc.msg)
     elif isinstance(exc, BudgetExhaustedError):
         report.outcome = "skipped"
         report.longrepr = (str(item.path), 0, f"Skipped: {exc}")
-        result.outcome, result.message = "skipped", str(exc)
+        update["outcome"], update["message"] = "skipped", str(exc)
     elif isinstance(exc, pytest.skip.Exception):
-        result.outcome, result.message = "skipped", str(exc.msg)
+        update["outcome"], update["message"] = "skipped", str(exc.msg)
     elif isinstance(exc, ConformanceError | TargetError):
         report.longrepr = str(exc)  # the failures are the message; a traceback adds nothing
-        result.outcome, result.message = "failed", str(exc)
+        update["outcome"], update["message"] = "failed", str(exc)
     elif report.failed:
-        result.outcome = "failed"
-        result.message = (
+        update["outcome"] = "failed"
+        update["message"] = (
             f"{excinfo.typename}: {exc}"
             if report.when == "call"
             else f"error in {report.when}: {excinfo.typename}: {exc}"
         )
-    if result.outcome == "failed" and context.target_started and context.target.exchanges:
-        result.repro = context.target.curl(context.target.exchanges[-1])
+    if update["outcome"] == "failed" and context.target_started and context.target.exchanges:
+        update["repro"] = context.target.curl(context.target.exchanges[-1])
+
+
+class ResultCollector:
+    """Folds each phase's judgement into the run's results, in the process that reports.
+
+    Registered once per session. In a parallel run it lives in the controller, which also
+    hands each worker its share of the target and adds the workers' request counts back.
+    """
+
+    def __init__(self, context: RunContext) -> None:
+        self.context = context
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        update = getattr(report, "oaiconform_result", None)
+        if not isinstance(update, dict):
+            return
+        nodeid = report.nodeid
+        result = self.context.results.setdefault(nodeid, TestResult(nodeid, update["feature"]))
+        result.duration_s += float(update["duration_s"])
+        if update["metrics"]:
+            result.metrics = {**(result.metrics or {}), **update["metrics"]}
+        if update["outcome"]:
+            result.outcome, result.message = update["outcome"], update["message"]
+        if update["repro"]:
+            result.repro = update["repro"]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """xdist, controller side: what worker `gwN` needs to test the same target."""
+        index = int(str(node.workerinput["workerid"]).removeprefix("gw"))
+        node.workerinput[HANDOFF_KEY] = self.context.worker_handoff(
+            index, int(node.workerinput["workercount"])
+        )
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """xdist, controller side: count the worker's requests in the run's budget."""
+        traffic = getattr(node, "workeroutput", {}).get(HANDOFF_KEY)
+        if traffic and self.context.target_started:
+            self.context.target.budget.absorb(**traffic)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     context = session.config.stash.get(CONTEXT_KEY, None)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a parallel worker: its controller writes the report
+        if context is not None and context.target_started:
+            budget = context.target.budget
+            workeroutput[HANDOFF_KEY] = {
+                "used": budget.used,
+                "exhausted": budget.exhausted,
+                "rate_limited_retries": budget.rate_limited_retries,
+            }
+        return
     if context is None or not context.results or context.managed_by_cli:
         return
     report_dir = context.settings.report_dir

@@ -7,6 +7,7 @@ Errors that stop a run before it starts are turned into exit codes here (2: conf
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,7 @@ def suite_args() -> list[str]:
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
         "--import-mode=importlib",
+        "--assert=plain",
     ]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         args += ["-p", "oaiconform.plugin", "-p", "allure_pytest.plugin"]
@@ -68,11 +70,28 @@ def _pytest_args(settings: Settings, report_dir: Path, quiet: bool) -> list[str]
         "-o",
         "junit_family=xunit2",
         f"--alluredir={report_dir / 'allure-results'}",
-        "--clean-alluredir",
         f"--hypothesis-seed={settings.seed}",
     ]
     args += ["-q", "--no-header"] if quiet else ["-v"]
+    if settings.workers > 1:
+        # Work stealing: the long tests (a streaming walk, a big operation's generation)
+        # do not leave the other workers idle at the end. Module-scoped fixtures are set up
+        # once per worker that needs them, so no test depends on where another one ran.
+        if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+            args += ["-p", "xdist.plugin"]
+        args += ["-n", str(settings.workers), "--dist", "worksteal"]
     return args
+
+
+def _clean_allure_dir(report_dir: Path) -> None:
+    """Empty allure-results once, here: allure's own --clean-alluredir would run in every
+    parallel worker, and a late worker could delete an early worker's results."""
+    shutil.rmtree(report_dir / "allure-results", ignore_errors=True)
+
+
+def _waits(report: Report) -> str:
+    waits = report.budget.get("rate_limited_retries") or 0
+    return f" ({waits} after waiting out a 429)" if waits else ""
 
 
 def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
@@ -96,7 +115,7 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
         f"\n{s['passed']} passed, {s['failed']} failed{warnings}, "
         f"{s['not_implemented']} not implemented, "
         f"{s['skipped']} skipped ({len(not_built)} not built yet) features; "
-        f"{s['requests']} requests; "
+        f"{s['requests']} requests{_waits(report)}; "
         f"seed {report.seed}",
         file=out,
     )
@@ -148,6 +167,7 @@ def run(
         file=out,
     )
 
+    _clean_allure_dir(report_dir)
     try:
         code = pytest.main(
             _pytest_args(settings, report_dir, quiet), plugins=[(ContextProvider(context))]

@@ -6,9 +6,10 @@ here, into `Settings`; the plugin, fixtures and tests only ever see that object.
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -79,6 +80,7 @@ class Settings:
     allow_expensive: bool = False  # schema.* may exercise images, audio, fine-tuning, admin...
     property_examples: int = DEFAULT_PROPERTY_EXAMPLES  # positive generated requests per operation
     property_negative_examples: int = DEFAULT_PROPERTY_NEGATIVE_EXAMPLES
+    workers: int = 1  # parallel test processes (pytest-xdist); 1 runs in this process
 
     @property
     def embedded_mock(self) -> bool:
@@ -112,6 +114,14 @@ def _int(name: str, value: Any, *, minimum: int = 0) -> int:
     if number < minimum:
         raise SettingsError(f"{name}: must be at least {minimum}, got {value!r}")
     return number
+
+
+def _workers(value: Any) -> int:
+    if value is None:
+        return 1
+    if str(value).strip().lower() == "auto":
+        return os.cpu_count() or 1
+    return _int("--workers", value, minimum=1)
 
 
 def _second_key(env_name: str | None, environ: Mapping[str, str]) -> Secret | None:
@@ -189,4 +199,42 @@ def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Set
             if given("property_negative_examples") is not None
             else DEFAULT_PROPERTY_NEGATIVE_EXAMPLES,
         ),
+        workers=_workers(given("workers")),
     )
+
+
+_SECRETS = ("api_key", "second_api_key")
+_PATHS = ("report_dir",)
+_TUPLES = ("features", "mock_faults", "overlays")
+
+
+def settings_to_handoff(settings: Settings) -> dict[str, Any]:
+    """The settings as plain data, for a parallel worker process (never written anywhere)."""
+    data: dict[str, Any] = {}
+    for spec in fields(Settings):
+        value = getattr(settings, spec.name)
+        if isinstance(value, Secret):
+            value = value.reveal()
+        elif isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = [str(v) for v in value]
+        data[spec.name] = value
+    return data
+
+
+def settings_from_handoff(data: Mapping[str, Any]) -> Settings:
+    """The worker's side of `settings_to_handoff`: the same frozen settings, rebuilt."""
+    values: dict[str, Any] = {}
+    for spec in fields(Settings):
+        value = data[spec.name]
+        if spec.name in _SECRETS:
+            value = Secret(value) if value is not None else None
+        elif spec.name in _PATHS:
+            value = Path(value) if value is not None else None
+        elif spec.name == "overlays":
+            value = tuple(Path(v) for v in value)
+        elif spec.name in _TUPLES:
+            value = tuple(value)
+        values[spec.name] = value
+    return Settings(**values)

@@ -49,6 +49,7 @@ class RequestBudget:
         self.limit = limit
         self.used = 0
         self.exhausted = False
+        self.rate_limited_retries = 0  # 429 answers waited out (each retry is also `used`)
         self._lock = threading.Lock()
 
     def take(self) -> None:
@@ -57,6 +58,17 @@ class RequestBudget:
                 self.exhausted = True
                 raise BudgetExhaustedError(f"request budget of {self.limit} requests is spent")
             self.used += 1
+
+    def note_rate_limited(self, retries: int) -> None:
+        with self._lock:
+            self.rate_limited_retries += retries
+
+    def absorb(self, used: int, exhausted: bool, rate_limited_retries: int) -> None:
+        """Add a parallel worker's share, so the run's report counts every request."""
+        with self._lock:
+            self.used += used
+            self.exhausted = self.exhausted or exhausted
+            self.rate_limited_retries += rate_limited_retries
 
 
 def _describe_transport_error(exc: httpx.HTTPError, timeout_s: float) -> str:

@@ -97,3 +97,58 @@ def test_the_second_key_is_read_from_its_variable_and_redacted() -> None:
     assert "sk-tenant-b-0123456789" in settings.secrets()
     with pytest.raises(SettingsError, match="the variable TENANT_B is not set"):
         build_settings({"second_api_key_env": "TENANT_B"}, {})
+
+
+def test_a_parallel_worker_rebuilds_the_same_settings() -> None:
+    from oaiconform.settings import settings_from_handoff, settings_to_handoff
+
+    env = {"OPENAI_API_KEY": KEY, "SECOND": "sk-second-0123456789"}
+    settings = build_settings(
+        {
+            "target": "http://127.0.0.1:2/v1",
+            "features": ["models.list"],
+            "overlays": ["a.yaml"],
+            "report_dir": "out",
+            "second_api_key_env": "SECOND",
+            "workers": "3",
+            "seed": "5",
+        },
+        env,
+    )
+    assert settings.workers == 3
+    assert settings_from_handoff(settings_to_handoff(settings)) == settings
+
+
+def test_workers_auto_is_one_per_cpu_and_zero_is_refused() -> None:
+    import os
+
+    assert build_settings({"workers": "auto"}, {}).workers == (os.cpu_count() or 1)
+    assert build_settings({}, {}).workers == 1
+    with pytest.raises(SettingsError, match="--workers"):
+        build_settings({"workers": "0"}, {})
+
+
+def test_worker_handoffs_split_the_budget_left_and_give_each_worker_a_tenant() -> None:
+    import os
+
+    from oaiconform.context import RunContext
+
+    env = {"OAICONFORM_SPEC": os.environ.get("OAICONFORM_SPEC", "")}
+    settings = build_settings({"budget_requests": "11", "workers": "3", "seed": "1"}, env)
+    context = RunContext(settings)
+    try:
+        context.target.budget.take()  # the controller's probe
+        handoffs = [context.worker_handoff(i, 3) for i in range(3)]
+        assert [h["target"]["budget_limit"] for h in handoffs] == [4, 3, 3]
+        keys = {h["target"]["api_key"] for h in handoffs}
+        assert len(keys) == 3 and context.mock_key not in keys
+        assert keys <= set(context.secrets())  # redacted like every other key
+        worker = RunContext.for_worker(handoffs[1])
+        try:
+            assert worker.target.base_url == context.target.base_url
+            assert worker.target.embedded_mock and worker.target.budget.limit == 3
+            assert worker.target.request("GET", "/models").status == 200  # its key works
+        finally:
+            worker.close()
+    finally:
+        context.close()

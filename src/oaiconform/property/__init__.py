@@ -7,6 +7,8 @@ response checks, reported as our `Failure`s. See `runner.OperationRun` for the f
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from oaiconform.property.groups import expensive_group, may_run
 from oaiconform.property.runner import (
     OperationRun,
@@ -35,11 +37,19 @@ def options_from(settings: Settings) -> PropertyOptions:
     )
 
 
-def exercise_operation(target: Target, spec: Spec, settings: Settings, operation_id: str) -> None:
+def exercise_operation(
+    target: Target,
+    spec: Spec,
+    settings: Settings,
+    operation_id: str,
+    record: Callable[[str, float], None] | None = None,
+) -> None:
     """Generated requests to the operation get spec-conformant answers.
 
     Raises ConformanceError (the target broke a rule), RouteMissing (no such endpoint),
     PropertySkip (left out, or schemathesis could not generate), or a Target exception.
+    `record` receives what the operation cost (examples, requests, 429 retries), also when
+    it fails, for the report's per-test metrics.
     """
     operation = spec.operation(operation_id)
     reason = may_run(
@@ -50,7 +60,16 @@ def exercise_operation(target: Target, spec: Spec, settings: Settings, operation
     )
     if reason is not None:
         raise PropertySkip(f"{operation_id}: {reason}")
-    OperationRun(target, property_schema(spec), operation_id, options_from(settings)).run()
+    run = OperationRun(target, property_schema(spec), operation_id, options_from(settings))
+    try:
+        run.run()
+    finally:
+        for name, value in run.stats().items():
+            if record is not None:
+                record(name, value)
+        for name, value in run.objects.metrics().items():  # path objects pinned or not
+            if record is not None:
+                record(name, value)
 
 
 __all__ = [

@@ -28,12 +28,15 @@ def send_with_backoff(
     *,
     max_retries: int,
     max_backoff_s: float,
+    auth: bool = True,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[Exchange, int]:
     """The answer, and how many 429s were waited out; the last 429 is returned if it persists."""
     retries = 0
     while True:
-        exchange = target.request(wire.method, wire.path, content=wire.body, headers=wire.headers)
+        exchange = target.request(
+            wire.method, wire.path, content=wire.body, headers=wire.headers, auth=auth
+        )
         if exchange.status != 429 or retries >= max_retries:
             return exchange, retries
         sleep(retry_after_seconds(exchange, cap_s=max_backoff_s))

@@ -27,6 +27,7 @@ from oaiconform.exchange import Exchange
 from oaiconform.property._types import AnyCase
 from oaiconform.property.checks import event_stream_conformance, run_response_checks
 from oaiconform.property.convert import to_schemathesis_response
+from oaiconform.property.objects import PreparedObjects, prepare_objects
 from oaiconform.property.retry import send_with_backoff
 from oaiconform.property.routes import route_missing_for
 from oaiconform.property.session import GenerationUnavailable, PropertySchema
@@ -71,11 +72,13 @@ class OperationRun:
     operation_id: str
     options: PropertyOptions
     sent: int = 0
-    rate_limited: int = 0  # 429 answers waited out or given up on
+    examples: int = 0  # generated cases judged (answered or replayed), rejected ones excluded
+    rate_limited: int = 0  # 429 answers waited out
     accepted: WireRequest | None = None  # a positive request the target answered with 2xx
     answers: dict[tuple[Any, ...], _Answer] = field(default_factory=dict)
     stop: BaseException | None = None  # budget, transport error or missing route: no more sends
     last_failure: ConformanceError | None = None
+    objects: PreparedObjects = field(default_factory=PreparedObjects)  # for path parameters
     _started: float = field(default_factory=time.monotonic)
 
     def run(self) -> None:
@@ -87,9 +90,11 @@ class OperationRun:
         # would only produce cases that are discarded, at the cost of generating them.
         negatives = self.options.negative_examples if "application/json" in body_types else 0
         notes: list[str] = []
+        self.objects = prepare_objects(self.target, self.schema, self.operation_id, self.options)
         try:
             self._explore_modes(negatives, notes)
         finally:
+            self.objects.clean_up()
             self.schema.operation_done()
         if isinstance(self.stop, RouteMissing | TargetError | BudgetExhaustedError):
             raise self.stop
@@ -161,7 +166,7 @@ class OperationRun:
 
     def _example(self, case: AnyCase) -> None:
         try:
-            shape(case, self.options.models.get(self.operation_id))
+            shape(case, self.options.models.get(self.operation_id), pinned=self.objects.ids)
             wire = to_wire(case, self.target.base_url)
         except Discard:
             hypothesis.reject()
@@ -182,6 +187,7 @@ class OperationRun:
             self.answers[key] = answer
         else:
             self.target.exchanges.append(answer.exchange)  # the repro is the example reported
+        self.examples += 1
         if answer.failures:
             self.last_failure = ConformanceError(answer.failures)
             raise self.last_failure
@@ -199,6 +205,7 @@ class OperationRun:
             return None
         self.sent += 1 + retries
         self.rate_limited += retries
+        self.target.budget.note_rate_limited(retries)
         if exchange.status == 429:
             return None  # still limited after bounded waiting: nothing to judge
         positive = case.meta is not None and case.meta.generation.mode.is_positive
@@ -212,18 +219,34 @@ class OperationRun:
         failures += event_stream_conformance(self.schema.spec, self.operation_id, exchange)
         return _Answer(exchange, failures)
 
+    def stats(self) -> dict[str, float]:
+        """What the operation cost, for the report's per-test metrics."""
+        return {
+            "examples": float(self.examples),
+            "requests": float(self.sent),
+            "rate_limited_retries": float(self.rate_limited),
+        }
+
     def _check_ignored_auth(self) -> None:
         """A request the target accepted with credentials must be refused without them."""
         wire = self.accepted
         if wire is None or self.target.api_key is None or self._over_limits():
             return
         try:
-            exchange = self.target.request(
-                wire.method, wire.path, content=wire.body, headers=wire.headers, auth=False
+            exchange, retries = send_with_backoff(
+                self.target,
+                wire,
+                max_retries=self.options.max_retries_on_429,
+                max_backoff_s=self.options.max_backoff_s,
+                auth=False,
             )
         except (BudgetExhaustedError, TargetError):
             return  # the operation itself was judged; this extra probe is best effort
-        self.sent += 1
+        self.sent += 1 + retries
+        self.rate_limited += retries
+        self.target.budget.note_rate_limited(retries)
+        if exchange.status == 429:
+            return  # still limited after bounded waiting: nothing to judge
         if exchange.status not in (401, 403):
             _fail(
                 Failure(

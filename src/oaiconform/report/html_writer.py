@@ -164,6 +164,11 @@ def render_html(report: Report) -> str:
         target += " (embedded mock)"
     overlays = report.spec.get("overlays") or []
     overlay_note = f" · {len(overlays)} spec overlays" if overlays else ""
+    budget = report.budget
+    waits = budget.get("rate_limited_retries") or 0
+    budget_note = f" ({waits} waited out after a 429)" if waits else ""
+    if budget.get("exhausted"):
+        budget_note += f" · <b>the budget of {budget.get('limit')} requests cut the run short</b>"
     counts = {k: s.get(k, 0) for k in _COLORS}
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -171,8 +176,8 @@ def render_html(report: Report) -> str:
 <h1>oaiconform conformance report</h1>
 <div class="meta">target {target} · profile <b>{escape(report.profile)}</b> · spec
 {escape(str(report.spec.get("version")))}{overlay_note} · seed {report.seed} ·
-{escape(report.started_at)} · {report.duration_s:.1f} s · {s.get("requests", 0)} requests ·
-oaiconform {escape(report.tool["version"])}</div>
+{escape(report.started_at)} · {report.duration_s:.1f} s ·
+{s.get("requests", 0)} requests{budget_note} · oaiconform {escape(report.tool["version"])}</div>
 {error}<div class="cards">{cards}</div>{_bar(counts)}
 {_failures(report)}{_areas(report)}{_stream_chart(report)}
 <p class="muted">Replay this run with <code>--seed {report.seed}</code>. The canonical data is in

@@ -178,6 +178,7 @@ def build_report(context: RunContext) -> Report:
             "limit": budget.limit if budget else context.settings.budget_requests,
             "used": budget.used if budget else 0,
             "exhausted": budget.exhausted if budget else False,
+            "rate_limited_retries": budget.rate_limited_retries if budget else 0,
         },
         error=text(context.error) if context.error else None,
     )

@@ -1,0 +1,177 @@
+"""Parallel runs (`--workers N`): the same results as a serial run, one budget, one report."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from oaiconform.mock import MockServer
+from tests.conftest import TEST_KEY
+from tests.e2e.test_cli import assert_no_traceback, oaiconform
+
+# A mix of every kind of suite: behavioural, pagination walks, tenancy, generated (schema.*).
+FEATURES = (
+    "models.list",
+    "models.retrieve",
+    "files",
+    "pagination.files",
+    "tenancy.isolation",
+    "errors.envelope",
+    "schema.listFiles",
+    "schema.retrieveModel",
+    "schema.createModeration",
+)
+
+
+def _run(tmp_path: Path, name: str, *args: str) -> dict[str, Any]:
+    out = tmp_path / name
+    command = ["run", "--seed", "11", "--report-dir", str(out), *args]
+    for feature in FEATURES:
+        command += ["--feature", feature]
+    result = oaiconform(*command, cwd=tmp_path, timeout=300)
+    assert_no_traceback(result)
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    report: dict[str, Any] = json.loads((out / "report.json").read_text())
+    report["_exit"] = result.returncode
+    report["_output"] = result.stdout + result.stderr
+    return report
+
+
+def _outcomes(report: dict[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Per feature: its status and which of its tests failed."""
+    return {
+        feature_id: (result["status"], tuple(sorted(f["test"] for f in result["failures"])))
+        for feature_id, result in report["features"].items()
+    }
+
+
+@pytest.mark.parametrize("fault", [None, "created-as-string"])
+def test_two_workers_give_the_results_of_one(tmp_path: Path, fault: str | None) -> None:
+    fault_args = ("--mock-fault", fault) if fault else ()
+    serial = _run(tmp_path, "serial", *fault_args)
+    parallel = _run(tmp_path, "parallel", "--workers", "2", *fault_args)
+    assert _outcomes(parallel) == _outcomes(serial)
+    assert parallel["_exit"] == serial["_exit"] == (1 if fault else 0)
+    assert {t["id"] for t in parallel["tests"]} == {t["id"] for t in serial["tests"]}
+    # Every worker's requests are counted in the one report.
+    assert parallel["summary"]["requests"] == parallel["budget"]["used"]
+    assert parallel["summary"]["requests"] >= 0.8 * serial["summary"]["requests"]
+    if fault:
+        failed = [f for f, r in parallel["features"].items() if r["status"] == "failed"]
+        assert "models.list" in failed and "schema.retrieveModel" in failed
+        message = parallel["features"]["models.list"]["failures"][0]["message"]
+        assert "created" in message
+    # The per-worker tenants' keys are secrets like the others: none reaches the report.
+    for path in (tmp_path / "parallel").rglob("*"):
+        if path.is_file():
+            assert "sk-mock-" not in path.read_text(errors="replace"), path
+    assert "sk-mock-" not in parallel["_output"]
+
+
+def test_the_request_budget_holds_across_workers(tmp_path: Path) -> None:
+    report = _run(tmp_path, "budget", "--workers", "2", "--budget-requests", "30")
+    assert report["budget"]["limit"] == 30
+    assert report["budget"]["used"] <= 30
+    assert report["budget"]["exhausted"] is True
+    skipped = [t for t in report["tests"] if t["outcome"] == "skipped"]
+    assert any("budget" in t["message"] for t in skipped)
+
+
+def test_bad_worker_counts_are_refused(tmp_path: Path) -> None:
+    for value in ("0", "two"):
+        result = oaiconform("run", "--workers", value, cwd=tmp_path)
+        assert result.returncode == 2
+        assert "--workers" in result.stderr
+        assert_no_traceback(result)
+
+
+class _RateLimitingProxy(BaseHTTPRequestHandler):
+    """Forwards to the mock, but answers every other request with 429 and Retry-After: 0."""
+
+    upstream = ""
+    count = 0
+    lock = threading.Lock()
+
+    def _handle(self) -> None:
+        with self.lock:
+            type(self).count += 1
+            limited = self.count % 2 == 1
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if limited:
+            payload = (
+                b'{"error":{"message":"slow down","type":"requests","param":null,"code":null}}'
+            )
+            self.send_response(429)
+            self.send_header("content-type", "application/json")
+            self.send_header("retry-after", "0")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host",)}
+        answer = httpx.request(
+            self.command, self.upstream + self.path, headers=headers, content=body, timeout=10
+        )
+        self.send_response(answer.status_code)
+        for name, value in answer.headers.items():
+            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(name, value)
+        self.send_header("content-length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    do_GET = do_POST = do_DELETE = _handle
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+@pytest.fixture
+def rate_limiting_target(correct_mock: MockServer) -> Iterator[str]:
+    handler = type(
+        "Handler", (_RateLimitingProxy,), {"upstream": correct_mock.base_url.removesuffix("/v1")}
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_429s_waited_out_are_counted_in_the_report(
+    tmp_path: Path, rate_limiting_target: str
+) -> None:
+    out = tmp_path / "r"
+    result = oaiconform(
+        "run",
+        "--target",
+        rate_limiting_target,
+        "--feature",
+        "schema.createModeration",
+        "--seed",
+        "2",
+        "--report-dir",
+        str(out),
+        env={"OPENAI_API_KEY": TEST_KEY},
+        cwd=tmp_path,
+    )
+    assert_no_traceback(result)
+    report = json.loads((out / "report.json").read_text())
+    (test,) = report["tests"]
+    assert test["outcome"] == "passed", test["message"]
+    assert test["metrics"]["rate_limited_retries"] >= 1
+    assert test["metrics"]["examples"] >= 1
+    assert report["budget"]["rate_limited_retries"] == test["metrics"]["rate_limited_retries"]
+    assert "after waiting out a 429" in result.stdout
+    assert "waited out after a 429" in (out / "report.html").read_text()
