@@ -3,11 +3,15 @@
     OAICONFORM_SPEC=PATH python benchmarks/bench_property.py [--examples 5] [--rounds 3]
 
 Both run against the same mock (`oaiconform mock`, a separate process) on the operations of the
-`core` profile's tags, with the same number of generated examples per operation, on the same
-(overlaid) description: ours through `oaiconform run --feature schema.<id> ...`, schemathesis
-through `st run --phases fuzzing -n N --include-tag ...`. Each round runs both, in turn; the
-table shows medians of wall time per generated request (ours counts requests from report.json,
-schemathesis its "generated" test cases).
+`core` profile's tags, on the same (overlaid) description, one generation mode at a time with the
+same number of examples per operation: ours through `oaiconform run --feature schema.<id> ...`
+with `--property-examples N --property-negative-examples 0` (positive) or the reverse
+(negative), schemathesis through `st run --phases fuzzing --mode positive|negative -n N
+--continue-on-failure` (without it, st stops an operation at its first failure and skips the
+rest of its examples). A case is one generated request that was judged: ours from the
+`examples` metric of report.json, schemathesis from its "N generated" line. Each round runs
+every command in turn; the table shows medians of whole-process wall time per case (start-up
+included) and, separately, each tool's start-up (one operation, one example).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -66,79 +71,99 @@ def main() -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        ours_cmd = [
-            sys.executable,
-            "-m",
-            "oaiconform",
-            "run",
-            "--target",
-            url,
-            "--seed",
-            "1",
-            "--report-dir",
-            str(work / "ours"),
-            "--property-examples",
-            str(args.examples),
-            "--property-negative-examples",
-            str(args.examples),
+        st = str(Path(sys.executable).with_name("st"))
+        tag_args = [arg for tag in tags for arg in ("--include-tag", tag)]
+        feature_args = [
+            arg for op in operations for arg in ("--feature", f"schema.{op.operation_id}")
         ]
-        for operation in operations:
-            ours_cmd += ["--feature", f"schema.{operation.operation_id}"]
-        st_cmd = [
-            str(Path(sys.executable).with_name("st")),
-            "run",
-            str(overlaid),
-            "-u",
-            url,
-            "-H",
-            f"Authorization: Bearer {KEY}",
-            "-n",
-            str(args.examples),
-            "--phases",
-            "fuzzing",
-            "--seed",
-            "1",
-            "--no-color",
+        # Negative cases are judged only for JSON bodies (ours discards the rest): both tools
+        # get the same operations, those with a JSON request body, in the negative rows.
+        body_ops = [
+            op.operation_id
+            for op in operations
+            if "application/json" in ((op.raw.get("requestBody") or {}).get("content") or {})
         ]
-        for tag in tags:
-            st_cmd += ["--include-tag", tag]
-        ours_ms: list[float] = []
-        st_ms: list[float] = []
-        counts: dict[str, int] = {}
-        for _ in range(args.rounds):
+        body_feature_args = [arg for op in body_ops for arg in ("--feature", f"schema.{op}")]
+        body_op_args = [arg for op in body_ops for arg in ("--include-operation-id", op)]
+
+        def ours(examples: tuple[int, int], features: list[str]) -> tuple[float, int]:
+            report_dir = work / "ours"
             started = time.perf_counter()
             subprocess.run(
-                ours_cmd,
+                [
+                    *(sys.executable, "-m", "oaiconform", "run", "--target", url, "--seed", "1"),
+                    *("--report-dir", str(report_dir)),
+                    *("--property-examples", str(examples[0])),
+                    *("--property-negative-examples", str(examples[1])),
+                    *features,
+                ],
                 capture_output=True,
                 check=False,
                 env={**os.environ, "OPENAI_API_KEY": KEY},
             )
             elapsed = time.perf_counter() - started
-            requests = json.loads((work / "ours" / "report.json").read_text())["summary"][
-                "requests"
-            ]
-            ours_ms.append(elapsed * 1000 / requests)
-            counts["oaiconform run (schema.*)"] = requests
+            report = json.loads((report_dir / "report.json").read_text())
+            cases = sum(int((t["metrics"] or {}).get("examples", 0)) for t in report["tests"])
+            return elapsed, cases
+
+        def theirs(mode: str, examples: int, selection: list[str]) -> tuple[float, int]:
             started = time.perf_counter()
-            out = subprocess.run(st_cmd, capture_output=True, text=True, check=False).stdout
+            out = subprocess.run(
+                [
+                    *(st, "run", str(overlaid), "-u", url, "--seed", "1", "--no-color"),
+                    *("-H", f"Authorization: Bearer {KEY}", "-n", str(examples)),
+                    *("--phases", "fuzzing", "--mode", mode, "--continue-on-failure"),
+                    *selection,
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+                cwd=work,  # st keeps a .schemathesis/ cache in its working directory
+            ).stdout
             elapsed = time.perf_counter() - started
             match = re.search(r"(\d+) generated", out)
             if match is None:
                 raise SystemExit(f"could not read st's case count:\n{out[-2000:]}")
-            st_ms.append(elapsed * 1000 / int(match.group(1)))
-            counts["st run (schemathesis CLI)"] = int(match.group(1))
-        ours, theirs = statistics.median(ours_ms), statistics.median(st_ms)
+            return elapsed, int(match.group(1))
+
+        n = args.examples
+        commands: dict[tuple[str, str], Callable[[], tuple[float, int]]] = {
+            ("positive", "oaiconform run"): lambda: ours((n, 0), feature_args),
+            ("positive", "st run"): lambda: theirs("positive", n, tag_args),
+            ("negative", "oaiconform run"): lambda: ours((0, n), body_feature_args),
+            ("negative", "st run"): lambda: theirs("negative", n, body_op_args),
+            ("start-up", "oaiconform run"): lambda: ours(
+                (1, 0), ["--feature", "schema.listModels"]
+            ),
+            ("start-up", "st run"): lambda: theirs(
+                "positive", 1, ["--include-operation-id", "listModels"]
+            ),
+        }
+        times: dict[tuple[str, str], list[float]] = {key: [] for key in commands}
+        cases: dict[tuple[str, str], int] = {}
+        for _ in range(args.rounds):
+            for key, command in commands.items():
+                elapsed, count = command()
+                times[key].append(elapsed)
+                cases[key] = count
         print(
-            f"{len(operations)} operations, {args.examples} examples per operation and mode, "
-            f"{args.rounds} rounds (whole process, start-up included)"
+            f"{len(operations)} operations (core profile's tags; negative rows: the "
+            f"{len(body_ops)} with a JSON body), {n} examples per operation and mode, "
+            f"medians of {args.rounds} rounds, whole process"
         )
-        print(f"{'runner':<28} {'requests':>9} {'ms per request':>15}")
-        for name, value in (
-            ("oaiconform run (schema.*)", ours),
-            ("st run (schemathesis CLI)", theirs),
-        ):
-            print(f"{name:<28} {counts[name]:>9} {value:>15.2f}")
-        print(f"ratio oaiconform / st: {ours / theirs:.2f}")
+        print(f"{'mode':<9} {'runner':<15} {'cases':>6} {'wall s':>7} {'ms per case':>12}")
+        for (mode, runner), values in times.items():
+            wall = statistics.median(values)
+            per_case = wall * 1000 / max(cases[(mode, runner)], 1)
+            print(
+                f"{mode:<9} {runner:<15} {cases[(mode, runner)]:>6} {wall:>7.2f} {per_case:>12.1f}"
+            )
+        for mode in ("positive", "negative"):
+            ours_ms = statistics.median(times[(mode, "oaiconform run")]) / max(
+                cases[(mode, "oaiconform run")], 1
+            )
+            st_ms = statistics.median(times[(mode, "st run")]) / max(cases[(mode, "st run")], 1)
+            print(f"{mode}: oaiconform / st per case = {ours_ms / st_ms:.2f}")
     finally:
         mock.terminate()
         mock.wait(timeout=10)

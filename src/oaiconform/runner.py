@@ -28,6 +28,8 @@ from oaiconform.target import TargetUnreachableError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 DEFAULT_REPORT_DIR = Path("reports")
+# What a run loads into pytest: our plugin, allure's writer, hypothesis's --hypothesis-seed.
+_PLUGINS = ("oaiconform.plugin", "allure_pytest.plugin", "_hypothesis_pytestplugin")
 
 
 @dataclass
@@ -55,8 +57,11 @@ def suite_args() -> list[str]:
         "--import-mode=importlib",
         "--assert=plain",
     ]
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        args += ["-p", "oaiconform.plugin", "-p", "allure_pytest.plugin"]
+    # The user's other pytest plugins (random order, timeouts, coverage...) must not change a
+    # conformance run, and importing them costs start-up: load exactly the plugins it needs.
+    args.append("--disable-plugin-autoload")
+    for plugin in _PLUGINS:
+        args += ["-p", plugin]
     return args
 
 
@@ -77,9 +82,7 @@ def _pytest_args(settings: Settings, report_dir: Path, quiet: bool) -> list[str]
         # Work stealing: the long tests (a streaming walk, a big operation's generation)
         # do not leave the other workers idle at the end. Module-scoped fixtures are set up
         # once per worker that needs them, so no test depends on where another one ran.
-        if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-            args += ["-p", "xdist.plugin"]
-        args += ["-n", str(settings.workers), "--dist", "worksteal"]
+        args += ["-p", "xdist.plugin", "-n", str(settings.workers), "--dist", "worksteal"]
     return args
 
 

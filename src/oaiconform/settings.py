@@ -191,7 +191,10 @@ def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         second_api_key=_second_key(given("second_api_key_env"), environ),
         allow_expensive=bool(given("allow_expensive")),
         property_examples=_int(
-            "--property-examples", given("property_examples") or DEFAULT_PROPERTY_EXAMPLES
+            "--property-examples",
+            given("property_examples")
+            if given("property_examples") is not None
+            else DEFAULT_PROPERTY_EXAMPLES,
         ),
         property_negative_examples=_int(
             "--property-negative-examples",

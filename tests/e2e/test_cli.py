@@ -274,3 +274,18 @@ def test_dry_run_lists_the_plan_and_sends_nothing(tmp_path: Path) -> None:
     assert "chat.completions" in result.stdout
     assert "at most 50 requests" in result.stdout
     assert list(tmp_path.iterdir()) == []  # no report, no cache, nothing
+
+
+def test_a_run_loads_its_own_plugins_whatever_the_environment_says(tmp_path: Path) -> None:
+    # CI images often set this; the run must not depend on pytest's plugin auto-loading.
+    result = oaiconform(
+        "run",
+        "--feature",
+        "models.list",
+        "--report-dir",
+        str(tmp_path / "r"),
+        env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert list((tmp_path / "r" / "allure-results").glob("*-result.json"))
