@@ -18,7 +18,7 @@ from starlette.routing import Match
 
 from oaiconform.mock.app import HANDLER_MODULES
 from oaiconform.mock.generic_responses import success_status
-from oaiconform.mock.schema_instances import InstanceGenerator, resolve_pointer
+from oaiconform.mock.instances import InstanceGenerator, resolve_pointer
 from oaiconform.spec import Operation, Spec
 
 _MODEL_FOR = {

@@ -93,8 +93,14 @@ def outcomes(spec: Spec, client: httpx.Client) -> dict[str, Outcome]:
     """Every operation's answer to its minimal valid request, judged (one pass, ~290 requests)."""
     validate = Validator(spec)
     batch_file = _batch_input_file(client)
+    # background: only a background response can be cancelled (cancelResponse creates one)
     known = Known(
-        fields={"store": True, "input_file_id": batch_file, "endpoint": "/v1/chat/completions"}
+        fields={
+            "store": True,
+            "background": True,
+            "input_file_id": batch_file,
+            "endpoint": "/v1/chat/completions",
+        }
     )
     judged = {}
     for operation in spec.operations.values():

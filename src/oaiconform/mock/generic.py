@@ -32,7 +32,7 @@ from oaiconform.mock.errors import APIError
 from oaiconform.mock.generic_responses import GenericResponder
 from oaiconform.mock.handlers._common import PREFIX, invalid_parameter, read_json_object, state_of
 from oaiconform.mock.handlers._multipart import parse_multipart
-from oaiconform.mock.schema_instances import escape_token, resolve_pointer
+from oaiconform.mock.instances import escape_token, resolve_pointer
 from oaiconform.spec import Operation, Spec
 
 

@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from oaiconform.mock.handlers._common import state_of
-from oaiconform.mock.schema_instances import (
+from oaiconform.mock.instances import (
     InstanceGenerator,
-    UnsatisfiableSchemaError,
+    SchemaNotSatisfiableError,
     resolve_pointer,
 )
 from oaiconform.mock.state import MockState
@@ -197,7 +197,7 @@ class GenericResponder:
                     return pointer, example
         try:
             return pointer, self.generator.generate(pointer)
-        except UnsatisfiableSchemaError:
+        except SchemaNotSatisfiableError:
             return pointer, {}
 
     def personalise(

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from oaiconform.mock.errors import APIError
+from oaiconform.mock.instances import SchemaNotSatisfiableError, instance_for
 from oaiconform.mock.text import count_tokens, generate_tokens, rng_for
 
 
@@ -76,37 +78,6 @@ def count_item_tokens(items: list[dict[str, Any]]) -> int:
     return total
 
 
-def instance_of(schema: Any, rng: random.Random, depth: int = 0) -> Any:
-    """A small JSON value valid for a (simple) JSON schema: tool-call arguments."""
-    if not isinstance(schema, dict) or depth > 6:
-        return {}
-    if "const" in schema:
-        return schema["const"]
-    if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return rng.choice(schema["enum"])
-    for key in ("anyOf", "oneOf"):
-        if isinstance(schema.get(key), list) and schema[key]:
-            return instance_of(schema[key][0], rng, depth + 1)
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind == "object" or (kind is None and "properties" in schema):
-        properties = schema.get("properties") or {}
-        return {name: instance_of(sub, rng, depth + 1) for name, sub in properties.items()}
-    if kind == "array":
-        count = max(int(schema.get("minItems", 1)), 1)
-        return [instance_of(schema.get("items") or {}, rng, depth + 1) for _ in range(count)]
-    if kind == "integer":
-        return int(schema.get("minimum", rng.randint(1, 9)))
-    if kind == "number":
-        return float(schema.get("minimum", rng.randint(1, 9)))
-    if kind == "boolean":
-        return rng.random() < 0.5
-    if kind == "null":
-        return None
-    return "".join(generate_tokens(rng, 2)).strip(".").strip() or "value"
-
-
 @dataclass(frozen=True)
 class Generated:
     """One response's output: either a message of tokens or one function call."""
@@ -138,6 +109,16 @@ def _chosen_tool(body: dict[str, Any]) -> dict[str, Any] | None:
     return functions[0]
 
 
+def _arguments(tool: dict[str, Any], rng: random.Random) -> Any:
+    """Arguments valid for the function's parameters, or the 400 for a schema it cannot meet."""
+    schema = tool.get("parameters") or {"type": "object", "properties": {}}
+    try:
+        return instance_for(schema, rng)
+    except SchemaNotSatisfiableError as exc:
+        message = f"Invalid schema for function '{tool.get('name', '')}': {exc}"
+        raise APIError(400, message, param="tools") from None
+
+
 def generate(
     seed: int, body: dict[str, Any], context: list[dict[str, Any]], new_id: Any
 ) -> Generated:
@@ -151,7 +132,7 @@ def generate(
     tool = _chosen_tool(body)
     answered_tool = bool(context) and context[-1].get("type") == "function_call_output"
     if tool is not None and not answered_tool:
-        arguments = instance_of(tool.get("parameters") or {"type": "object"}, rng)
+        arguments = _arguments(tool, rng)
         call = {
             "id": new_id("fc"),
             "type": "function_call",
@@ -190,18 +171,24 @@ def output_items(generated: Generated) -> list[dict[str, Any]]:
     return [message_item(generated, done=True)]
 
 
+def unfinished(response: dict[str, Any], status: str) -> dict[str, Any]:
+    """The response as it is before it finishes (queued, in progress) or when cancelled: no
+    output, no usage (the description's `usage` is not nullable, so it is left out)."""
+    return {
+        **{k: v for k, v in response.items() if k != "usage"},
+        "status": status,
+        "output": [],
+        "completed_at": None,
+        "incomplete_details": None,
+    }
+
+
 def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[dict[str, Any]]:
     """The typed events of a streamed response, without sequence numbers (the caller adds them).
 
     `response` is the finished object; the first events carry it in progress with no output.
     """
-    pending = {
-        **{k: v for k, v in response.items() if k != "usage"},
-        "status": "in_progress",
-        "output": [],
-        "completed_at": None,
-        "incomplete_details": None,
-    }
+    pending = unfinished(response, "in_progress")
     yield {"type": "response.created", "response": pending}
     yield {"type": "response.in_progress", "response": pending}
     where = {"output_index": 0}

@@ -1,8 +1,16 @@
-"""The Responses API: create (plain or streamed), retrieve, delete, list input items.
+"""The Responses API: create (plain, streamed or in the background), retrieve, cancel, delete,
+list input items.
 
 A response is stored (per API key) unless the request says `store: false`. A later request may
 continue it with `previous_response_id`: the earlier input and output are the new request's
 context (they count in usage.input_tokens), and an unknown or unstored id is a 404.
+
+Background mode is deterministic: `background: true` (not streamed) answers the response
+`queued`, without output or usage, and stores it whatever `store` says, so that it can be polled;
+its first retrieve finds it finished (`completed`, or `incomplete` at max_output_tokens). Cancel
+turns a queued one into `cancelled` for good; cancelling a finished or cancelled background
+response answers it unchanged, and cancelling a response created without `background: true`
+is a 400, as the API refuses it. A streamed background response runs to its end in the stream.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from oaiconform.mock.handlers._responses_output import (
     input_items,
     output_items,
     stream_events,
+    unfinished,
 )
 from oaiconform.mock.pagination import INPUT_ITEMS, paginate, parse_page_request
 from oaiconform.mock.state import MockState
@@ -32,6 +41,7 @@ from oaiconform.mock.store import StoredObject
 from oaiconform.mock.text import count_tokens
 
 KIND = "response"
+_FINISHED = "finished"  # where a queued background response keeps the object it becomes
 
 
 def _id_maker(state: MockState) -> Callable[[str], str]:
@@ -86,7 +96,7 @@ def _response_object(
         "object": "response",
         "created_at": created,
         "status": "incomplete" if incomplete else "completed",
-        "background": False,
+        "background": body.get("background") is True,
         "completed_at": None if incomplete else created,
         "error": None,
         "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
@@ -132,16 +142,23 @@ async def create_response(request: Request) -> Response:
     response_id = new_id("resp")
     created = int(time.time())
     response = _response_object(response_id, body, generated, input_tokens, created)
-    if body.get("store", True):
-        extra = {"input_items": items, "conversation": [*context, *response["output"]]}
-        state.store.add(key, KIND, StoredObject(response_id, created, response, extra=extra))
+    queued = response["background"] and not body.get("stream")
+    answer = unfinished(response, "queued") if queued else response
+    if body.get("store", True) or queued:
+        extra: dict[str, Any] = {
+            "input_items": items,
+            "conversation": [*context, *response["output"]],
+        }
+        if queued:
+            extra[_FINISHED] = response
+        state.store.add(key, KIND, StoredObject(response_id, created, answer, extra=extra))
     if body.get("stream"):
         return StreamingResponse(
             _sse(response, generated),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
-    return JSONResponse(response)
+    return JSONResponse(answer)
 
 
 async def _sse(response: dict[str, Any], generated: Generated) -> AsyncIterator[bytes]:
@@ -151,16 +168,39 @@ async def _sse(response: dict[str, Any], generated: Generated) -> AsyncIterator[
         yield f"event: {event['type']}\ndata: {data}\n\n".encode()
 
 
-def _require(request: Request) -> StoredObject:
+def _stored(request: Request, change: Callable[[StoredObject], None] | None = None) -> StoredObject:
+    """The key's stored response (after `change`, applied atomically), or the 404."""
     response_id = request.path_params["response_id"]
-    stored = state_of(request).store.get(request.state.api_key, KIND, response_id)
-    if stored is None:
+    store, key = state_of(request).store, request.state.api_key
+    if change is None:
+        found = store.get(key, KIND, response_id)
+    else:
+        found = store.update(key, KIND, response_id, change)
+    if found is None:
         raise _not_found(response_id)
-    return stored
+    return found
+
+
+def _finish(stored: StoredObject) -> None:
+    """A queued background response finishes when it is first looked at."""
+    finished = stored.extra.pop(_FINISHED, None)
+    if finished is not None:
+        stored.body = finished
+
+
+def _cancel(stored: StoredObject) -> None:
+    if stored.body.get("background") is not True:
+        raise APIError(400, "Cannot cancel a synchronous response.")
+    if stored.extra.pop(_FINISHED, None) is not None:
+        stored.body = {**stored.body, "status": "cancelled"}
 
 
 async def retrieve_response(request: Request) -> Response:
-    return JSONResponse(_require(request).body)
+    return JSONResponse(_stored(request, _finish).body)
+
+
+async def cancel_response(request: Request) -> Response:
+    return JSONResponse(_stored(request, _cancel).body)
 
 
 async def delete_response(request: Request) -> Response:
@@ -171,7 +211,7 @@ async def delete_response(request: Request) -> Response:
 
 
 async def list_input_items(request: Request) -> Response:
-    stored = _require(request)
+    stored = _stored(request)
     page = parse_page_request(request.query_params, INPUT_ITEMS)
     items: list[dict[str, Any]] = stored.extra["input_items"]
     entries = [((index, item["id"]), item) for index, item in enumerate(items)]
@@ -183,5 +223,6 @@ ROUTES = [
     Route(f"{PREFIX}/responses", create_response, methods=["POST"]),
     Route(f"{PREFIX}/responses/{{response_id}}", retrieve_response, methods=["GET"]),
     Route(f"{PREFIX}/responses/{{response_id}}", delete_response, methods=["DELETE"]),
+    Route(f"{PREFIX}/responses/{{response_id}}/cancel", cancel_response, methods=["POST"]),
     Route(f"{PREFIX}/responses/{{response_id}}/input_items", list_input_items, methods=["GET"]),
 ]
