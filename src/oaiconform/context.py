@@ -11,13 +11,15 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from oaiconform.mock import MockConfig, MockServer
 from oaiconform.profiles import Profile, load_profile
 from oaiconform.settings import Secret, Settings, settings_from_handoff, settings_to_handoff
 from oaiconform.spec import Spec, SpecSource, load_spec, resolve_spec_source
 from oaiconform.target import RequestBudget, Target
+
+if TYPE_CHECKING:  # the mock is imported only by runs that start it
+    from oaiconform.mock import MockServer
 
 
 @dataclass
@@ -156,6 +158,8 @@ class RunContext:
                 second = attached["second_api_key"]
                 self._mock_second_key = Secret(second) if second else None
         elif base_url is None:
+            from oaiconform.mock import MockConfig, MockServer
+
             # A per-run key: a real OPENAI_API_KEY in the environment never goes to the mock.
             self._mock_key = Secret(f"sk-mock-{secrets.token_hex(12)}")
             self._mock_second_key = Secret(f"sk-mock-second-{secrets.token_hex(12)}")
@@ -201,6 +205,17 @@ class RunContext:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+
+    def check_faults(self) -> None:
+        """Refuse unknown fault names before anything starts (UnknownFaultError, a ValueError).
+
+        The mock is imported only here and when it starts: a run against a remote target
+        never pays for importing it.
+        """
+        if self.settings.mock_faults:
+            from oaiconform.mock import resolve_faults
+
+            resolve_faults(self.settings.mock_faults)
 
     @property
     def duration_s(self) -> float:

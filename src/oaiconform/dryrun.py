@@ -13,7 +13,6 @@ from typing import TextIO
 import pytest
 
 from oaiconform.context import RunContext
-from oaiconform.mock import UnknownFaultError, resolve_faults
 from oaiconform.plugin import ContextProvider
 from oaiconform.profiles import ProfileError
 from oaiconform.runner import suite_args
@@ -27,9 +26,9 @@ def dry_run(settings: Settings, *, out: TextIO, err: TextIO) -> int:
     context = RunContext(settings)
     try:
         _ = context.profile_definition
-        resolve_faults(settings.mock_faults)
+        context.check_faults()
         profile = context.profile
-    except (ProfileError, SpecError, UnknownFaultError) as exc:
+    except (ProfileError, SpecError, ValueError) as exc:  # an unknown fault: ValueError
         print(f"oaiconform: {exc}", file=err)
         return EXIT_USAGE
     args = [*suite_args(), "--collect-only", "-q"]

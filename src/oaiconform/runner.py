@@ -17,7 +17,6 @@ import pytest
 
 from oaiconform._resources import suites_dir
 from oaiconform.context import RunContext
-from oaiconform.mock import UnknownFaultError, resolve_faults
 from oaiconform.plugin import ContextProvider
 from oaiconform.profiles import ProfileError
 from oaiconform.redact import Redactor
@@ -146,10 +145,10 @@ def run(
 
     try:
         _ = context.profile_definition
-        resolve_faults(settings.mock_faults)
+        context.check_faults()
         spec = context.spec
         _ = context.profile
-    except (ProfileError, SpecError, UnknownFaultError) as exc:
+    except (ProfileError, SpecError, ValueError) as exc:  # an unknown fault: ValueError
         return stop(EXIT_USAGE, str(exc))
     print(
         f"oaiconform: spec {spec.version} ({context.spec_source.origin}: "
