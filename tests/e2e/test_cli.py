@@ -206,7 +206,12 @@ def test_ctrl_c_stops_the_run_and_leaves_a_partial_report(
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(3)  # the run is now waiting on a hanging request
+    assert process.stdout is not None
+    deadline = time.monotonic() + 60
+    line = ""
+    while "oaiconform: target" not in line and time.monotonic() < deadline:
+        line = process.stdout.readline()  # the suites start right after this line
+    time.sleep(2)  # the run is now waiting on a hanging request
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 1
