@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,11 +91,14 @@ def _keep_as_generated(case: AnyCase) -> None:
         record()
 
 
-def shape(case: AnyCase, model: str | None = None) -> None:
+def shape(case: AnyCase, model: str | None = None, pinned: Mapping[str, str] | None = None) -> None:
     """Make the case affordable and sendable, in place; raise Discard when it cannot be.
 
     `model`, when given, replaces a generated `model` of a positive body: a random name only
-    ever reaches the target's "unknown model" path, never the operation itself.
+    ever reaches the target's "unknown model" path, never the operation itself. `pinned`
+    path parameters (ids of objects created for the run, see objects.py) replace generated
+    ones in a positive case, so it reaches the operation's success path; a negative case
+    keeps its generated values.
     """
     negative = is_negative(case)  # read before any edit: an edit triggers revalidation
     if negative and case.media_type and case.media_type.startswith("multipart/"):
@@ -108,6 +112,8 @@ def shape(case: AnyCase, model: str | None = None) -> None:
         case.headers = headers
     if case.path_parameters:
         safe = {name: safe_identifier(name, v) for name, v in case.path_parameters.items()}
+        if pinned and not negative:
+            safe.update((name, value) for name, value in pinned.items() if name in safe)
         if safe != case.path_parameters:
             case.path_parameters = safe
     body = case.body
