@@ -189,3 +189,14 @@ def test_cancel_through_the_official_sdk(sdk: OpenAI) -> None:
     assert "synchronous" in refused.value.message
     with pytest.raises(openai.NotFoundError):
         sdk.responses.cancel("resp_does_not_exist")
+
+
+def test_nulls_the_request_allows_are_answered_with_the_api_defaults(
+    spec: Spec, http: httpx.Client
+) -> None:
+    # Found by the property suite: `parallel_tool_calls: null` was echoed into a field the
+    # response object requires to be a boolean.
+    answer = _create(http, parallel_tool_calls=None, temperature=None, top_p=None)
+    assert answer.status_code == 200, answer.text
+    body = _valid(spec, "createResponse", answer)
+    assert (body["parallel_tool_calls"], body["temperature"], body["top_p"]) == (True, 1.0, 1.0)

@@ -331,3 +331,24 @@ def test_a_persistent_429_gives_up_after_the_bounded_retries() -> None:
     answer, retries, sent = _send([429], sleeps)
     assert (answer.status, retries, sent) == (429, 2, 3)
     assert sleeps == [1.5, 1.5]
+
+
+def test_a_negative_case_that_only_breaks_a_format_is_not_judged() -> None:
+    from types import SimpleNamespace
+
+    from schemathesis.core.parameters import ParameterLocation
+
+    from oaiconform.property.wire import _only_annotations_broken
+
+    def case_breaking(*keywords: tuple[str, ...]) -> Any:
+        mutations = tuple(
+            SimpleNamespace(parameter_location=ParameterLocation.BODY, keywords=k) for k in keywords
+        )
+        phase = SimpleNamespace(data=SimpleNamespace(mutations=mutations))
+        return SimpleNamespace(meta=SimpleNamespace(phase=phase))
+
+    # `"image_url": ""` against `format: uri`: an annotation in JSON Schema 2020-12.
+    assert _only_annotations_broken(case_breaking(("format",)))
+    assert not _only_annotations_broken(case_breaking(("format",), ("type",)))
+    assert not _only_annotations_broken(case_breaking(("minLength",)))
+    assert not _only_annotations_broken(case_breaking())

@@ -46,6 +46,7 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # query values (`?limit=true&limit=5`, `?include=`), and the description does not forbid that.
 _KEPT_NEGATIONS = frozenset({ParameterLocation.BODY})
 _PLACEHOLDER_AUTH = "Bearer oaiconform-placeholder"  # valid in form; dropped before sending
+_ANNOTATION_KEYWORDS = frozenset({"format", "contentEncoding", "contentMediaType"})
 
 
 class Discard(Exception):
@@ -59,6 +60,19 @@ class WireRequest:
     headers: dict[str, str]
     body: bytes | None
     prepared: requests.PreparedRequest  # what schemathesis's checks read as the request
+
+
+def _only_annotations_broken(case: AnyCase) -> bool:
+    """The case's body mutations break nothing but annotation keywords.
+
+    In JSON Schema 2020-12 (OpenAPI 3.1) `format`, `contentEncoding` and `contentMediaType`
+    are annotations unless a validator opts into asserting them, so a server that accepts
+    `"image_url": ""` against `format: uri` is not wrong; such a case proves nothing.
+    """
+    phase = case.meta.phase if case.meta is not None else None
+    mutations = getattr(getattr(phase, "data", None), "mutations", ()) or ()
+    body = [m for m in mutations if m.parameter_location == ParameterLocation.BODY]
+    return bool(body) and all(set(m.keywords) <= _ANNOTATION_KEYWORDS for m in body)
 
 
 def is_negative(case: AnyCase) -> bool:
@@ -138,6 +152,8 @@ def shape(case: AnyCase, model: str | None = None, pinned: Mapping[str, str] | N
     negated = negated_locations(case)  # revalidated by schemathesis after the edits above
     if not negated & _KEPT_NEGATIONS:
         raise Discard("no negation left that the Target sends as generated")
+    if _only_annotations_broken(case):
+        raise Discard("only `format`-like annotations are violated; servers may accept that")
     if negated - _KEPT_NEGATIONS - {ParameterLocation.HEADER}:
         raise Discard("a query, path or cookie negation is not judged")
 

@@ -105,21 +105,29 @@ def _response_object(
         "max_tool_calls": body.get("max_tool_calls"),
         "model": body["model"],
         "output": output_items(generated),
-        "parallel_tool_calls": body.get("parallel_tool_calls", True),
+        "parallel_tool_calls": _given(body, "parallel_tool_calls", True),
         "previous_response_id": body.get("previous_response_id"),
         "reasoning": {"effort": None, "summary": None},
         "service_tier": "default",
-        "store": body.get("store", True),
-        "temperature": body.get("temperature", 1.0),
+        "store": _given(body, "store", True),
+        "temperature": _given(body, "temperature", 1.0),
         "text": body.get("text") or {"format": {"type": "text"}},
-        "tool_choice": body.get("tool_choice", "auto"),
+        "tool_choice": _given(body, "tool_choice", "auto"),
         "tools": body.get("tools") or [],
-        "top_p": body.get("top_p", 1.0),
+        "top_p": _given(body, "top_p", 1.0),
         "truncation": body.get("truncation") or "disabled",
         "usage": _usage(input_tokens, generated),
-        "user": body.get("user"),
+        "user": _given(body, "user", None),
         "metadata": body.get("metadata") or {},
     }
+
+
+def _given(body: dict[str, Any], name: str, default: Any) -> Any:
+    """The request's value echoed in the response, or the API's default for null or absent:
+    the request schema allows `null` for several fields the response object requires (e.g.
+    `parallel_tool_calls: null` is answered `true`, never echoed as null)."""
+    value = body.get(name)
+    return default if value is None else value
 
 
 async def create_response(request: Request) -> Response:
