@@ -51,6 +51,7 @@ class RunContext:
     _mock_key: Secret | None = None
     _mock_second_key: Secret | None = None
     _worker_keys: tuple[Secret, ...] = ()  # the embedded mock's tenant per parallel worker
+    _worker_count: int = 0  # workers xdist announced before the target started
     _attached: dict[str, Any] | None = None  # a worker's share of the controller's target
 
     @classmethod
@@ -67,6 +68,8 @@ class RunContext:
         a collection never see another worker's objects; a remote target is shared as it is.
         The request budget left is split between the workers, so the run's cap still holds.
         """
+        if not self.target_started:  # plain `pytest suites/ -n N`: the mock starts here
+            self._worker_count = count
         target = self.target
         budget = target.budget
         share: int | None = None
@@ -163,10 +166,10 @@ class RunContext:
             # A per-run key: a real OPENAI_API_KEY in the environment never goes to the mock.
             self._mock_key = Secret(f"sk-mock-{secrets.token_hex(12)}")
             self._mock_second_key = Secret(f"sk-mock-second-{secrets.token_hex(12)}")
-            if settings.workers > 1:
+            workers = max(settings.workers, self._worker_count)
+            if workers > 1:
                 self._worker_keys = tuple(
-                    Secret(f"sk-mock-worker{i}-{secrets.token_hex(12)}")
-                    for i in range(settings.workers)
+                    Secret(f"sk-mock-worker{i}-{secrets.token_hex(12)}") for i in range(workers)
                 )
             api_key = self._mock_key
             models = (
