@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import random
 import time
-import uuid
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -30,9 +31,10 @@ from oaiconform.mock.state import MockState
 from oaiconform.spec import Spec
 
 # Each handler module lists its own routes (paths under /v1); add a module here to serve it.
+# Starlette tries routes in order: chat completions, the most requested, come first.
 HANDLER_MODULES = (
-    models,
     chat,
+    models,
     stored_completions,
     files,
     batches,
@@ -56,91 +58,96 @@ def _envelope(status: int, message: str, code: str | None = None) -> bytes:
     return bytes(APIError(status, message, code=code).response().body)
 
 
-class AuthLayer:
-    """401 with the envelope for a missing, malformed or unknown bearer key, on every route."""
-
-    def __init__(self, app: ASGIApp, api_keys: tuple[str, ...]) -> None:
-        self.app = app
-        self.api_keys = frozenset(api_keys)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        header = next(
-            (v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"authorization"),
-            None,
-        )
-        scheme, _, key = (header or "").partition(" ")
-        key = key.strip()
-        if header is None or (not key and scheme.lower() == "bearer"):
-            body, code = _envelope(401, _MISSING_KEY), None
-        elif scheme.lower() != "bearer":
-            body, code = _envelope(401, _MISSING_KEY, "invalid_api_key"), "invalid_api_key"
-        elif key not in self.api_keys:
-            body = _envelope(401, f"Incorrect API key provided: {_mask(key)}.", "invalid_api_key")
-            code = "invalid_api_key"
-        else:
-            scope.setdefault("state", {})["api_key"] = key
-            await self.app(scope, receive, send)
-            return
-        del code
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"www-authenticate", b'Bearer realm="OpenAI API"'),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+def _authenticate(header: str | None, api_keys: frozenset[str]) -> str | bytes:
+    """The bearer key when it is one of `api_keys`, else the body of the 401 (bytes)."""
+    scheme, _, key = (header or "").partition(" ")
+    key = key.strip()
+    if header is None or (not key and scheme.lower() == "bearer"):
+        return _envelope(401, _MISSING_KEY)
+    if scheme.lower() != "bearer":
+        return _envelope(401, _MISSING_KEY, "invalid_api_key")
+    if key not in api_keys:
+        return _envelope(401, f"Incorrect API key provided: {_mask(key)}.", "invalid_api_key")
+    return key
 
 
 SIMULATE_HEADER = b"x-oaiconform-simulate"
 
 
-class SimulatedConditions:
-    """Conditions a client cannot provoke on demand, answered when a request asks for them.
+def _rate_limited() -> Response:
+    """The 429 the API sends when a rate limit is hit (asked for with the simulate header)."""
+    return APIError(
+        429,
+        "Rate limit reached for requests per min (RPM): Limit 10000, Used 10000, "
+        "Requested 1. Please try again in 1s.",
+        code="rate_limit_exceeded",
+        error_type="requests",
+        headers={
+            "retry-after": "1",
+            "retry-after-ms": "1000",
+            "x-ratelimit-limit-requests": "10000",
+            "x-ratelimit-remaining-requests": "0",
+            "x-ratelimit-reset-requests": "1s",
+        },
+    ).response()
 
-    `x-oaiconform-simulate: rate_limit` gets the 429 the API sends when a rate limit is hit:
-    the envelope (type "requests", code "rate_limit_exceeded"), `retry-after` (seconds) and
-    `retry-after-ms`, and x-ratelimit-remaining-requests 0. It sits behind AuthLayer, so as in
-    the API a request without a valid key still gets 401. Other values are ignored.
+
+# Sent on every response; computed once, since they are the same for every request.
+_FIXED_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"openai-version", b"2020-10-01"),
+    (b"x-ratelimit-limit-requests", b"10000"),
+    (b"x-ratelimit-remaining-requests", b"9999"),
+    (b"x-ratelimit-reset-requests", b"6ms"),
+    (b"x-ratelimit-limit-tokens", b"10000000"),
+    (b"x-ratelimit-remaining-tokens", b"9999000"),
+    (b"x-ratelimit-reset-tokens", b"0s"),
+)
+# Request ids: 128 random bits from a generator seeded once from the OS (no system call per
+# request, unlike uuid4), so they are unique in practice and carry no meaning.
+_REQUEST_IDS = random.Random(os.urandom(32))
+_STANDARD_NAMES = frozenset(
+    {b"x-request-id", b"openai-processing-ms", *(name for name, _ in _FIXED_HEADERS)}
+)
+
+
+def _with_standard_headers(
+    headers: list[tuple[bytes, bytes]], elapsed_ms: int
+) -> list[tuple[bytes, bytes]]:
+    """x-request-id, openai-processing-ms and the rate-limit headers after a response's own;
+    one it set itself (a simulated 429's) keeps its value."""
+    defaults = [
+        (b"x-request-id", b"req_%032x" % _REQUEST_IDS.getrandbits(128)),
+        (b"openai-processing-ms", b"%d" % elapsed_ms),
+        *_FIXED_HEADERS,
+    ]
+    for name, _ in headers:
+        if name.lower() in _STANDARD_NAMES:  # rare: the common case builds no set
+            present = {name.lower() for name, _ in headers}
+            defaults = [(n, value) for n, value in defaults if n not in present]
+            break
+    return headers + defaults
+
+
+class Gateway:
+    """What every request meets around the routes, in the API's order.
+
+    1. Auth: 401 with the envelope for a missing, malformed or unknown bearer key, on every
+       route (with `www-authenticate`).
+    2. Simulated conditions a client cannot provoke on demand: `x-oaiconform-simulate:
+       rate_limit` gets the 429 the API sends when a rate limit is hit (the envelope with type
+       "requests" and code "rate_limit_exceeded", `retry-after`, `retry-after-ms`,
+       x-ratelimit-remaining-requests 0). It comes after auth, so as in the API a request
+       without a valid key still gets 401. Other values are ignored.
+    3. Standard headers on every response, those two included.
+
+    One pure-ASGI layer, not three: it runs on every request, and each layer cost a coroutine
+    frame, a send wrapper or a pass over the headers (the mock's share of its server stack is
+    measured by benchmarks/bench_mock.py).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, api_keys: tuple[str, ...]) -> None:
         self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        asked = dict(scope["headers"]).get(SIMULATE_HEADER) if scope["type"] == "http" else None
-        if asked != b"rate_limit":
-            await self.app(scope, receive, send)
-            return
-        error = APIError(
-            429,
-            "Rate limit reached for requests per min (RPM): Limit 10000, Used 10000, "
-            "Requested 1. Please try again in 1s.",
-            code="rate_limit_exceeded",
-            error_type="requests",
-            headers={
-                "retry-after": "1",
-                "retry-after-ms": "1000",
-                "x-ratelimit-limit-requests": "10000",
-                "x-ratelimit-remaining-requests": "0",
-                "x-ratelimit-reset-requests": "1s",
-            },
-        )
-        await error.response()(scope, receive, send)
-
-
-class StandardHeaders:
-    """x-request-id, openai-processing-ms and rate-limit headers on every response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+        self.api_keys = frozenset(api_keys)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -151,26 +158,37 @@ class StandardHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 elapsed_ms = int((time.perf_counter() - started) * 1000)
-                headers = message.get("headers", [])
-                present = {name.lower() for name, _ in headers}
-                defaults = [
-                    (b"x-request-id", f"req_{uuid.uuid4().hex}".encode()),
-                    (b"openai-processing-ms", str(elapsed_ms).encode()),
-                    (b"openai-version", b"2020-10-01"),
-                    (b"x-ratelimit-limit-requests", b"10000"),
-                    (b"x-ratelimit-remaining-requests", b"9999"),
-                    (b"x-ratelimit-reset-requests", b"6ms"),
-                    (b"x-ratelimit-limit-tokens", b"10000000"),
-                    (b"x-ratelimit-remaining-tokens", b"9999000"),
-                    (b"x-ratelimit-reset-tokens", b"0s"),
-                ]
-                # A response that set one itself (a simulated 429) keeps its own value.
-                message["headers"] = [
-                    *headers,
-                    *((name, value) for name, value in defaults if name not in present),
-                ]
+                message["headers"] = _with_standard_headers(
+                    list(message.get("headers", ())), elapsed_ms
+                )
             await send(message)
 
+        authorization: str | None = None
+        asked: bytes | None = None
+        for name, value in scope["headers"]:
+            if authorization is None and name.lower() == b"authorization":
+                authorization = value.decode("latin-1")  # the first one
+            elif name == SIMULATE_HEADER:
+                asked = value  # the last one, as a dict of the headers would keep
+        key = _authenticate(authorization, self.api_keys)
+        if isinstance(key, bytes):
+            await send_with_headers(
+                {
+                    "type": "http.response.start",
+                    "status": 401,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(key)).encode()),
+                        (b"www-authenticate", b'Bearer realm="OpenAI API"'),
+                    ],
+                }
+            )
+            await send_with_headers({"type": "http.response.body", "body": key})
+            return
+        if asked == b"rate_limit":
+            await _rate_limited()(scope, receive, send_with_headers)
+            return
+        scope.setdefault("state", {})["api_key"] = key
         await self.app(scope, receive, send_with_headers)
 
 
@@ -219,7 +237,7 @@ def create_app(config: MockConfig, spec: Spec) -> ASGIApp:
         },
     )
     app.state.mock = MockState(config, spec)
-    wrapped: ASGIApp = StandardHeaders(AuthLayer(SimulatedConditions(app), config.api_keys))
+    wrapped: ASGIApp = Gateway(app, config.api_keys)
     faults = resolve_faults(config.faults)
     if faults:
         wrapped = FaultLayer(wrapped, faults, config.api_keys)

@@ -42,7 +42,11 @@ class MockServer:
         return f"http://{self.host}:{self.port}{PREFIX}"
 
     def _run(self) -> None:
-        asyncio.run(self._server.serve(sockets=[self._socket]))
+        # The loop `uvicorn` itself would run ("auto": uvloop when it is installed), so that the
+        # embedded mock and a plain uvicorn server are the same stack (benchmarks/bench_mock.py).
+        get_factory = getattr(self._server.config, "get_loop_factory", None)  # uvicorn >= 0.36
+        with asyncio.Runner(loop_factory=get_factory() if get_factory else None) as runner:
+            runner.run(self._server.serve(sockets=[self._socket]))
 
     def start(self) -> MockServer:
         self._thread.start()

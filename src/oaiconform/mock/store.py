@@ -153,7 +153,11 @@ class Store:
     def save_chat_completion(
         self, key: str, request: dict[str, Any], completion: dict[str, Any]
     ) -> None:
-        """Keep a non-streamed chat completion created with `store: true` (else do nothing)."""
+        """Keep a chat completion created with `store: true` (else do nothing).
+
+        A streamed one comes here as the non-streamed completion its deltas join to, so a
+        retrieve answers the content the stream delivered.
+        """
         if request.get("store") is not True:
             return
         messages = [

@@ -60,6 +60,10 @@ _WORDS = [
     "and",
     "tools",
 ]
+_WORD_BITS = len(_WORDS).bit_length()
+# The canonical JSON of a seed's parts (request data, never cyclic), with an encoder built
+# once: json.dumps with options builds one per call, which cost as much as the rest.
+_CANONICAL = json.JSONEncoder(sort_keys=True, default=str, check_circular=False)
 PER_MESSAGE_TOKENS = 4
 PER_PROMPT_TOKENS = 3
 
@@ -85,18 +89,36 @@ def prompt_tokens(messages: list[dict[str, Any]]) -> int:
 
 def rng_for(*parts: Any) -> random.Random:
     """A random generator seeded by the canonical JSON of `parts` (same request, same text)."""
-    digest = hashlib.blake2b(
-        json.dumps(parts, sort_keys=True, default=str).encode(), digest_size=8
-    ).digest()
+    digest = hashlib.blake2b(_CANONICAL.encode(parts).encode(), digest_size=8).digest()
     return random.Random(int.from_bytes(digest, "big"))
 
 
+def below(rng: random.Random, n: int) -> int:
+    """`rng.randrange(n)` for n > 0, drawing exactly what it draws (rejection sampling on
+    getrandbits, as CPython's `random` does), without its argument checks and two more calls."""
+    bits = n.bit_length()
+    drawn = rng.getrandbits(bits)
+    while drawn >= n:
+        drawn = rng.getrandbits(bits)
+    return drawn
+
+
 def generate_tokens(rng: random.Random, count: int) -> list[str]:
-    """`count` tokens: words with a leading space after the first, and a final period."""
-    words = [rng.choice(_WORDS) for _ in range(max(count - 1, 0))]
-    tokens = [w if i == 0 else f" {w}" for i, w in enumerate(words)]
+    """`count` tokens: words with a leading space after the first, and a final period.
+
+    Every chat completion calls this, so it draws the words itself: exactly the draws
+    `rng.choice(_WORDS)` makes (rejection sampling on getrandbits, as in CPython's `random`),
+    without its two Python calls per word; the same seed still gives the same text.
+    """
+    getrandbits, size, bits = rng.getrandbits, len(_WORDS), _WORD_BITS
+    tokens: list[str] = []
+    for _ in range(count - 1):
+        drawn = getrandbits(bits)
+        while drawn >= size:
+            drawn = getrandbits(bits)
+        tokens.append(" " + _WORDS[drawn])
     if tokens:
-        tokens[0] = tokens[0].capitalize()
+        tokens[0] = tokens[0][1:].capitalize()
     if count > 0:
         tokens.append(".")
     return tokens

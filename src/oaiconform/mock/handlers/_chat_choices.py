@@ -16,6 +16,7 @@ from oaiconform.mock.errors import APIError
 from oaiconform.mock.instances import SchemaNotSatisfiableError, instance_for
 from oaiconform.mock.state import MockState
 from oaiconform.mock.text import (
+    below,
     cut_tokens,
     generate_tokens,
     rng_for,
@@ -69,6 +70,9 @@ class ToolPlan:
     forced: bool
 
 
+_NO_TOOLS = ToolPlan((), False)
+
+
 def check_request(body: dict[str, Any]) -> None:
     """The 400s the API answers for combinations the request schema cannot express."""
     if body.get("top_logprobs") is not None and not body.get("logprobs"):
@@ -93,6 +97,8 @@ def check_request(body: dict[str, Any]) -> None:
 
 def plan_tools(body: dict[str, Any]) -> ToolPlan:
     """Which functions the answer calls, from tools, tool_choice and parallel_tool_calls."""
+    if not body.get("tools") and "tool_choice" not in body:
+        return _NO_TOOLS  # most requests: nothing to plan
     tools = body.get("tools") or []
     functions = [t["function"] for t in tools if t.get("type") == "function"]
     choice = body.get("tool_choice", "auto" if tools else "none")
@@ -169,7 +175,7 @@ def _content_tokens(rng: Any, body: dict[str, Any]) -> list[str]:
     elif kind == "json_object":
         value = instance_for(_JSON_OBJECT_SCHEMA, rng)
     else:
-        return generate_tokens(rng, rng.randint(8, 24))
+        return generate_tokens(rng, 8 + below(rng, 17))  # rng.randint(8, 24), drawn alike
     return split_tokens(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
 
 

@@ -8,17 +8,20 @@ API spells it ("messages", "temperature", "messages[0].role"). Handlers may stil
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 
-from oaiconform.mock.errors import APIError
+from oaiconform.mock.errors import APIError, model_not_found
 from oaiconform.mock.state import MockState
-from oaiconform.spec import SchemaViolation
+from oaiconform.spec import SchemaViolation, Spec
 
 PREFIX = "/v1"
+JSON = "application/json"
 
 # The roles the API accepts in chat messages; anything else is "invalid_value" on the role.
 CHAT_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
@@ -35,15 +38,62 @@ def integral_or_float(text: str) -> int | float:
     return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
 
+# One decoder for every request: `json.loads(..., parse_float=...)` would build a new one each
+# time, which costs more than decoding a typical request body.
+_DECODER = json.JSONDecoder(parse_float=integral_or_float)
+
+
+def _loads(raw: bytes | bytearray) -> Any:
+    """`json.loads(raw, parse_float=integral_or_float)`, with the shared decoder."""
+    # A body that opens with "{" and no NUL after it is UTF-8 (what json.detect_encoding
+    # would find); anything else goes through the detection.
+    if raw[:1] == b"{" and raw[1:2] != b"\x00":
+        return _DECODER.decode(raw.decode("utf-8", "surrogatepass"))
+    return _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+
+
+# Starlette's JSONResponse encoding (compact, UTF-8, no NaN), with an encoder built once.
+# check_circular=False: the same bytes for the acyclic data the mock answers, without a marker
+# per container (about 12% of the encoding).
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, separators=(",", ":"), check_circular=False
+)
+
+
+def json_bytes(content: Any) -> bytes:
+    """`content` encoded exactly as Starlette's JSONResponse encodes it."""
+    return _ENCODER.encode(content).encode()
+
+
+def json_response(content: Any, status_code: int = 200) -> Response:
+    """A JSONResponse without a new encoder per call, for the handlers on the hot path."""
+    return Response(json_bytes(content), status_code, media_type=JSON)
+
+
 def state_of(request: Request) -> MockState:
     state: MockState = request.app.state.mock
     return state
 
 
+def _body_headers(request: Request) -> tuple[str | None, str]:
+    """(content-length, content-type) in one pass over the raw headers: the first of each,
+    as `request.headers.get` finds them (ASGI names are lowercase), without building a
+    Headers object per request."""
+    length: str | None = None
+    content_type: str | None = None
+    for name, value in request.scope["headers"]:
+        if name == b"content-length" and length is None:
+            length = value.decode("latin-1")
+        elif name == b"content-type" and content_type is None:
+            content_type = value.decode("latin-1")
+    return length, content_type or ""
+
+
 async def read_json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object valid for this operation, or the 400 the API answers."""
-    limit = state_of(request).config.max_body_bytes
-    declared = request.headers.get("content-length")
+    state = state_of(request)
+    limit = state.config.max_body_bytes
+    declared, content_type = _body_headers(request)
     if declared and declared.isdigit() and int(declared) > limit:
         raise APIError(413, f"Request body of {declared} bytes exceeds the limit of {limit} bytes.")
     raw = bytearray()
@@ -51,7 +101,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
         raw += chunk
         if len(raw) > limit:
             raise APIError(413, f"Request body exceeds the limit of {limit} bytes.")
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media_type = content_type.split(";")[0].strip().lower()
     if media_type != "application/json":
         raise APIError(
             400,
@@ -67,7 +117,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
             code="invalid_json",
         )
     try:
-        body = json.loads(raw, parse_float=integral_or_float)
+        body = _loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise APIError(400, _NOT_PARSEABLE, code="invalid_json") from None
     if not isinstance(body, dict):
@@ -76,23 +126,38 @@ async def read_json_object(request: Request) -> dict[str, Any]:
             f"The request body must be a JSON object, got a JSON {_json_type(body)}.",
             code="invalid_json",
         )
-    validate_for_operation(request, body)
+    _validate(state, request, body)
     return body
 
 
 def validate_for_operation(request: Request, body: dict[str, Any]) -> None:
     """The API's rules beyond the spec first, then the operation's request schema."""
-    state = state_of(request)
-    operation = state.spec.operation_for(request.method, request.url.path.removeprefix(PREFIX))
-    if operation is None:
+    _validate(state_of(request), request, body)
+
+
+def _validate(state: MockState, request: Request, body: dict[str, Any]) -> None:
+    # The scope's path, not `request.url`: building a URL costs more than the validation.
+    path: str = request.scope["path"]
+    found = _route_schema(state.spec, request.method, path.removeprefix(PREFIX))
+    if found is None:
         return
-    for rule in API_RULES.get(operation.operation_id, ()):
+    operation_id, pointer = found
+    for rule in API_RULES.get(operation_id, ()):
         rule(body)
-    pointer = state.spec.request_schema_pointer(operation.operation_id)
     if pointer is not None:
         violations = state.spec.validate(pointer, body)
         if violations:
             raise invalid_parameter(violations[0])
+
+
+@functools.lru_cache(maxsize=1024)
+def _route_schema(spec: Spec, method: str, path: str) -> tuple[str, str | None] | None:
+    """(operation id, request schema pointer) of a route: fixed for a loaded description, so
+    worked out once per route instead of on every request."""
+    operation = spec.operation_for(method, path)
+    if operation is None:
+        return None
+    return operation.operation_id, spec.request_schema_pointer(operation.operation_id)
 
 
 def invalid_parameter(violation: SchemaViolation) -> APIError:
@@ -154,8 +219,7 @@ API_RULES: dict[str, tuple[Callable[[dict[str, Any]], None], ...]] = {
 }
 
 
-def require_model(request: Request, model: str) -> None:
-    from oaiconform.mock.errors import model_not_found
-
-    if model not in state_of(request).config.models:
+def require_model(request: Request, model: str, state: MockState | None = None) -> None:
+    """404 model_not_found unless the mock serves `model` (`state`: when the caller has it)."""
+    if model not in (state or state_of(request)).config.models:
         raise model_not_found(model)

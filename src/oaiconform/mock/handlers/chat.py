@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from oaiconform.mock.handlers._chat_choices import (
@@ -20,19 +20,22 @@ from oaiconform.mock.handlers._chat_choices import (
     message_json,
     plan_tools,
 )
-from oaiconform.mock.handlers._common import PREFIX, read_json_object, require_model, state_of
+from oaiconform.mock.handlers._common import (
+    JSON,
+    PREFIX,
+    json_bytes,
+    json_response,
+    read_json_object,
+    require_model,
+    state_of,
+)
 from oaiconform.mock.text import prompt_tokens
 
 SYSTEM_FINGERPRINT = "fp_oaiconform"
 
 
-def _usage(body: dict[str, Any], choices: list[Choice]) -> dict[str, Any]:
-    prompt = prompt_tokens(body["messages"])
-    completion = sum(c.completion_tokens for c in choices)
+def _usage_details() -> dict[str, Any]:
     return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
         "completion_tokens_details": {
             "reasoning_tokens": 0,
@@ -43,47 +46,107 @@ def _usage(body: dict[str, Any], choices: list[Choice]) -> dict[str, Any]:
     }
 
 
+def _token_counts(body: dict[str, Any], choices: list[Choice]) -> tuple[int, int]:
+    return prompt_tokens(body["messages"]), sum(c.completion_tokens for c in choices)
+
+
+def _usage(body: dict[str, Any], choices: list[Choice]) -> dict[str, Any]:
+    prompt, completion = _token_counts(body, choices)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        **_usage_details(),
+    }
+
+
 async def create_chat_completion(request: Request) -> Response:
     state = state_of(request)
     body = await read_json_object(request)
     # read_json_object validated the body against this operation's request schema.
-    require_model(request, body["model"])
+    require_model(request, body["model"], state)
     check_request(body)
     plan = plan_tools(body)
     count = int(body.get("n") or 1)  # JSON Schema's integer admits 1.0
     choices = [generate_choice(state, body, plan, i) for i in range(count)]
     completion_id = state.new_id("chatcmpl")
     created = int(time.time())
-    if body.get("stream"):
+    stream = bool(body.get("stream"))
+    if body.get("store") is True:
+        # A streamed completion is stored too, as the message its deltas join to; before the
+        # first byte, so that a storage limit is still an error status, never a broken stream.
+        completion = _completion(completion_id, created, body, choices)
+        key: str = request.scope["state"]["api_key"]  # set by the Gateway layer
+        state.store.save_chat_completion(key, body, completion)
+        if not stream:
+            return json_response(completion)
+    if stream:
         return StreamingResponse(
             _stream(completion_id, created, body, choices),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
-    completion = {
+    return Response(_completion_bytes(completion_id, created, body, choices), media_type=JSON)
+
+
+def _choice_json(choice: Choice) -> dict[str, Any]:
+    return {
+        "index": choice.index,
+        "message": message_json(choice),
+        "logprobs": logprobs_json(choice),
+        "finish_reason": choice.finish_reason,
+    }
+
+
+def _completion(
+    completion_id: str, created: int, body: dict[str, Any], choices: list[Choice]
+) -> dict[str, Any]:
+    """The non-streamed answer; also what a streamed one created with `store: true` keeps."""
+    return {
         "id": completion_id,
         "object": "chat.completion",
         "created": created,
         "model": body["model"],
-        "choices": [
-            {
-                "index": c.index,
-                "message": message_json(c),
-                "logprobs": logprobs_json(c),
-                "finish_reason": c.finish_reason,
-            }
-            for c in choices
-        ],
+        "choices": [_choice_json(c) for c in choices],
         "usage": _usage(body, choices),
         "service_tier": "default",
         "system_fingerprint": SYSTEM_FINGERPRINT,
     }
-    state.store.save_chat_completion(request.state.api_key, body, completion)  # if store: true
-    return JSONResponse(completion)
+
+
+# What every completion's JSON says alike, encoded once: _completion_bytes only encodes the
+# parts that change (the choices above all), and is tested byte-equal to encoding _completion.
+_USAGE_DETAILS_JSON = json_bytes(_usage_details())[1:-1]
+_COMPLETION_TAIL = b',"service_tier":"default","system_fingerprint":%s}' % json_bytes(
+    SYSTEM_FINGERPRINT
+)
+
+
+def _completion_bytes(
+    completion_id: str, created: int, body: dict[str, Any], choices: list[Choice]
+) -> bytes:
+    """`json_bytes(_completion(...))`, without encoding the fixed parts on every request."""
+    prompt, completion = _token_counts(body, choices)
+    return b"".join(
+        (
+            b'{"id":%s,"object":"chat.completion","created":%d,"model":%s,"choices":'
+            % (json_bytes(completion_id), created, json_bytes(body["model"])),
+            json_bytes([_choice_json(c) for c in choices]),
+            b',"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d,'
+            % (prompt, completion, prompt + completion),
+            _USAGE_DETAILS_JSON,
+            b"}",
+            _COMPLETION_TAIL,
+        )
+    )
+
+
+# json.dumps(payload, separators=(",", ":")) with one encoder, not one per chunk of a stream.
+_CHUNK_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
 def _event(payload: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+    return b"data: " + _CHUNK_ENCODER.encode(payload).encode() + b"\n\n"
 
 
 async def _stream(
