@@ -128,6 +128,12 @@ def run(
     settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr, quiet: bool = True
 ) -> RunOutcome:
     report_dir = (settings.report_dir or DEFAULT_REPORT_DIR).resolve()
+    try:  # where the reports go is checked first: every later exit writes one there
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = "not a directory" if report_dir.exists() else exc.strerror or str(exc)
+        print(f"oaiconform: --report-dir {report_dir}: cannot be used ({reason})", file=err)
+        return RunOutcome(EXIT_USAGE, None, report_dir)
     context = RunContext(settings)
     redact = Redactor(settings.secrets()).text
 

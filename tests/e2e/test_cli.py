@@ -294,3 +294,13 @@ def test_a_run_loads_its_own_plugins_whatever_the_environment_says(tmp_path: Pat
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert list((tmp_path / "r" / "allure-results").glob("*-result.json"))
+
+
+def test_a_report_dir_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("not a directory")
+    result = oaiconform("run", "--report-dir", str(taken), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--report-dir" in result.stderr and "not a directory" in result.stderr
+    assert_no_traceback(result)
+    assert taken.read_text() == "not a directory"
