@@ -352,3 +352,4 @@ def test_a_negative_case_that_only_breaks_a_format_is_not_judged() -> None:
     assert not _only_annotations_broken(case_breaking(("format",), ("type",)))
     assert not _only_annotations_broken(case_breaking(("minLength",)))
     assert not _only_annotations_broken(case_breaking())
+    assert not _only_annotations_broken(case_breaking(()))  # e.g. a required property removed
