@@ -9,6 +9,7 @@ afterwards, which keeps collection cheap and the whole `full` run small in memor
 from __future__ import annotations
 
 import copy
+import gc
 import threading
 import weakref
 
@@ -52,6 +53,8 @@ class PropertySchema:
                 # A copy: schemathesis normalises the document it is given, and ours is shared.
                 document = copy.deepcopy(self.spec.document)
                 self._schema = from_dict(document, config=SchemathesisConfig())
+                # Alive for the whole run, like the description: out of the collector's walks.
+                gc.freeze()
             return self._schema
 
     def operation_done(self) -> None:
