@@ -11,10 +11,24 @@ import pytest
 
 from oaiconform.mock import MockConfig, MockServer
 from oaiconform.runner import RunOutcome, run
-from oaiconform.settings import Settings
+from oaiconform.settings import Secret, Settings
 from oaiconform.spec import Spec, SpecUnavailableError, load_spec, resolve_spec_source
+from oaiconform.target import RequestBudget, Target
 
 TEST_KEY = "sk-oaiconform-selftest-0123456789abcdef"
+
+
+def target_for(server: MockServer, budget: int | None = None, *, mock: bool = True) -> Target:
+    """A Target on a self-test mock with TEST_KEY; `mock=False` treats it as a live API."""
+    return Target(
+        server.base_url,
+        api_key=Secret(TEST_KEY),
+        api_key_env="OPENAI_API_KEY",
+        timeout_s=10.0,
+        max_response_bytes=1 << 20,
+        budget=RequestBudget(budget),
+        embedded_mock=mock,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -21,24 +21,12 @@ from oaiconform.property import (
     property_schema,
 )
 from oaiconform.property.objects import BUDGET_ROOM
-from oaiconform.settings import Secret, build_settings
+from oaiconform.settings import build_settings
 from oaiconform.spec import Spec
-from oaiconform.target import RequestBudget, Target
-from tests.conftest import TEST_KEY, StartMock
+from oaiconform.target import Target
+from tests.conftest import StartMock, target_for
 
 MODEL = "gpt-4o-mini"
-
-
-def target_for(server: MockServer, budget: int | None = None, *, mock: bool = True) -> Target:
-    return Target(
-        server.base_url,
-        api_key=Secret(TEST_KEY),
-        api_key_env="OPENAI_API_KEY",
-        timeout_s=10.0,
-        max_response_bytes=1 << 20,
-        budget=RequestBudget(budget),
-        embedded_mock=mock,
-    )
 
 
 def operation_run(target: Target, spec: Spec, operation_id: str, seed: int = 5) -> OperationRun:

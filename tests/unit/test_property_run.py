@@ -17,24 +17,12 @@ from oaiconform.features import is_known
 from oaiconform.mock import MockServer
 from oaiconform.property import OperationRun, PropertyOptions, RouteMissing, property_schema
 from oaiconform.property.runner import example_seed
-from oaiconform.settings import Secret, build_settings
+from oaiconform.settings import build_settings
 from oaiconform.spec import Spec
-from oaiconform.target import BudgetExhaustedError, RequestBudget, Target
-from tests.conftest import TEST_KEY, StartMock
+from oaiconform.target import BudgetExhaustedError, Target
+from tests.conftest import StartMock, target_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def target_for(server: MockServer, budget: int | None = None) -> Target:
-    return Target(
-        server.base_url,
-        api_key=Secret(TEST_KEY),
-        api_key_env="OPENAI_API_KEY",
-        timeout_s=10.0,
-        max_response_bytes=1 << 20,
-        budget=RequestBudget(budget),
-        embedded_mock=True,
-    )
 
 
 def run(target: Target, spec: Spec, operation_id: str, **options: object) -> OperationRun:
