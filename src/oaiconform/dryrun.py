@@ -31,7 +31,7 @@ def dry_run(settings: Settings, *, out: TextIO, err: TextIO) -> int:
     except (ProfileError, SpecError, ValueError) as exc:  # an unknown fault: ValueError
         print(f"oaiconform: {exc}", file=err)
         return EXIT_USAGE
-    args = [*suite_args(), "--collect-only", "-q"]
+    args = [*suite_args(settings.features or profile.features), "--collect-only", "-q"]
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):
         code = pytest.main(args, plugins=[ContextProvider(context)])

@@ -10,6 +10,7 @@ import gc
 import os
 import shutil
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -24,6 +25,7 @@ from oaiconform.redact import Redactor
 from oaiconform.report import Report, build_report, write_reports
 from oaiconform.settings import Settings
 from oaiconform.spec import SpecError
+from oaiconform.suite_index import suite_modules_for
 from oaiconform.target import TargetUnreachableError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -39,11 +41,16 @@ class RunOutcome:
     report_dir: Path
 
 
-def suite_args() -> list[str]:
-    """pytest arguments that run the shipped suites in isolation from the user's directory."""
+def suite_args(wanted: Collection[str] = ()) -> list[str]:
+    """pytest arguments that run the shipped suites in isolation from the user's directory.
+
+    With `wanted` features, only the suite modules that may test one of them are collected
+    (see suite_index.py); the plugin still selects the tests by feature.
+    """
     suites = suites_dir()
+    modules = suite_modules_for(suites, wanted) if wanted else []
     args = [
-        str(suites),
+        *(str(path) for path in modules or [suites]),
         "-c",
         os.devnull,
         "--rootdir",
@@ -65,9 +72,11 @@ def suite_args() -> list[str]:
     return args
 
 
-def _pytest_args(settings: Settings, report_dir: Path, quiet: bool) -> list[str]:
+def _pytest_args(
+    settings: Settings, report_dir: Path, quiet: bool, wanted: Collection[str]
+) -> list[str]:
     args = [
-        *suite_args(),
+        *suite_args(wanted),
         "--tb=short",
         "-o",
         "console_output_style=classic",
@@ -165,7 +174,7 @@ def run(
         _ = context.profile_definition
         context.check_faults()
         spec = context.spec
-        _ = context.profile
+        wanted = settings.features or context.profile.features
     except (ProfileError, SpecError, ValueError) as exc:  # an unknown fault: ValueError
         return stop(EXIT_USAGE, str(exc))
     print(
@@ -191,7 +200,7 @@ def run(
     _settle_heap()
     try:
         code = pytest.main(
-            _pytest_args(settings, report_dir, quiet), plugins=[(ContextProvider(context))]
+            _pytest_args(settings, report_dir, quiet, wanted), plugins=[ContextProvider(context)]
         )
     except KeyboardInterrupt:
         code = pytest.ExitCode.INTERRUPTED
