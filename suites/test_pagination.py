@@ -87,15 +87,6 @@ def examples(target: Target, local: int, remote: int = 1) -> hypothesis_settings
     )
 
 
-def _deref(spec: Spec, node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = spec.document
-        for token in node["$ref"].lstrip("#/").split("/"):
-            target = target[token.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
-
-
 class Contract:
     """What the description says of one list operation, prose included."""
 
@@ -105,7 +96,7 @@ class Contract:
             pytest.fail(f"the description has no cursor-paginated list of {resource}", False)
         self.op: ListOperation = found[0]
         params = {
-            p["name"]: p for p in (_deref(spec, r) for r in self.op.operation.raw["parameters"])
+            p["name"]: p for p in (spec.deref(r) for r in self.op.operation.raw["parameters"])
         }
         limit_text = params["limit"].get("description") or ""
         prose = _BOUNDS.search(limit_text)
@@ -119,7 +110,7 @@ class Contract:
         node: Any = spec.document
         for token in pointer.lstrip("/").split("/"):
             node = node[token.replace("~1", "/").replace("~0", "~")]
-        required = frozenset(_deref(spec, node).get("required") or ())
+        required = frozenset(spec.deref(node).get("required") or ())
         present = self.op.response_fields & {"first_id", "last_id"}
         self.cursors = CursorFields(frozenset(present), required & present)
 

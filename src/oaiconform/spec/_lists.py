@@ -31,17 +31,8 @@ class ListOperation:
         return f"pagination.{self.resource}"
 
 
-def _resolve(spec: Spec, node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = spec.document
-        for token in node["$ref"].lstrip("#/").split("/"):
-            target = target[token.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
-
-
 def _properties(spec: Spec, schema: Any) -> dict[str, Any]:
-    schema = _resolve(spec, schema)
+    schema = spec.deref(schema)
     properties: dict[str, Any] = dict(schema.get("properties") or {})
     for part in schema.get("allOf") or []:
         properties.update(_properties(spec, part))
@@ -59,9 +50,9 @@ def list_operations(spec: Spec) -> list[ListOperation]:
             continue
         params = {}
         for raw in operation.raw.get("parameters") or []:
-            param = _resolve(spec, raw)
+            param = spec.deref(raw)
             if param.get("in") == "query":
-                params[param["name"]] = _resolve(spec, param.get("schema") or {})
+                params[param["name"]] = spec.deref(param.get("schema") or {})
         if "limit" not in params or "after" not in params:
             continue
         pointer = spec.response_schema_pointer(operation.operation_id, 200)

@@ -168,7 +168,7 @@ class Spec:
         for key in (str(status), f"{str(status)[0]}XX", "default"):
             if key in responses:
                 pointer = f"{operation.pointer}/responses/{_escape(key)}"
-                response = self._deref(responses[key])
+                response = self.deref(responses[key])
                 if "$ref" in responses[key]:
                     pointer = responses[key]["$ref"][1:]
                 content = response.get("content") or {}
@@ -186,8 +186,9 @@ class Spec:
             return None
         return f"{operation.pointer}/requestBody/content/{_escape(media_type)}/schema"
 
-    def _deref(self, node: dict[str, Any]) -> dict[str, Any]:
-        while "$ref" in node:
+    def deref(self, node: Any) -> Any:
+        """The node a local `$ref` (chain) points to; any other node as it is."""
+        while isinstance(node, dict) and "$ref" in node:
             target: Any = self.document
             for token in node["$ref"].lstrip("#/").split("/"):
                 target = target[token.replace("~1", "/").replace("~0", "~")]
