@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from schemathesis.generation import GenerationMode
@@ -127,3 +128,30 @@ def test_every_operation_is_collected_quickly(spec: Spec) -> None:
     expected = sum(1 for op_id in spec.operations if is_known(f"schema.{op_id}"))
     assert int(match.group(1)) == expected
     assert elapsed < 20.0
+
+
+def test_a_mode_whose_generation_breaks_once_is_tried_on_a_second_seed(
+    correct_mock: MockServer, spec: Spec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hypothesis import strategies as st
+
+    from oaiconform.property.session import PropertySchema
+
+    real_strategy = PropertySchema.strategy
+    broken = {"left": 1}
+
+    def breaking_once(self: PropertySchema, operation_id: str, mode: GenerationMode) -> Any:
+        strategy = real_strategy(self, operation_id, mode)
+        if mode.is_positive and broken["left"]:
+            broken["left"] -= 1
+            return st.just(None).map(_raise)  # every draw of this strategy fails
+        return strategy
+
+    monkeypatch.setattr(PropertySchema, "strategy", breaking_once)
+    done = run(target_for(correct_mock), spec, "createModeration", negative_examples=0)
+    assert done.examples >= 1 and done.accepted is not None
+    assert done.stats()["generation_notes"] == 0
+
+
+def _raise(_: object) -> object:
+    raise RuntimeError("generation broke")

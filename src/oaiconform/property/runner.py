@@ -74,6 +74,7 @@ class OperationRun:
     sent: int = 0
     examples: int = 0  # generated cases judged (answered or replayed), rejected ones excluded
     rate_limited: int = 0  # 429 answers waited out
+    generation_notes: int = 0  # modes that could not be generated, even on a second seed
     accepted: WireRequest | None = None  # a positive request the target answered with 2xx
     answers: dict[tuple[Any, ...], _Answer] = field(default_factory=dict)
     stop: BaseException | None = None  # budget, transport error or missing route: no more sends
@@ -110,18 +111,24 @@ class OperationRun:
         ):
             if count <= 0 or self.stop is not None:
                 continue
+            judged = self.examples
             note = self._explore(mode, count)
+            if note and self.stop is None and self.examples == judged:
+                # Generation can break on one seed and not on another (seen: CPython 3.11's
+                # ast.parse failing deep inside hypothesis's strategy repr): try once more.
+                note = self._explore(mode, count, attempt=1) and note
             if note:
                 notes.append(note)
+                self.generation_notes += 1
 
-    def _explore(self, mode: GenerationMode, count: int) -> str | None:
+    def _explore(self, mode: GenerationMode, count: int, attempt: int = 0) -> str | None:
         """Run one hypothesis search; a note when generation itself was impossible."""
         try:
             strategy = self.schema.strategy(self.operation_id, mode)
         except GenerationUnavailable as exc:
             return str(exc)
 
-        @hypothesis.seed(example_seed(self.options.seed, self.operation_id, mode))
+        @hypothesis.seed(example_seed(self.options.seed, self.operation_id, mode) + attempt)
         @hypothesis.settings(
             max_examples=count,
             database=None,
@@ -192,20 +199,26 @@ class OperationRun:
             self.last_failure = ConformanceError(answer.failures)
             raise self.last_failure
 
-    def _ask(self, case: AnyCase, wire: WireRequest) -> _Answer | None:
-        try:
-            exchange, retries = send_with_backoff(
-                self.target,
-                wire,
-                max_retries=self.options.max_retries_on_429,
-                max_backoff_s=self.options.max_backoff_s,
-            )
-        except (BudgetExhaustedError, TargetError) as exc:
-            self.stop = exc
-            return None
+    def _send(self, wire: WireRequest, *, auth: bool) -> Exchange:
+        """One request, its 429s waited out (bounded); every attempt is counted."""
+        exchange, retries = send_with_backoff(
+            self.target,
+            wire,
+            max_retries=self.options.max_retries_on_429,
+            max_backoff_s=self.options.max_backoff_s,
+            auth=auth,
+        )
         self.sent += 1 + retries
         self.rate_limited += retries
         self.target.budget.note_rate_limited(retries)
+        return exchange
+
+    def _ask(self, case: AnyCase, wire: WireRequest) -> _Answer | None:
+        try:
+            exchange = self._send(wire, auth=True)
+        except (BudgetExhaustedError, TargetError) as exc:
+            self.stop = exc
+            return None
         if exchange.status == 429:
             return None  # still limited after bounded waiting: nothing to judge
         positive = case.meta is not None and case.meta.generation.mode.is_positive
@@ -225,6 +238,7 @@ class OperationRun:
             "examples": float(self.examples),
             "requests": float(self.sent),
             "rate_limited_retries": float(self.rate_limited),
+            "generation_notes": float(self.generation_notes),
         }
 
     def _check_ignored_auth(self) -> None:
@@ -233,18 +247,9 @@ class OperationRun:
         if wire is None or self.target.api_key is None or self._over_limits():
             return
         try:
-            exchange, retries = send_with_backoff(
-                self.target,
-                wire,
-                max_retries=self.options.max_retries_on_429,
-                max_backoff_s=self.options.max_backoff_s,
-                auth=False,
-            )
+            exchange = self._send(wire, auth=False)
         except (BudgetExhaustedError, TargetError):
             return  # the operation itself was judged; this extra probe is best effort
-        self.sent += 1 + retries
-        self.rate_limited += retries
-        self.target.budget.note_rate_limited(retries)
         if exchange.status == 429:
             return  # still limited after bounded waiting: nothing to judge
         if exchange.status not in (401, 403):
