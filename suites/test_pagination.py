@@ -65,8 +65,7 @@ from oaiconform.checks.pagination import (
 )
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
-from oaiconform.spec import Spec
-from oaiconform.spec._lists import ListOperation, list_operations
+from oaiconform.spec import ListOperation, Spec, list_operations
 from oaiconform.target import BudgetExhaustedError, Target, TargetError
 
 RUN_PREFIX = f"oaiconform-{secrets.token_hex(4)}"
@@ -413,15 +412,14 @@ def test_interleaved_creates_deletes_and_walks_agree_with_a_model(
 
 
 @pytest.mark.feature("pagination.files")
+@pytest.mark.requires("openai_sdk")
 def test_sdk_auto_pagination_yields_the_walked_files(
     target: Target, files: Files, files_contract: Contract
 ) -> None:
     """The official SDK's `for f in client.files.list(limit=2)` yields the run's files in the
     order the walk lists them, and stops."""
-    try:
-        import openai
-    except ImportError:
-        pytest.skip("the openai SDK is not installed")
+    import openai
+
     mine = [files.create()["id"] for _ in range(5)]
     result = walk(target, "files", limit=2, until_seen=_until(target, set(mine)))
     expect(judge(result, files_contract, expected=set(mine)))
@@ -491,12 +489,8 @@ class Batches:
 
 
 @pytest.fixture
-def batches(target: Target, settings: Settings, files: Files) -> Iterator[Batches]:
-    if not (target.embedded_mock or settings.profile == "full"):
-        pytest.skip(
-            "creating batches costs money on a real target: batches are walked on the embedded "
-            "mock, or with --profile full"
-        )
+def batches(target: Target, files: Files) -> Iterator[Batches]:
+    """Batches cost money on a real target: the tests using them need `paid_objects`."""
     pool = Batches(target, files, cap=24 if target.is_loopback else 6)
     try:
         yield pool
@@ -505,6 +499,7 @@ def batches(target: Target, settings: Settings, files: Files) -> Iterator[Batche
 
 
 @pytest.mark.feature("pagination.batches")
+@pytest.mark.requires("paid_objects")
 def test_a_walk_over_batches_lists_each_created_batch_once(
     target: Target, spec: Spec, batches: Batches
 ) -> None:
@@ -534,6 +529,7 @@ def test_a_walk_over_batches_lists_each_created_batch_once(
 
 
 @pytest.mark.feature("pagination.batches")
+@pytest.mark.requires("paid_objects")
 def test_batch_limits_out_of_range_get_400_and_unknown_cursors_are_refused(
     target: Target, spec: Spec, batches: Batches
 ) -> None:
@@ -561,18 +557,13 @@ def test_a_deleted_file_leaves_the_walk(
     expect(judge(result, files_contract, expected=kept, gone={mine[1]}, order="desc"))
 
 
-def _paid_resources_allowed(target: Target, settings: Settings, what: str) -> None:
-    if not (target.embedded_mock or settings.profile == "full"):
-        pytest.skip(f"{what} cost tokens on a real target: run on the embedded mock or with full")
-
-
 @pytest.mark.feature("pagination.chat_completions")
+@pytest.mark.requires("paid_objects")
 def test_a_walk_over_stored_chat_completions_lists_each_once(
     target: Target, spec: Spec, settings: Settings
 ) -> None:
     """Stored completions (store: true, tagged with the run) are walked with the metadata
     filter: each once, in `created` order (asc by default), asc the reverse of desc."""
-    _paid_resources_allowed(target, settings, "stored chat completions")
     contract = Contract(spec, "chat_completions")
     tag = {"metadata[oaiconform_run]": RUN_PREFIX}
     created: list[str] = []
@@ -607,12 +598,12 @@ def test_a_walk_over_stored_chat_completions_lists_each_once(
 
 
 @pytest.mark.feature("pagination.responses_input_items")
+@pytest.mark.requires("paid_objects")
 def test_a_walk_over_response_input_items_lists_each_once_in_input_order(
     target: Target, spec: Spec, settings: Settings
 ) -> None:
     """A response's input items are walked each once; asc lists them in input order, desc
     (documented default) in reverse, and limits out of range get 400."""
-    _paid_resources_allowed(target, settings, "responses")
     contract = Contract(spec, "responses_input_items")
     texts = [f"item {k}" for k in range(7)]
     request = {

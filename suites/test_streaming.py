@@ -174,12 +174,11 @@ def test_chat_stream_error_before_the_stream_is_an_http_error(
 
 
 @pytest.mark.feature("chat.stream")
+@pytest.mark.requires("deterministic")
 def test_chat_stream_matches_the_non_streamed_answer(
     target: Target, spec: Spec, settings: Settings
 ) -> None:
     """Same request and seed: the joined deltas equal the non-streamed content and finish."""
-    if not target.deterministic:
-        pytest.skip("only for deterministic targets (Target.deterministic; the embedded mock)")
     body = conversation(settings, n=2, seed=7, temperature=0)
     stream = send(target, body)
     require_route(stream.head)
@@ -260,12 +259,11 @@ def test_chat_tools_stream_variants(target: Target, settings: Settings) -> None:
 
 
 @pytest.mark.feature("chat.tools.stream")
+@pytest.mark.requires("deterministic")
 def test_chat_tools_stream_matches_the_non_streamed_calls(
     target: Target, settings: Settings
 ) -> None:
     """Same request and seed: the streamed tool calls equal the non-streamed ones."""
-    if not target.deterministic:
-        pytest.skip("only for deterministic targets (Target.deterministic; the embedded mock)")
     body = tool_conversation(settings, tool_choice="required", seed=7, temperature=0)
     stream = send(target, body)
     require_route(stream.head)

@@ -51,6 +51,7 @@ def first_tenants_file(target: Target) -> Iterator[str]:
 
 
 @pytest.mark.feature("tenancy.isolation")
+@pytest.mark.requires("second_key")
 def test_tenancy_another_key_cannot_read_list_or_delete_a_file(
     target: Target, second_api_key: Secret, first_tenants_file: str
 ) -> None:

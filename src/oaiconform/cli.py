@@ -104,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
         "video, fine-tuning, admin, realtime, evals, containers, vector stores)",
     )
     run.add_argument(
+        "--deterministic",
+        action="store_true",
+        default=None,
+        help="the target answers the same request and seed the same way (e.g. temperature 0 "
+        "with a seed): run the tests that compare answers (streamed against plain)",
+    )
+    run.add_argument(
         "--property-examples",
         metavar="N",
         help="generated valid requests per operation in schema.* features (5)",

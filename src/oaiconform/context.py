@@ -26,11 +26,13 @@ if TYPE_CHECKING:  # the mock is imported only by runs that start it
 class TestResult:
     nodeid: str
     feature: str
-    outcome: str = "passed"  # passed | failed | skipped | not_implemented
+    # passed | failed | error | not_implemented | not_applicable | not_run
+    outcome: str = "not_run"
     duration_s: float = 0.0
     message: str = ""
     repro: str = ""
     metrics: dict[str, float] | None = None  # e.g. stream timings (first event, gaps)
+    traceback: str = ""  # outcome error: where the tool itself broke (redacted)
 
 
 @dataclass
@@ -40,7 +42,9 @@ class RunContext:
     started_monotonic: float = field(default_factory=time.monotonic)
     results: dict[str, TestResult] = field(default_factory=dict)
     collected: dict[str, list[str]] = field(default_factory=dict)  # feature -> test node ids
+    not_applicable: dict[str, str] = field(default_factory=dict)  # test node id -> why not
     error: str | None = None  # a run-level error the report must carry (e.g. unreachable)
+    interrupted: bool = False  # Ctrl-C: tests collected but not run are reported as such
     managed_by_cli: bool = False  # the CLI writes the report and closes the context itself
     _profile_definition: Profile | None = None
     _profile: Profile | None = None
@@ -200,6 +204,7 @@ class RunContext:
             max_response_bytes=settings.max_response_bytes,
             budget=RequestBudget(budget_limit),
             embedded_mock=embedded_mock,
+            deterministic=embedded_mock or settings.deterministic,
         )
 
     def close(self) -> None:

@@ -40,16 +40,26 @@ def dry_run(settings: Settings, *, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     target = settings.target_url or "the embedded mock (started only by a real run)"
     print(f"dry run: profile {profile.name}, target {target}; nothing was sent", file=out)
-    tests = 0
+    tests = not_applicable = 0
     for feature_id in profile.features:
         nodeids = context.collected.get(feature_id, [])
         tests += len(nodeids)
         kind = "required" if profile.is_required(feature_id) else "optional"
+        skipped = {n: context.not_applicable[n] for n in nodeids if n in context.not_applicable}
         state = f"{len(nodeids)} tests" if nodeids else "not built yet"
+        if skipped:
+            state += f", {len(skipped)} not applicable to this target"
         print(f"  {feature_id:<40} {kind:<9} {state}", file=out)
+        for nodeid, reason in skipped.items():
+            print(f"      not applicable: {nodeid.rpartition('::')[2]}: {reason}", file=out)
+        not_applicable += len(skipped)
     if settings.budget_requests is not None:
         bound = f"at most {settings.budget_requests} requests (--budget-requests)"
     else:
         bound = "no request budget (loopback target; set --budget-requests to bound it)"
-    print(f"{tests} tests in {len(profile.features)} features; {bound}", file=out)
+    print(
+        f"{tests} tests in {len(profile.features)} features, {not_applicable} of them not "
+        f"applicable to this target; {bound}",
+        file=out,
+    )
     return EXIT_OK

@@ -10,11 +10,17 @@ import os
 import tempfile
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from oaiconform.applicability import (
+    REQUIREMENTS,
+    TargetTraits,
+    UnknownRequirementError,
+    unmet,
+)
 from oaiconform.checks import ConformanceError, Failure
 from oaiconform.checks.routes import route_missing
 from oaiconform.context import RunContext, TestResult
@@ -45,6 +51,7 @@ _OPTIONS = (
     "mock_faults",
     "overlays",
     "allow_expensive",
+    "deterministic",
     "property_examples",
     "property_negative_examples",
     "second_api_key_env",
@@ -55,8 +62,19 @@ class FeatureNotImplemented(pytest.skip.Exception):  # type: ignore[misc,name-de
     """The target has no such endpoint (a route-level 404/405 on a valid request)."""
 
 
-def not_implemented(reason: str) -> None:
+class NotApplicable(pytest.skip.Exception):  # type: ignore[misc,name-defined]
+    """The test is meaningless or impossible on this kind of target (see applicability.py)."""
+
+
+def not_implemented(reason: str) -> NoReturn:
     raise FeatureNotImplemented(reason, allow_module_level=False)
+
+
+def not_applicable(reason: str) -> NoReturn:
+    """The target itself showed that this probe cannot apply (it lacks the endpoint the probe
+    needs; that endpoint's own feature reports it not implemented). Keep it for that case:
+    what can be known before the run is declared with `@pytest.mark.requires`."""
+    raise NotApplicable(reason, allow_module_level=False)
 
 
 def require_route(exchange: Exchange) -> Exchange:
@@ -114,6 +132,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="let schema.* features exercise costly or destructive operations",
     )
+    group.addoption(
+        "--deterministic",
+        action="store_true",
+        default=None,
+        help="the target answers the same request and seed the same way",
+    )
     group.addoption("--property-examples", help="generated valid requests per operation (5)")
     group.addoption(
         "--property-negative-examples", help="generated invalid requests per operation (3)"
@@ -122,6 +146,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "feature(id): the conformance feature a suite test checks")
+    config.addinivalue_line(
+        "markers", "requires(*traits): target traits the test needs (oaiconform.applicability)"
+    )
     if CONTEXT_KEY not in config.stash:
         handoff = getattr(config, "workerinput", {}).get(HANDOFF_KEY)
         if handoff is not None:
@@ -163,12 +190,50 @@ def pytest_collection_modifyitems(
             raise pytest.UsageError(f"{item.nodeid}: unknown feature {feature!r}")
     wanted = set(context.settings.features) or set(profile.features)
     keep = [i for i in items if _feature_of(i) is None or _feature_of(i) in wanted]
+    traits = TargetTraits.of(context.settings)
     for item in keep:
         context.collected.setdefault(str(_feature_of(item)), []).append(item.nodeid)
+        reason = _why_not_applicable(item, context, traits)
+        if reason is not None:
+            context.not_applicable[item.nodeid] = reason
     deselected = [i for i in items if i not in keep]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = keep
+
+
+def _why_not_applicable(item: pytest.Item, context: RunContext, traits: TargetTraits) -> str | None:
+    """Decided before the run, from what the settings say about the target."""
+    names = [str(n) for marker in item.iter_markers("requires") for n in marker.args]
+    try:
+        reason = unmet(names, traits)
+    except UnknownRequirementError as exc:
+        raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
+    if reason is not None:
+        return reason
+    callspec = getattr(item, "callspec", None)
+    operation_id = callspec.params.get("operation_id") if callspec is not None else None
+    if isinstance(operation_id, str):  # schema.*: expensive operations only when allowed
+        from oaiconform.property.groups import may_run  # only runs with schema.* import it
+
+        settings = context.settings
+        return may_run(
+            context.spec.operation(operation_id).path,
+            allow_expensive=settings.allow_expensive,
+            profile=settings.profile,
+            embedded_mock=traits.embedded_mock,
+        )
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test that does not apply to the target ends here, before any fixture sends a request."""
+    if _feature_of(item) is None:
+        return
+    reason = _context(item.config).not_applicable.get(item.nodeid)
+    if reason is not None:
+        raise NotApplicable(reason, allow_module_level=False)
 
 
 def _keep_hypothesis_out_of_cwd() -> None:
@@ -207,10 +272,10 @@ def _session_target(oaiconform_context: RunContext, spec: Spec) -> Target:
 
 @pytest.fixture(scope="session")
 def second_api_key(oaiconform_context: RunContext, _session_target: Target) -> Secret:
-    """A second tenant's key; tests of tenancy.isolation are skipped, with the reason, without."""
+    """A second tenant's key (tests that need it are marked `requires("second_key")`)."""
     key = oaiconform_context.second_api_key
     if key is None:
-        pytest.skip("no second key configured: pass --second-api-key-env NAME")
+        not_applicable(REQUIREMENTS["second_key"].reason)
     return key
 
 
@@ -228,6 +293,35 @@ def _redact_exception(exc: BaseException, context: RunContext) -> None:
     exc.args = tuple(redact(a) if isinstance(a, str) else a for a in exc.args)
     if isinstance(exc, ConformanceError):
         exc.failures = tuple(Failure(f.check, redact(f.message)) for f in exc.failures)
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            _redact_exception(inner, context)
+
+
+_TRACEBACK_CHARS = 8000
+DID_NOT_FINISH = "did not finish: the run ended while it ran (interrupted)"
+_TARGET_FAULTS = (ConformanceError, TargetError)
+
+
+def judge_exception(exc: BaseException) -> str:
+    """Whose fault an exception that ended a test phase is, as a test outcome.
+
+    `failed` is the target's (a check's ConformanceError, a TargetError); skips are
+    `not_applicable`, `not_implemented` or `not_run` (the budget, a precondition, a probe that
+    could not be made); anything else is a bug of this tool: `error`, never the target's.
+    """
+    if isinstance(exc, NotApplicable):
+        return "not_applicable"
+    if isinstance(exc, FeatureNotImplemented):
+        return "not_implemented"
+    if isinstance(exc, BudgetExhaustedError | pytest.skip.Exception):
+        return "not_run"
+    if isinstance(exc, _TARGET_FAULTS):
+        return "failed"
+    if isinstance(exc, BaseExceptionGroup):  # hypothesis: several distinct failures, or flaky
+        leaves = [judge_exception(e) for e in exc.exceptions]
+        return "failed" if leaves and all(o == "failed" for o in leaves) else "error"
+    return "error"
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -255,6 +349,7 @@ def pytest_runtest_makereport(
         "message": "",
         "repro": "",
         "metrics": {},
+        "traceback": "",
     }
     if report.when == "call":
         if context.target_started and context.target.streams:
@@ -267,26 +362,31 @@ def pytest_runtest_makereport(
     report.oaiconform_result = update  # type: ignore[attr-defined]
     excinfo = call.excinfo
     if excinfo is None:
+        if report.when == "call":  # only a call that ended makes a test pass
+            update["outcome"] = "passed"
         return
     exc = excinfo.value
-    if isinstance(exc, FeatureNotImplemented):
-        update["outcome"], update["message"] = "not_implemented", str(exc.msg)
-    elif isinstance(exc, BudgetExhaustedError):
+    outcome = judge_exception(exc)
+    update["outcome"] = outcome
+    if outcome in ("not_applicable", "not_implemented", "not_run"):
+        update["message"] = str(getattr(exc, "msg", None) or exc)
+        # The skip reason is what JUnit and the terminal show: say which kind of skip it is.
         report.outcome = "skipped"
-        report.longrepr = (str(item.path), 0, f"Skipped: {exc}")
-        update["outcome"], update["message"] = "skipped", str(exc)
-    elif isinstance(exc, pytest.skip.Exception):
-        update["outcome"], update["message"] = "skipped", str(exc.msg)
-    elif isinstance(exc, ConformanceError | TargetError):
-        report.longrepr = str(exc)  # the failures are the message; a traceback adds nothing
-        update["outcome"], update["message"] = "failed", str(exc)
-    elif report.failed:
-        update["outcome"] = "failed"
-        update["message"] = (
-            f"{excinfo.typename}: {exc}"
-            if report.when == "call"
-            else f"error in {report.when}: {excinfo.typename}: {exc}"
+        report.longrepr = (
+            str(item.path),
+            item.location[1] or 0,
+            f"Skipped: {outcome.replace('_', ' ')}: {update['message']}",
         )
+    elif outcome == "failed":
+        report.longrepr = str(exc)  # the failures are the message; a traceback adds nothing
+        update["message"] = str(exc)
+        if report.when != "call":
+            update["message"] = f"in {report.when}: {exc}"
+    else:  # error: the tool's own fault, reported with its traceback as a bug to file
+        redact = Redactor(context.secrets()).text
+        where = "" if report.when == "call" else f" (in {report.when})"
+        update["message"] = redact(f"oaiconform error{where}: {excinfo.typename}: {exc}")
+        update["traceback"] = redact(report.longreprtext)[-_TRACEBACK_CHARS:]
     if update["outcome"] == "failed" and context.target_started and context.target.exchanges:
         update["repro"] = context.target.curl(context.target.exchanges[-1])
 
@@ -306,7 +406,10 @@ class ResultCollector:
         if not isinstance(update, dict):
             return
         nodeid = report.nodeid
-        result = self.context.results.setdefault(nodeid, TestResult(nodeid, update["feature"]))
+        result = self.context.results.get(nodeid)
+        if result is None:  # passed only once its call phase has passed (see makereport)
+            result = TestResult(nodeid, update["feature"], "not_run", message=DID_NOT_FINISH)
+            self.context.results[nodeid] = result
         result.duration_s += float(update["duration_s"])
         if update["metrics"]:
             result.metrics = {**(result.metrics or {}), **update["metrics"]}
@@ -314,6 +417,8 @@ class ResultCollector:
             result.outcome, result.message = update["outcome"], update["message"]
         if update["repro"]:
             result.repro = update["repro"]
+        if update.get("traceback"):
+            result.traceback = update["traceback"]
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:

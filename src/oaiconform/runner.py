@@ -28,7 +28,7 @@ from oaiconform.spec import SpecError
 from oaiconform.suite_index import suite_modules_for
 from oaiconform.target import TargetUnreachableError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_TOOL_ERROR = 0, 1, 2, 3, 4
 DEFAULT_REPORT_DIR = Path("reports")
 # What a run loads into pytest: our plugin, allure's writer, hypothesis's --hypothesis-seed.
 _PLUGINS = ("oaiconform.plugin", "allure_pytest.plugin", "_hypothesis_pytestplugin")
@@ -124,24 +124,36 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
     print(file=out)
     for feature_id, result in sorted(built.items()):
         marker = "" if result.required else " (optional)"
-        status = result.status
-        if status == "failed" and result.level == "should":
-            status = "failed (should: warning)"
+        status = result.label
+        if result.status == "failed" and result.level == "should":
+            status = status.replace("failed", "failed (should: warning)", 1)
         print(f"  {feature_id:<{width}}  {status}{marker}", file=out)
         for failure in result.failures[:3]:
             print(f"      {failure.message[:300]}", file=out)
+        for error in result.errors[:3]:
+            print(f"      {error.message[:300]}", file=out)
+        if result.status in ("partial", "not_applicable", "not_implemented") and result.reason:
+            print(f"      {result.reason[:300]}", file=out)
     if not_built:
         print(f"  not built yet in this version: {', '.join(not_built)}", file=out)
     s = report.summary
     warnings = f", {s['warnings']} of them warnings (should)" if s.get("warnings") else ""
+    counts = [
+        f"{s.get(status, 0)} {status.replace('_', ' ')}"
+        for status in ("partial", "not_applicable", "error")
+        if s.get(status)
+    ]
     print(
         f"\n{s['passed']} passed, {s['failed']} failed{warnings}, "
         f"{s['not_implemented']} not implemented, "
-        f"{s['skipped']} skipped ({len(not_built)} not built yet) features; "
+        + "".join(f"{c}, " for c in counts)
+        + f"{s['skipped']} skipped ({len(not_built)} not built yet) features; "
         f"{s['requests']} requests{_waits(report)}; "
         f"seed {report.seed}",
         file=out,
     )
+    for reason in report.exit_reasons():
+        print(f"exit {report.exit_code()}: {reason}", file=out)
     print(f"reports: {report_dir}/report.json, report.html, junit.xml, allure-results/", file=out)
 
 
@@ -198,6 +210,7 @@ def run(
 
     _clean_allure_dir(report_dir)
     _settle_heap()
+    code: int = pytest.ExitCode.INTERNAL_ERROR
     try:
         code = pytest.main(
             _pytest_args(settings, report_dir, quiet, wanted), plugins=[ContextProvider(context)]
@@ -205,6 +218,7 @@ def run(
     except KeyboardInterrupt:
         code = pytest.ExitCode.INTERRUPTED
     finally:
+        context.interrupted = context.interrupted or code == pytest.ExitCode.INTERRUPTED
         gc.unfreeze()  # what the run kept alive may be collected again (self-tests run many)
         report = build_report(context)
         write_reports(report, report_dir)
@@ -212,8 +226,15 @@ def run(
     if code == pytest.ExitCode.INTERRUPTED:
         print("oaiconform: interrupted; partial report written", file=err)
         return RunOutcome(EXIT_FAILED, report, report_dir)
-    if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+    if code == pytest.ExitCode.USAGE_ERROR:
         print(f"oaiconform: pytest could not run the suites (exit {int(code)})", file=err)
         return RunOutcome(EXIT_USAGE, report, report_dir)
+    if code == pytest.ExitCode.INTERNAL_ERROR:
+        print(
+            "oaiconform: internal error while running the suites (a bug in oaiconform; "
+            "please report it with the output above)",
+            file=err,
+        )
+        return RunOutcome(EXIT_TOOL_ERROR, report, report_dir)
     _print_summary(report, report_dir, out)
     return RunOutcome(report.exit_code(), report, report_dir)

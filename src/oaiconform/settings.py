@@ -78,6 +78,7 @@ class Settings:
     second_api_key_env: str | None = None  # a second tenant's key, for tenancy.isolation
     second_api_key: Secret | None = field(default=None, repr=False)
     allow_expensive: bool = False  # schema.* may exercise images, audio, fine-tuning, admin...
+    deterministic: bool = False  # the target answers the same request and seed the same way
     property_examples: int = DEFAULT_PROPERTY_EXAMPLES  # positive generated requests per operation
     property_negative_examples: int = DEFAULT_PROPERTY_NEGATIVE_EXAMPLES
     workers: int = 1  # parallel test processes (pytest-xdist); 1 runs in this process
@@ -190,6 +191,7 @@ def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         second_api_key_env=given("second_api_key_env"),
         second_api_key=_second_key(given("second_api_key_env"), environ),
         allow_expensive=bool(given("allow_expensive")),
+        deterministic=bool(given("deterministic")),
         property_examples=_int(
             "--property-examples",
             given("property_examples")

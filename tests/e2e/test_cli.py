@@ -48,7 +48,7 @@ def test_run_without_target_checks_the_embedded_mock_and_writes_four_outputs(
     assert "seed 42 (replay with --seed 42)" in result.stdout
     out = tmp_path / "r"
     report = json.loads((out / "report.json").read_text())
-    assert report["schema_version"] == 1
+    assert report["schema_version"] == 2
     assert report["target"]["embedded_mock"] is True
     assert report["seed"] == 42
     assert report["features"]["chat.completions"]["status"] == "passed"
@@ -216,7 +216,9 @@ def test_ctrl_c_stops_the_run_and_leaves_a_partial_report(
     _, err = process.communicate(timeout=30)
     assert process.returncode == 1
     assert "interrupted; partial report written" in err
-    assert (tmp_path / "report.json").is_file()
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["interrupted"] is True
+    assert report["verdict"]["exit_code"] != 0
 
 
 def test_mock_command_serves_until_interrupted(tmp_path: Path) -> None:

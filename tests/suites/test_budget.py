@@ -13,8 +13,9 @@ def test_the_budget_caps_requests_and_the_report_says_so(run_suites: RunSuites) 
     assert report is not None
     assert report.budget == {"limit": 5, "used": 5, "exhausted": True, "rate_limited_retries": 0}
     assert report.summary["requests"] == 5
-    skipped = [t for t in report.tests if t.outcome == "skipped"]
-    assert skipped
-    assert all("request budget of 5 requests is spent" in t.message for t in skipped)
+    not_run = [t for t in report.tests if t.outcome == "not_run"]
+    assert not_run
+    assert all("request budget of 5 requests is spent" in t.message for t in not_run)
+    assert outcome.exit_code == 1
     html = (outcome.report_dir / "report.html").read_text()
     assert "the budget of 5 requests cut the run short" in html

@@ -155,3 +155,19 @@ def test_a_mode_whose_generation_breaks_once_is_tried_on_a_second_seed(
 
 def _raise(_: object) -> object:
     raise RuntimeError("generation broke")
+
+
+def test_a_bug_in_our_own_judging_is_raised_as_itself_not_a_generation_note(
+    correct_mock: MockServer, spec: Spec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception of our code while judging an answer is a tool error (exit 4), never read
+    as "schemathesis failed to generate" or turned into a skip."""
+
+    def broken(*args: object, **kwargs: object) -> list[Any]:
+        raise ZeroDivisionError("injected into a property check")
+
+    monkeypatch.setattr("oaiconform.property.runner.run_response_checks", broken)
+    target = target_for(correct_mock)
+    with pytest.raises(ZeroDivisionError, match="injected into a property check"):
+        run(target, spec, "createModeration", positive_examples=3, negative_examples=2)
+    assert len(target.exchanges) == 1  # the first broken judgement stopped the operation

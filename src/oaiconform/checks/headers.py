@@ -147,3 +147,9 @@ def retry_after(exchange: Exchange) -> list[Failure]:
             )
         )
     return failures
+
+
+def rate_limit_header_names(exchange: Exchange) -> list[str]:
+    """The x-ratelimit-* headers of a response (a predicate's input, not a check): a target
+    that sends none on any response has not implemented them, whatever their format."""
+    return sorted(name for name, _ in exchange.headers if _RATE_LIMIT.match(name.lower()))

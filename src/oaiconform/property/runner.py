@@ -97,7 +97,7 @@ class OperationRun:
         finally:
             self.objects.clean_up()
             self.schema.operation_done()
-        if isinstance(self.stop, RouteMissing | TargetError | BudgetExhaustedError):
+        if self.stop is not None:  # no such route, the target or budget, or our own bug
             raise self.stop
         self._check_ignored_auth()
         if self.sent == 0 and not self.answers:
@@ -154,9 +154,7 @@ class OperationRun:
             return f"hypothesis reported an unreproducible {mode.value} example"
         except (HypothesisException, RecursionError) as exc:
             return f"cannot generate {mode.value} requests ({type(exc).__name__}: {exc})"
-        except Exception as exc:  # raised while generating, not by a check: a tool limitation
-            if isinstance(exc, TargetError | BudgetExhaustedError):
-                raise
+        except Exception as exc:  # judging is guarded in _example: this came from generation
             first = str(exc).splitlines()[0] if str(exc) else ""
             return (
                 f"schemathesis failed to generate {mode.value} requests "
@@ -172,6 +170,19 @@ class OperationRun:
         )
 
     def _example(self, case: AnyCase) -> None:
+        """Judge one generated case. An exception of our own code (shaping, sending, a check)
+        stops the operation and is raised after the search as what it is, a bug of this tool:
+        left inside hypothesis it would read as a generation failure, or a flaky target."""
+        if self.stop is not None:
+            return
+        try:
+            self._judge(case)
+        except (ConformanceError, HypothesisException):  # a verdict, or hypothesis's control
+            raise
+        except Exception as exc:
+            self.stop = exc
+
+    def _judge(self, case: AnyCase) -> None:
         try:
             shape(case, self.options.models.get(self.operation_id), pinned=self.objects.ids)
             wire = to_wire(case, self.target.base_url)

@@ -14,10 +14,13 @@ from oaiconform.features import get_feature
 from oaiconform.report.json_writer import write_atomically
 from oaiconform.report.model import FeatureResult, Report
 
-_COLORS = {
+_COLORS = {  # one per feature status, in the order the cards show them
     "passed": "#1a7f37",
     "failed": "#cf222e",
+    "error": "#8250df",
     "not_implemented": "#9a6700",
+    "partial": "#bc4c00",
+    "not_applicable": "#57606a",
     "skipped": "#8c959f",
 }
 _STYLE = """
@@ -77,13 +80,50 @@ def _failures(report: Report) -> str:
     return f"<h2>Failures ({len(blocks)})</h2>" + "".join(blocks)
 
 
+def _tool_errors(report: Report) -> str:
+    """Errors of this tool come apart from the target's failures: they are bugs to report."""
+    blocks = [
+        f'<div class="fail" style="border-color:{_COLORS["error"]}"><b><code>'
+        f"{escape(feature_id)}</code></b> · "
+        f'<span class="muted">{escape(error.test)}</span><pre>{escape(error.message)}</pre>'
+        f"<details><summary>traceback</summary><pre>{escape(error.traceback)}</pre></details>"
+        "</div>"
+        for feature_id, result in sorted(report.features.items())
+        for error in result.errors
+    ]
+    if not blocks:
+        return ""
+    return (
+        f"<h2>Errors of oaiconform itself ({len(blocks)})</h2><p class='muted'>Not the "
+        "target's fault: these tests broke inside the tool. Please report them with the "
+        "traceback.</p>" + "".join(blocks)
+    )
+
+
+def _verdict(report: Report) -> str:
+    reasons = report.verdict.get("reasons") or []
+    if not reasons:
+        return ""
+    items = "".join(f"<li>{escape(reason)}</li>" for reason in reasons)
+    return f"<p><b>Exit code {report.verdict.get('exit_code')}</b>, because:</p><ul>{items}</ul>"
+
+
 def _feature_row(feature_id: str, result: FeatureResult) -> str:
     detail = f'<span class="muted">{escape(result.reason)}</span>' if result.reason else ""
     if result.failures:
         detail = f"{len(result.failures)} failing test(s), see Failures"
+    notes = "".join(
+        f'<li class="muted">{what}: <code>{escape(note.test.rpartition("::")[2])}</code>: '
+        f"{escape(note.reason)}</li>"
+        for what, found in (("not run", result.not_run), ("not applicable", result.not_applicable))
+        for note in found
+    )
+    if notes:
+        detail += f"<details><summary>tests that did not run</summary><ul>{notes}</ul></details>"
     requirement = "required" if result.required else "optional"
     return (
-        f"<tr><td><code>{escape(feature_id)}</code></td><td>{_badge(result.status)}</td>"
+        f"<tr><td><code>{escape(feature_id)}</code></td><td>{_badge(result.status)}"
+        f'<div class="muted">{escape(result.label)}</div></td>'
         f"<td>{requirement} · {result.level}</td><td>{result.tests}</td><td>{detail}</td></tr>"
     )
 
@@ -105,7 +145,7 @@ def _areas(report: Report) -> str:
             "<table><thead><tr><th>feature</th><th>status</th><th>level</th><th>tests</th>"
             f"<th>details</th></tr></thead><tbody>{rows}</tbody></table>"
         )
-        failing = counts["failed"] + counts["not_implemented"]
+        failing = counts["failed"] + counts["not_implemented"] + counts["error"]
         is_open = " open" if failing and len(items) < 40 else ""
         sections.append(
             f"<details{is_open}><summary><b>{escape(area)}</b> · {len(items)} features · "
@@ -159,6 +199,9 @@ def render_html(report: Report) -> str:
         if report.error
         else ""
     )
+    if report.interrupted:
+        error += '<p style="color:#cf222e"><b>Interrupted:</b> a partial report.</p>'
+
     target = escape(str(report.target.get("base_url")))
     if report.target.get("embedded_mock"):
         target += " (embedded mock)"
@@ -178,8 +221,8 @@ def render_html(report: Report) -> str:
 {escape(str(report.spec.get("version")))}{overlay_note} · seed {report.seed} ·
 {escape(report.started_at)} · {report.duration_s:.1f} s ·
 {s.get("requests", 0)} requests{budget_note} · oaiconform {escape(report.tool["version"])}</div>
-{error}<div class="cards">{cards}</div>{_bar(counts)}
-{_failures(report)}{_areas(report)}{_stream_chart(report)}
+{error}<div class="cards">{cards}</div>{_bar(counts)}{_verdict(report)}
+{_tool_errors(report)}{_failures(report)}{_areas(report)}{_stream_chart(report)}
 <p class="muted">Replay this run with <code>--seed {report.seed}</code>. The canonical data is in
 report.json.</p></body></html>
 """

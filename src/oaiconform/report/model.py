@@ -10,13 +10,34 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from oaiconform import __version__
-from oaiconform.context import RunContext
+from oaiconform.context import RunContext, TestResult
 from oaiconform.features import get_feature
 from oaiconform.profiles import Profile, ProfileError
 from oaiconform.redact import Redactor, strip_userinfo
 
-SCHEMA_VERSION = 1
+# 2: test outcome `skipped` became `not_run` (and `not_applicable`, `error` were added);
+# feature status `partial`, `error` and `not_applicable` were added; `passed` got stricter.
+SCHEMA_VERSION = 2
 NOT_BUILT = "not built: this version of oaiconform has no test for this feature yet"
+NOT_SELECTED = "not selected (--feature)"
+DID_NOT_RUN = "did not run: the run ended before this test (interrupted)"
+EXIT_OK, EXIT_FAILED, EXIT_TOOL_ERROR = 0, 1, 4
+FEATURE_STATUSES = (
+    "passed",
+    "failed",
+    "error",
+    "not_implemented",
+    "partial",
+    "not_applicable",
+    "skipped",
+)
+# A feature status -> the test outcome whose message is the feature's `reason`.
+_EXPLAINED_BY = {
+    "error": "error",
+    "not_implemented": "not_implemented",
+    "partial": "not_run",
+    "not_applicable": "not_applicable",
+}
 
 
 @dataclass(frozen=True)
@@ -24,26 +45,57 @@ class FeatureFailure:
     test: str
     message: str
     repro: str
+    traceback: str = ""  # for errors of the tool itself
+
+
+@dataclass(frozen=True)
+class TestNote:
+    """Why a test did not run: `not_applicable` (decided before) or `not_run` (at run time)."""
+
+    test: str
+    reason: str
 
 
 @dataclass(frozen=True)
 class FeatureResult:
-    status: str  # passed | failed | not_implemented | skipped
+    # passed | failed | error | not_implemented | partial | not_applicable | skipped
+    status: str
     tests: int
     level: str  # must | should
     required: bool
     failures: list[FeatureFailure] = field(default_factory=list)
     reason: str = ""
+    errors: list[FeatureFailure] = field(default_factory=list)  # the tool broke, not the target
+    not_applicable: list[TestNote] = field(default_factory=list)
+    not_run: list[TestNote] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """The status as a person reads it: "passed, 2 tests not applicable"."""
+        notes = [
+            _tests(len(found), what)
+            for found, what, own_status in (
+                (self.not_run, "not run", "partial"),
+                (self.not_applicable, "not applicable", "not_applicable"),
+            )
+            if found and self.status != own_status
+        ]
+        return ", ".join([self.status.replace("_", " "), *notes])
+
+
+def _tests(count: int, what: str) -> str:
+    return f"{count} test{'' if count == 1 else 's'} {what}"
 
 
 @dataclass(frozen=True)
 class TestEntry:
     id: str
     feature: str
-    outcome: str
+    outcome: str  # passed | failed | error | not_implemented | not_applicable | not_run
     duration_s: float
     message: str
     metrics: dict[str, float] | None = None  # e.g. stream timings; additive
+    traceback: str = ""  # outcome error: a bug of this tool, to file with this text
 
 
 @dataclass(frozen=True)
@@ -61,26 +113,64 @@ class Report:
     tests: list[TestEntry]
     budget: dict[str, Any]
     error: str | None = None
+    interrupted: bool = False
+    verdict: dict[str, Any] = field(default_factory=dict)  # {exit_code, reasons}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def exit_code(self) -> int:
-        """1 when a required feature failed or is not implemented, else 0."""
-        for result in self.features.values():
-            if result.required and result.status in ("failed", "not_implemented"):
-                return 1
-        return 0
+        """4 when the tool itself broke; 1 when a required feature did not pass; else 0."""
+        return exit_code_and_reasons(self.features, self.tests, self.budget)[0]
+
+    def exit_reasons(self) -> list[str]:
+        """One line per reason the exit code is not 0, e.g. the budget that cut the run."""
+        return exit_code_and_reasons(self.features, self.tests, self.budget)[1]
+
+
+def _blocks(result: FeatureResult) -> bool:
+    """A required feature that did not pass keeps the run from exiting 0."""
+    if result.status in ("passed", "not_applicable"):
+        return False
+    return not (result.status == "skipped" and result.reason == NOT_SELECTED)
+
+
+def exit_code_and_reasons(
+    features: dict[str, FeatureResult], tests: list[TestEntry], budget: dict[str, Any]
+) -> tuple[int, list[str]]:
+    reasons: list[str] = []
+    errors = [t for t in tests if t.outcome == "error"]
+    if errors:
+        reasons.append(
+            f"{len(errors)} test(s) hit an error in oaiconform itself (not the target's fault; "
+            f"please report it with the traceback in report.json): {errors[0].id}"
+        )
+    blocking = {f: r for f, r in features.items() if r.required and _blocks(r)}
+    if budget.get("exhausted"):
+        done = sum(1 for r in features.values() if r.tests and not r.not_run)
+        reasons.append(
+            f"the budget of {budget.get('limit')} requests was spent after {done} feature(s) "
+            "ran in full; raise --budget-requests"
+        )
+    for feature_id, result in sorted(blocking.items()):
+        why = result.reason or (result.failures[0].message if result.failures else "")
+        reasons.append(f"required feature {feature_id} is {result.label}: {why[:200]}")
+    code = EXIT_TOOL_ERROR if errors else EXIT_FAILED if blocking else EXIT_OK
+    return code, reasons
 
 
 def _feature_status(outcomes: list[str]) -> str:
     if "failed" in outcomes:
         return "failed"
+    if "error" in outcomes:
+        return "error"
     if "not_implemented" in outcomes:
         return "not_implemented"
-    if "passed" in outcomes:
-        return "passed"
-    return "skipped"
+    if outcomes and all(o == "not_applicable" for o in outcomes):
+        return "not_applicable"
+    if "not_run" in outcomes:
+        return "partial"
+    return "passed"  # every test passed or does not apply
 
 
 def build_report(context: RunContext) -> Report:
@@ -94,15 +184,22 @@ def build_report(context: RunContext) -> Report:
     for result in context.results.values():
         by_feature.setdefault(result.feature, []).append(result)
     features: dict[str, FeatureResult] = {}
+    all_tests: list[TestResult] = []
     for feature_id in dict.fromkeys([*profile.features, *by_feature]):
         results = by_feature.get(feature_id, [])
+        if context.interrupted:  # the tests the run never reached did not run
+            results += [
+                TestResult(nodeid, feature_id, "not_run", message=DID_NOT_RUN)
+                for nodeid in context.collected.get(feature_id, [])
+                if nodeid not in context.results
+            ]
         level = get_feature(feature_id).level
         required = profile.is_required(feature_id)
         if not results:
             reason = (
                 NOT_BUILT
                 if not context.settings.features or feature_id in context.settings.features
-                else "not selected (--feature)"
+                else NOT_SELECTED
             )
             features[feature_id] = FeatureResult("skipped", 0, level, required, reason=reason)
             continue
@@ -112,18 +209,30 @@ def build_report(context: RunContext) -> Report:
             for r in results
             if r.outcome == "failed"
         ]
-        reason = next(
-            (
-                text(r.message)
-                for r in results
-                if r.outcome != "passed" and status in ("skipped", "not_implemented")
-            ),
-            "",
-        )
+        errors = [
+            FeatureFailure(r.nodeid, text(r.message), text(r.repro), text(r.traceback))
+            for r in results
+            if r.outcome == "error"
+        ]
+        notes = {
+            kind: [TestNote(r.nodeid, text(r.message)) for r in results if r.outcome == kind]
+            for kind in ("not_applicable", "not_run")
+        }
+        explained_by = _EXPLAINED_BY.get(status)
+        reason = next((text(r.message) for r in results if r.outcome == explained_by), "")
         features[feature_id] = FeatureResult(
-            status, len(results), level, required, failures, reason
+            status,
+            len(results),
+            level,
+            required,
+            failures,
+            reason,
+            errors,
+            notes["not_applicable"],
+            notes["not_run"],
         )
-    summary = {"passed": 0, "failed": 0, "not_implemented": 0, "skipped": 0}
+        all_tests.extend(results)
+    summary = dict.fromkeys(FEATURE_STATUSES, 0)
     for feature in features.values():
         summary[feature.status] += 1
     # A failed should-level feature is a warning: still "failed", counted here as well.
@@ -132,6 +241,26 @@ def build_report(context: RunContext) -> Report:
     )
     budget = context.target.budget if context.target_started else None
     summary["requests"] = budget.used if budget else 0
+    tests = [
+        TestEntry(
+            r.nodeid,
+            r.feature,
+            r.outcome,
+            round(r.duration_s, 4),
+            text(r.message),
+            r.metrics,
+            text(r.traceback),
+        )
+        for r in all_tests
+    ]
+    budget_info = {
+        "limit": budget.limit if budget else context.settings.budget_requests,
+        "used": budget.used if budget else 0,
+        "exhausted": budget.exhausted if budget else False,
+        "rate_limited_retries": budget.rate_limited_retries if budget else 0,
+    }
+    code, reasons = exit_code_and_reasons(features, tests, budget_info)
+    summary["tool_errors"] = sum(1 for t in tests if t.outcome == "error")
     source = context._source
     target = dict(context.target_info())
     if target.get("base_url"):
@@ -163,22 +292,9 @@ def build_report(context: RunContext) -> Report:
         duration_s=round(context.duration_s, 3),
         summary=summary,
         features=features,
-        tests=[
-            TestEntry(
-                r.nodeid,
-                r.feature,
-                r.outcome,
-                round(r.duration_s, 4),
-                text(r.message),
-                r.metrics,
-            )
-            for r in context.results.values()
-        ],
-        budget={
-            "limit": budget.limit if budget else context.settings.budget_requests,
-            "used": budget.used if budget else 0,
-            "exhausted": budget.exhausted if budget else False,
-            "rate_limited_retries": budget.rate_limited_retries if budget else 0,
-        },
+        tests=tests,
+        budget=budget_info,
         error=text(context.error) if context.error else None,
+        interrupted=context.interrupted,
+        verdict={"exit_code": code, "reasons": reasons},
     )

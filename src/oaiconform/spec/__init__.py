@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from oaiconform.spec._errors import SpecError, SpecUnavailableError
+from oaiconform.spec._lists import ListOperation, list_operations
 from oaiconform.spec._model import Operation, SchemaViolation, Spec
 from oaiconform.spec._overlay import AppliedOverlay
 from oaiconform.spec._pin import Pin, load_pin
@@ -10,6 +11,7 @@ from oaiconform.spec._source import SpecSource, resolve_spec_source
 
 __all__ = [
     "AppliedOverlay",
+    "ListOperation",
     "Operation",
     "Pin",
     "SchemaViolation",
@@ -17,6 +19,7 @@ __all__ = [
     "SpecError",
     "SpecSource",
     "SpecUnavailableError",
+    "list_operations",
     "load_pin",
     "load_spec",
     "resolve_spec_source",

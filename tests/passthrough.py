@@ -1,0 +1,78 @@
+"""A pass-through HTTP proxy in front of a mock: the mock as a remote target would look.
+
+The run sees a target that is not its embedded mock (so nothing mock-only applies), and the
+proxy drops the mock's simulation headers on the way in, so no test can lean on them. It can
+also drop response headers, to play a server that never sends them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+
+_HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
+
+
+class _PassThrough(BaseHTTPRequestHandler):
+    upstream = ""
+    drop_response_headers: re.Pattern[str] | None = None
+    protocol_version = "HTTP/1.1"
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {
+            name: value
+            for name, value in self.headers.items()
+            if name.lower() != "host" and not name.lower().startswith("x-oaiconform-")
+        }
+        answer = httpx.request(
+            self.command, self.upstream + self.path, headers=headers, content=body, timeout=30
+        )
+        self.send_response(answer.status_code)
+        drop = self.drop_response_headers
+        for name, value in answer.headers.multi_items():
+            if name.lower() in _HOP_BY_HOP or name.lower() == "content-encoding":
+                continue
+            if drop is not None and drop.match(name.lower()):
+                continue
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _handle
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+@contextmanager
+def pass_through(
+    upstream_base_url: str, *, drop_response_headers: str | None = None
+) -> Iterator[str]:
+    """Serve a proxy to `upstream_base_url` (…/v1) on 127.0.0.1; yields the proxy's base URL."""
+    handler = type(
+        "Handler",
+        (_PassThrough,),
+        {
+            "upstream": upstream_base_url.removesuffix("/v1"),
+            "drop_response_headers": re.compile(drop_response_headers)
+            if drop_response_headers
+            else None,
+        },
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
