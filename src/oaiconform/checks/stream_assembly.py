@@ -13,8 +13,9 @@ from typing import Any
 
 import jsonschema_rs
 
-from oaiconform.checks._failure import Failure
-from oaiconform.checks.streaming import as_dict, capped, data_events, request_body
+from oaiconform.checks._failure import Failure, capped
+from oaiconform.checks._registry import check
+from oaiconform.checks.streaming import as_dict, data_events, request_body
 from oaiconform.exchange import Exchange, StreamExchange
 
 
@@ -33,6 +34,7 @@ class AssembledChoice:
     tool_calls: dict[int, ToolCall] = field(default_factory=dict)
 
 
+@check
 def assemble_chat(stream: StreamExchange) -> tuple[dict[int, AssembledChoice], list[Failure]]:
     """Choices as a client assembles them, and every tool-call delta it could not place."""
     where = stream.describe()
@@ -97,6 +99,7 @@ def _tool_parameters(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@check
 def chat_tool_call_stream(stream: StreamExchange) -> list[Failure]:
     """Tool calls stream as indexed deltas that join into JSON arguments of the tool's schema."""
     if not stream.is_event_stream:
@@ -173,6 +176,7 @@ def _plain_choices(exchange: Exchange) -> dict[int, dict[str, Any]]:
     }
 
 
+@check
 def stream_matches_completion(stream: StreamExchange, exchange: Exchange) -> list[Failure]:
     """For the same request and seed, the stream assembles to the non-streamed answer."""
     where = stream.describe()

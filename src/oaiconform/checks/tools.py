@@ -8,6 +8,7 @@ from typing import Any
 import jsonschema_rs
 
 from oaiconform.checks._failure import Failure
+from oaiconform.checks._registry import check
 
 ToolChoice = str | dict[str, Any]
 
@@ -38,6 +39,7 @@ def _named(tool_choice: ToolChoice) -> str | None:
     return None
 
 
+@check
 def tool_calls_well_formed(body: Any, tools: list[dict[str, Any]]) -> list[Failure]:
     """Each call: a unique non-empty id, type "function", a declared name, and arguments that
     parse as a JSON object valid against that function's `parameters` schema."""
@@ -125,6 +127,7 @@ def _function(function: Any, where: str, declared: dict[str, Any]) -> list[Failu
     return []
 
 
+@check
 def tool_choice_honoured(body: Any, tool_choice: ToolChoice) -> list[Failure]:
     """none: no call, text content; required: a call; named: calls to that function only;
     a choice with calls ends with finish_reason "tool_calls" ("stop" is allowed when a named
@@ -175,6 +178,7 @@ def tool_choice_honoured(body: Any, tool_choice: ToolChoice) -> list[Failure]:
     return failures
 
 
+@check
 def tool_call_made(body: Any) -> list[Failure]:
     """Every choice calls a tool (for a request that clearly needs one)."""
     failures = []
@@ -191,6 +195,7 @@ def tool_call_made(body: Any) -> list[Failure]:
     return failures
 
 
+@check
 def at_most_one_call(body: Any) -> list[Failure]:
     """parallel_tool_calls false: no choice calls more than one tool."""
     return [
