@@ -6,10 +6,9 @@ import json
 import time
 from typing import Any
 
-import jsonschema_rs
-
 from oaiconform.checks._failure import Failure
 from oaiconform.checks._registry import check
+from oaiconform.checks._schemas import offline_validator
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")
 # `created` more than this far from the local clock is a unit or clock error (ms, not s).
@@ -185,7 +184,9 @@ def json_object_content(body: Any) -> list[Failure]:
 @check
 def json_schema_content(body: Any, schema: dict[str, Any]) -> list[Failure]:
     """response_format json_schema: each (complete) message content validates against it."""
-    validator = jsonschema_rs.validator_for(schema, offline=True)
+    validator, unusable = offline_validator(schema, what="the response_format json_schema")
+    if validator is None:
+        return unusable
     failures = []
     for where, content, finish in _message_contents(body):
         if finish == "length":

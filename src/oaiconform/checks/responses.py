@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import jsonschema_rs
-
 from oaiconform.checks._failure import Failure
 from oaiconform.checks._registry import check
+from oaiconform.checks._schemas import offline_validator
 
 STATUSES = ("completed", "failed", "in_progress", "cancelled", "queued", "incomplete")
 
@@ -151,7 +150,13 @@ def function_call_matches(body: dict[str, Any], tool: dict[str, Any]) -> list[Fa
                 Failure("function_call", f"`arguments` is not JSON: {arguments[:80]!r}")
             )
             continue
-        errors = list(jsonschema_rs.validator_for(tool["parameters"]).iter_errors(parsed))
+        validator, unusable = offline_validator(
+            tool["parameters"], what=f"the parameters schema of {tool['name']!r}"
+        )
+        if validator is None:
+            failures += unusable
+            continue
+        errors = list(validator.iter_errors(parsed))
         if errors:
             failures.append(
                 Failure(

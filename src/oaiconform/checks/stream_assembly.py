@@ -11,10 +11,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema_rs
-
 from oaiconform.checks._failure import Failure, capped
 from oaiconform.checks._registry import check
+from oaiconform.checks._schemas import offline_validator
 from oaiconform.checks.streaming import as_dict, data_events, request_body
 from oaiconform.exchange import Exchange, StreamExchange
 
@@ -156,10 +155,9 @@ def _arguments(
                 f"{what}: the joined arguments are not JSON: {call.arguments[:120]!r}",
             )
         ]
-    try:
-        validator = jsonschema_rs.validator_for(parameters[call.name])
-    except (ValueError, jsonschema_rs.ValidationError):
-        return []  # the request's own schema is broken; nothing to hold the target to
+    validator, unusable = offline_validator(parameters[call.name], what=f"{what}: its schema")
+    if validator is None:
+        return unusable
     return [
         Failure("tool_call_arguments", f"{what}: arguments {error.message}")
         for error in list(validator.iter_errors(arguments))[:3]

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import jsonschema_rs
-
 from oaiconform.checks._failure import Failure
 from oaiconform.checks._registry import check
+from oaiconform.checks._schemas import offline_validator
 
 ToolChoice = str | dict[str, Any]
 
@@ -114,7 +113,12 @@ def _function(function: Any, where: str, declared: dict[str, Any]) -> list[Failu
         ]
     if not isinstance(value, dict):
         return [Failure("tool_calls", f"{where}: the arguments of {name} are not a JSON object")]
-    errors = list(jsonschema_rs.validator_for(declared[name], offline=True).iter_errors(value))
+    validator, unusable = offline_validator(
+        declared[name], what=f"{where}: the parameters schema of {name}"
+    )
+    if validator is None:
+        return unusable
+    errors = list(validator.iter_errors(value))
     if errors:
         path = "".join(f"[{p!r}]" for p in errors[0].instance_path) or "(root)"
         return [
