@@ -27,6 +27,9 @@ MATRIX: Matrix = {
     },
     "bad-json-500": {"errors.invalid_json": "got a server error 500"},
     "html-404": {"errors.envelope": "error served as text/html"},
+    "unknown-route-200": {
+        "errors.envelope": "expected 404 for a route the API does not have, got 200"
+    },
     "models-list-unguarded": {
         "errors.auth": "/v1/models -> 200: the request was served without valid credentials"
     },

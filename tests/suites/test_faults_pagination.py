@@ -37,6 +37,9 @@ MATRIX: Matrix = {
         "pagination.files": "more than limit=",
         "pagination.batches": "the limit was accepted",
     },
+    "list-order-ignored": {"pagination.files": "order=asc against reversed order=desc"},
+    "list-created-at-ms": {"pagination.files": "order=desc: 'file-"},
+    "purpose-filter-ignored": {"pagination.files": "listed items have another purpose"},
 }
 
 OUTSIDE = ("pagination.chat_completions", "pagination.responses_input_items")

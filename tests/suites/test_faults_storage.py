@@ -43,6 +43,16 @@ MATRIX: Matrix = {
     "incomplete-as-completed": {
         "responses": 'expected status "incomplete" with reason "max_output_tokens"'
     },
+    "soft-deleted-files-listed": {
+        "files": "is still in GET /files",
+        "pagination.files": "items this run deleted",
+    },
+    "delete-object-misnamed": {"files": '"object": "file.deleted"'},
+    "batch-endpoint-unversioned": {
+        "batches": "`endpoint` must be '/v1/chat/completions', got '/chat/completions'"
+    },
+    "response-usage-total-wrong": {"responses": "must equal input_tokens"},
+    "input-items-dropped": {"responses": "no input message with the text"},
 }
 
 

@@ -35,6 +35,8 @@ ERROR_FIELD = "is an 'error' field, which is not an SSE field"
 UNTERMINATED = "before a blank line closed the last event"
 
 AS_JSON = "a stream: true request was answered with application/json, expected text/event-stream"
+AS_STREAM = "expected application/json, got text/event-stream"
+KEEP_ALIVE = "is not JSON: 'keep-alive'"
 
 MATRIX: Matrix = {
     "stream-as-json": {
@@ -43,6 +45,18 @@ MATRIX: Matrix = {
         "chat.tools.stream": AS_JSON,
         "completions.stream": AS_JSON,
         "responses.stream": AS_JSON,
+    },
+    "stream-by-default": {
+        "chat.stream": "a request without stream: true was answered with text/event-stream",
+        "chat.completions": AS_STREAM,
+        "chat.tools": AS_STREAM,
+    },
+    "stream-keepalive-data": {
+        "chat.stream": KEEP_ALIVE,
+        "chat.stream.usage": KEEP_ALIVE,
+        "chat.tools.stream": KEEP_ALIVE,
+        "completions.stream": KEEP_ALIVE,
+        "responses.stream": KEEP_ALIVE,
     },
     "stream-no-done": {"chat.stream": NO_DONE, "completions.stream": NO_DONE},
     "stream-no-blank-line": {
