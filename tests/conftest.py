@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pytest
 
+from oaiconform.checks import observe_failing_checks
 from oaiconform.mock import MockConfig, MockServer
 from oaiconform.runner import RunOutcome, run
 from oaiconform.settings import Secret, Settings
@@ -69,14 +71,33 @@ def correct_mock(spec: Spec) -> Iterator[MockServer]:
         yield server
 
 
-RunSuites = Callable[..., RunOutcome]
+@dataclass
+class ObservedOutcome(RunOutcome):
+    """A run of the suites, and the ids of the checks that returned a failure during it: what
+    the fault matrices hold against the checks each fault declares it proves."""
+
+    failing_checks: frozenset[str] = frozenset()
+
+
+def observed_run(settings: Settings) -> ObservedOutcome:
+    """Run the suites in-process, as `oaiconform run` does: they execute in this thread, so
+    the observation sees every check they call."""
+    with observe_failing_checks() as failing:
+        outcome = run(settings, out=io.StringIO(), err=io.StringIO())
+    values = {f.name: getattr(outcome, f.name) for f in fields(outcome)}
+    return ObservedOutcome(**values, failing_checks=frozenset(failing))
+
+
+RunSuites = Callable[..., ObservedOutcome]
 
 
 @pytest.fixture
 def run_suites(spec_path: str, tmp_path: Path) -> RunSuites:
     """Run the suites in-process (as `oaiconform run` does) and return the outcome."""
 
-    def run_suites(*faults: str, features: tuple[str, ...] = (), **overrides: object) -> RunOutcome:
+    def run_suites(
+        *faults: str, features: tuple[str, ...] = (), **overrides: object
+    ) -> ObservedOutcome:
         settings = Settings(
             spec=spec_path,
             report_dir=tmp_path / "report",
@@ -86,6 +107,6 @@ def run_suites(spec_path: str, tmp_path: Path) -> RunSuites:
             timeout_s=10.0,
             **overrides,  # type: ignore[arg-type]
         )
-        return run(settings, out=io.StringIO(), err=io.StringIO())
+        return observed_run(settings)
 
     return run_suites

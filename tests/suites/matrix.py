@@ -1,19 +1,27 @@
-"""The fault matrix: which features each mock fault must fail, and with which message.
+"""The fault matrix: which features each mock fault must fail, with which message, and which
+checks it proves.
 
-Each suite area adds its own `tests/suites/test_faults_<area>.py` with a `MATRIX` and calls
-`assert_fault_fails_its_features`; `test_faults_coverage.py` checks that every fault of the mock
-appears in exactly one matrix, so no check goes unproven and no fault goes unused.
+Each suite area adds its own `tests/suites/test_faults_<area>.py` with a `MATRIX`, a `PROVES`
+and calls `assert_fault_fails_its_features`; `test_faults_coverage.py` checks that every fault
+of the mock appears in exactly one matrix, and that every check the suites call is proven by a
+fault, so no check goes unproven and no fault goes unused.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from oaiconform.profiles import DEFAULT_PROFILE, load_profile
 from oaiconform.report import Report
-from oaiconform.runner import RunOutcome
-from tests.conftest import RunSuites
+from tests.conftest import ObservedOutcome, RunSuites
 
 # fault -> {feature that must fail: a fragment its failure message must contain}
 Matrix = dict[str, dict[str, str]]
+# fault -> the ids of the registered checks (oaiconform.checks.REGISTRY) that must return a
+# failure in the fault's run: the checks that judge the fault's own defect. A check that also
+# fails as a consequence (a status check after the body broke) is left out; it is proven where
+# its own defect is.
+Proofs = dict[str, set[str]]
 
 
 def failure_text(report: Report, feature: str) -> str:
@@ -29,6 +37,7 @@ def assert_fault_fails_its_features(
     fault: str,
     expected: dict[str, str],
     *,
+    proves: Collection[str],
     features: tuple[str, ...] | None = None,
     **overrides: object,
 ) -> None:
@@ -40,13 +49,18 @@ def assert_fault_fails_its_features(
     """
     if features is None:
         features = load_profile(DEFAULT_PROFILE).features
-    assert_outcome_matches(run_suites(fault, features=features, **overrides), fault, expected)
+    outcome = run_suites(fault, features=features, **overrides)
+    assert_outcome_matches(outcome, fault, expected, proves=proves)
 
 
-def assert_outcome_matches(outcome: RunOutcome, fault: str, expected: dict[str, str]) -> None:
-    """Exactly the expected features failed, each with its message and a curl repro; the exit
-    code is 1 exactly when one of them is required by the profile (a should-level or optional
-    feature's failure is a warning)."""
+def assert_outcome_matches(
+    outcome: ObservedOutcome, fault: str, expected: dict[str, str], *, proves: Collection[str]
+) -> None:
+    """Exactly the expected features failed, each with its message and a curl repro, and every
+    check the fault proves returned a failure; the exit code is 1 exactly when one of the
+    features is required by the profile (a should-level or optional feature's failure is a
+    warning)."""
+    assert_proves(outcome, fault, proves)
     report = outcome.report
     assert report is not None
     for feature in built_features(report):
@@ -62,3 +76,9 @@ def assert_outcome_matches(outcome: RunOutcome, fault: str, expected: dict[str, 
     assert set(expected) <= set(built_features(report)), "a feature of the matrix was not run"
     required = any(report.features[f].required for f in expected)
     assert outcome.exit_code == (1 if required else 0)
+
+
+def assert_proves(outcome: ObservedOutcome, fault: str, proves: Collection[str]) -> None:
+    """Every check the fault declares it proves returned a failure in the fault's run."""
+    unproven = sorted(set(proves) - outcome.failing_checks)
+    assert unproven == [], f"{fault} should make these checks return a failure: {unproven}"

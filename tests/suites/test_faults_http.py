@@ -8,7 +8,9 @@ from oaiconform.profiles import DEFAULT_PROFILE, load_profile
 from tests.conftest import RunSuites
 from tests.suites.matrix import (
     Matrix,
+    Proofs,
     assert_fault_fails_its_features,
+    assert_proves,
     built_features,
     failure_text,
 )
@@ -27,6 +29,9 @@ MATRIX: Matrix = {
     },
     "bad-json-500": {"errors.invalid_json": "got a server error 500"},
     "html-404": {"errors.envelope": "error served as text/html"},
+    "unknown-route-200": {
+        "errors.envelope": "expected 404 for a route the API does not have, got 200"
+    },
     "models-list-unguarded": {
         "errors.auth": "/v1/models -> 200: the request was served without valid credentials"
     },
@@ -45,15 +50,33 @@ MATRIX: Matrix = {
     },
 }
 
+PROVES: Proofs = {
+    "validation-422": {"errors.bad_request", "http.status_code_is"},
+    "validation-param-missing": {"errors.error_param_names"},
+    "wrong-type-500": {"errors.bad_request", "errors.client_error", "http.status_code_is"},
+    "bad-json-500": {"errors.bad_request"},
+    "html-404": {"errors.error_envelope"},
+    "unknown-route-200": {"errors.route_not_found"},
+    "models-list-unguarded": {"errors.unauthorized"},
+    "unknown-model-400": {"errors.model_not_found"},
+    "unknown-model-500": {"errors.model_not_found"},
+    "unknown-model-no-code": {"errors.model_not_found", "errors.error_code_is"},
+    "no-request-id": {"headers.request_id_present"},
+    "same-request-id": {"headers.request_ids_unique"},
+    "ratelimit-reset-in-words": {"headers.rate_limit_headers"},
+    "429-without-retry-after": {"headers.retry_after"},
+}
+
 
 @pytest.mark.parametrize("fault", sorted(MATRIX))
 def test_fault_fails_exactly_its_features(run_suites: RunSuites, fault: str) -> None:
     """As matrix.assert_fault_fails_its_features; the headers.* features are optional in core,
     so a fault that fails only them leaves the exit code 0 (a should-level warning)."""
     if any(load_profile(DEFAULT_PROFILE).is_required(f) for f in MATRIX[fault]):
-        assert_fault_fails_its_features(run_suites, fault, MATRIX[fault])
+        assert_fault_fails_its_features(run_suites, fault, MATRIX[fault], proves=PROVES[fault])
         return
     outcome = run_suites(fault, features=load_profile(DEFAULT_PROFILE).features)
+    assert_proves(outcome, fault, PROVES[fault])
     report = outcome.report
     assert report is not None
     for feature in built_features(report):

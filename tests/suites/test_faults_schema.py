@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import RunSuites
-from tests.suites.matrix import Matrix, assert_outcome_matches, built_features
+from tests.suites.matrix import Matrix, Proofs, assert_outcome_matches, built_features
 
 FEATURES = (
     "schema.listModels",
@@ -42,13 +42,16 @@ MATRIX: Matrix = {
     "wrong-content-type": {feature: f"{CONTENT_TYPE}" for feature in FEATURES},
 }
 
+# The property suite judges with schemathesis's checks, not with oaiconform.checks.
+PROVES: Proofs = {fault: set() for fault in MATRIX}
+
 
 @pytest.mark.parametrize("fault", sorted(MATRIX))
 def test_fault_fails_exactly_its_operations(run_suites: RunSuites, fault: str) -> None:
     outcome = run_suites(fault, features=FEATURES)
     assert outcome.report is not None
     assert sorted(built_features(outcome.report)) == sorted(FEATURES)
-    assert_outcome_matches(outcome, fault, MATRIX[fault])
+    assert_outcome_matches(outcome, fault, MATRIX[fault], proves=PROVES[fault])
 
 
 def test_the_correct_mock_passes_the_generated_requests(run_suites: RunSuites) -> None:

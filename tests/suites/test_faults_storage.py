@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import RunSuites
-from tests.suites.matrix import Matrix, assert_outcome_matches
+from tests.suites.matrix import Matrix, Proofs, assert_outcome_matches
 
 FEATURES = (
     "files",
@@ -43,6 +43,35 @@ MATRIX: Matrix = {
     "incomplete-as-completed": {
         "responses": 'expected status "incomplete" with reason "max_output_tokens"'
     },
+    "soft-deleted-files-listed": {
+        "files": "is still in GET /files",
+        "pagination.files": "items this run deleted",
+    },
+    "delete-object-misnamed": {"files": '"object": "file.deleted"'},
+    "batch-endpoint-unversioned": {
+        "batches": "`endpoint` must be '/v1/chat/completions', got '/chat/completions'"
+    },
+    "response-usage-total-wrong": {"responses": "must equal input_tokens"},
+    "input-items-dropped": {"responses": "no input message with the text"},
+}
+
+PROVES: Proofs = {
+    "delete-keeps-file": {"http.status_code_is", "pagination.visits_each_once"},
+    "content-as-metadata": {"files.file_content_is", "batches.output_answers_inputs"},
+    "file-bytes-wrong": {"files.file_object_fields"},
+    "batch-output-missing-lines": {"batches.output_answers_inputs"},
+    "batch-counts-not-updated": {"batches.completed_batch_counts"},
+    "previous-response-ignored": {"responses.continues_conversation"},
+    "function-arguments-as-object": {
+        "responses.function_call_matches",
+        "schema.response_schema_conformance",
+    },
+    "incomplete-as-completed": {"responses.incomplete_at_max_output_tokens"},
+    "soft-deleted-files-listed": {"files.file_listed", "pagination.visits_each_once"},
+    "delete-object-misnamed": {"files.deletion_confirmed", "schema.response_schema_conformance"},
+    "batch-endpoint-unversioned": {"batches.batch_object_fields"},
+    "response-usage-total-wrong": {"responses.response_object_fields"},
+    "input-items-dropped": {"responses.input_items_echo"},
 }
 
 
@@ -51,4 +80,5 @@ def test_storage_fault_fails_exactly_its_features(run_suites: RunSuites, fault: 
     """As matrix.assert_fault_fails_its_features, on FEATURES; the exit code follows the failed
     features' level (batches is optional in core)."""
     expected = MATRIX[fault]
-    assert_outcome_matches(run_suites(fault, features=FEATURES), fault, expected)
+    outcome = run_suites(fault, features=FEATURES)
+    assert_outcome_matches(outcome, fault, expected, proves=PROVES[fault])

@@ -6,17 +6,22 @@ touch text/event-stream answers, so the other areas cannot change and are left o
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 
 from oaiconform.mock import faults
 from oaiconform.mock.faults import Fault, ResponseParts, StreamRewriter
-from oaiconform.runner import RunOutcome, run
+from oaiconform.runner import RunOutcome
 from oaiconform.settings import Settings
-from tests.conftest import RunSuites
-from tests.suites.matrix import Matrix, assert_outcome_matches, built_features, failure_text
+from tests.conftest import ObservedOutcome, RunSuites, observed_run
+from tests.suites.matrix import (
+    Matrix,
+    Proofs,
+    assert_outcome_matches,
+    built_features,
+    failure_text,
+)
 
 FEATURES = (
     "chat.stream",
@@ -35,6 +40,8 @@ ERROR_FIELD = "is an 'error' field, which is not an SSE field"
 UNTERMINATED = "before a blank line closed the last event"
 
 AS_JSON = "a stream: true request was answered with application/json, expected text/event-stream"
+AS_STREAM = "expected application/json, got text/event-stream"
+KEEP_ALIVE = "is not JSON: 'keep-alive'"
 
 MATRIX: Matrix = {
     "stream-as-json": {
@@ -43,6 +50,18 @@ MATRIX: Matrix = {
         "chat.tools.stream": AS_JSON,
         "completions.stream": AS_JSON,
         "responses.stream": AS_JSON,
+    },
+    "stream-by-default": {
+        "chat.stream": "a request without stream: true was answered with text/event-stream",
+        "chat.completions": AS_STREAM,
+        "chat.tools": AS_STREAM,
+    },
+    "stream-keepalive-data": {
+        "chat.stream": KEEP_ALIVE,
+        "chat.stream.usage": KEEP_ALIVE,
+        "chat.tools.stream": KEEP_ALIVE,
+        "completions.stream": KEEP_ALIVE,
+        "responses.stream": KEEP_ALIVE,
     },
     "stream-no-done": {"chat.stream": NO_DONE, "completions.stream": NO_DONE},
     "stream-no-blank-line": {
@@ -103,18 +122,58 @@ MATRIX: Matrix = {
         "responses.stream": STALLED,
     },
 }
+# chat_chunks and completion_chunks are the features' judges of a chunk sequence; they report
+# what choice_sequence and choice_identity find.
+PROVES: Proofs = {
+    "stream-as-json": {"streaming.event_stream_served"},
+    "stream-by-default": {"streaming.json_not_event_stream", "http.json_object_body"},
+    "stream-no-done": {"streaming.stream_framing"},
+    "stream-no-blank-line": {"streaming.stream_framing"},
+    "stream-keepalive-data": {"streaming.data_events"},
+    "stream-finish-reason-twice": {
+        "streaming.choice_sequence",
+        "streaming.chat_chunks",
+        "stream_completions.completion_chunks",
+    },
+    "stream-finish-reason-never": {
+        "streaming.choice_sequence",
+        "stream_assembly.chat_tool_call_stream",
+    },
+    "stream-role-every-delta": {"streaming.choice_sequence", "streaming.chat_chunks"},
+    "stream-id-changes": {
+        "streaming.choice_identity",
+        "streaming.chat_chunks",
+        "stream_completions.completion_chunks",
+    },
+    "stream-usage-missing": {"stream_usage.chat_stream_usage"},
+    "stream-usage-every-chunk": {"stream_usage.chat_stream_usage"},
+    "stream-tool-call-no-index": {
+        "stream_assembly.assemble_chat",
+        "stream_assembly.chat_tool_call_stream",
+    },
+    "stream-event-name-missing": {"stream_responses.response_stream_events"},
+    "stream-sequence-repeats": {"stream_responses.response_stream_events"},
+    "stream-no-terminal-event": {"stream_responses.response_stream_events"},
+    "stream-text-delta-dropped": {"stream_responses.response_stream_events"},
+    "stream-data-after-done": {"streaming.stream_framing"},
+    "stream-error-field": {"streaming.stream_framing"},
+    "stream-error-string": {"streaming.mid_stream_errors"},
+    "stream-stall": {"streaming.event_stream_served"},
+}
 # The stall holds the mock for STALL_S (1.5 s): a 1 s idle timeout notices it, and the next
 # request, queued behind it, still gets its answer within that second.
 STALL_TIMEOUT_S = 1.0
 
 
-def assert_stream_fault(outcome: RunOutcome, fault: str, expected: dict[str, str]) -> None:
+def assert_stream_fault(outcome: ObservedOutcome, fault: str, expected: dict[str, str]) -> None:
     """As matrix.assert_fault_fails_its_features; the exit code follows the failed features'
     level, since chat.stream.usage is optional (a usage-only fault exits 0)."""
-    assert_outcome_matches(outcome, fault, expected)
+    assert_outcome_matches(outcome, fault, expected, proves=PROVES[fault])
 
 
-def run_streaming(spec_path: str, report_dir: Path, fault: str, timeout_s: float) -> RunOutcome:
+def run_streaming(
+    spec_path: str, report_dir: Path, fault: str, timeout_s: float
+) -> ObservedOutcome:
     """As conftest's run_suites, with the streaming features and a chosen request timeout."""
     settings = Settings(
         spec=spec_path,
@@ -124,7 +183,7 @@ def run_streaming(spec_path: str, report_dir: Path, fault: str, timeout_s: float
         features=FEATURES,
         timeout_s=timeout_s,
     )
-    return run(settings, out=io.StringIO(), err=io.StringIO())
+    return observed_run(settings)
 
 
 @pytest.mark.parametrize("fault", sorted(MATRIX))
@@ -199,7 +258,7 @@ def test_stream_timings_are_in_the_report(spec_path: str, tmp_path: Path) -> Non
     settings = Settings(
         spec=spec_path, report_dir=tmp_path / "report", seed=7, features=("chat.stream",)
     )
-    outcome = run(settings, out=io.StringIO(), err=io.StringIO())
+    outcome = observed_run(settings)
     assert outcome.report is not None
     streamed = [t for t in outcome.report.tests if t.metrics]
     assert streamed, "no streaming test reported its timings"

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from tests.conftest import RunSuites
-from tests.suites.matrix import Matrix, failure_text
+from tests.suites.matrix import Matrix, Proofs, assert_proves, failure_text
 
 MATRIX: Matrix = {
     "shared-tenancy": {"tenancy.isolation": "a second API key could read a file created with"},
+}
+PROVES: Proofs = {
+    "shared-tenancy": {"tenancy.hidden_from_other_tenant", "tenancy.absent_from_listing"},
 }
 FEATURES = ("tenancy.isolation", "files", "models.list")
 
 
 def test_shared_tenancy_fails_tenant_isolation_only(run_suites: RunSuites) -> None:
-    report = run_suites("shared-tenancy", features=FEATURES).report
+    outcome = run_suites("shared-tenancy", features=FEATURES)
+    assert_proves(outcome, "shared-tenancy", PROVES["shared-tenancy"])
+    report = outcome.report
     assert report is not None
     assert report.features["tenancy.isolation"].status == "failed"
     text = failure_text(report, "tenancy.isolation")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+_MAX_PER_CHECK = 3  # a defect repeated in every chunk is reported a few times, then counted
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -28,3 +30,17 @@ def expect(*results: Iterable[Failure]) -> None:
     failures = [failure for result in results for failure in result]
     if failures:
         raise ConformanceError(failures)
+
+
+def capped(failures: list[Failure]) -> list[Failure]:
+    """At most a few failures per check name, then one saying how many more there were."""
+    kept: list[Failure] = []
+    counts: dict[str, int] = {}
+    for failure in failures:
+        counts[failure.check] = counts.get(failure.check, 0) + 1
+        if counts[failure.check] <= _MAX_PER_CHECK:
+            kept.append(failure)
+    for check, count in counts.items():
+        if count > _MAX_PER_CHECK:
+            kept.append(Failure(check, f"... and {count - _MAX_PER_CHECK} more like these"))
+    return kept

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from oaiconform.checks._failure import Failure
+from oaiconform.checks._registry import check
 
 STATUSES = (
     "validating",
@@ -19,6 +20,7 @@ STATUSES = (
 )
 
 
+@check
 def batch_object_fields(body: Any, *, endpoint: str, input_file_id: str) -> list[Failure]:
     """A batch names its endpoint and input file, with a known status."""
     if not isinstance(body, dict):
@@ -46,6 +48,7 @@ def batch_object_fields(body: Any, *, endpoint: str, input_file_id: str) -> list
     return failures
 
 
+@check
 def completed_batch_counts(body: dict[str, Any], requests: int) -> list[Failure]:
     """A completed batch counts every request and names an output file."""
     failures = []
@@ -78,6 +81,7 @@ def completed_batch_counts(body: dict[str, Any], requests: int) -> list[Failure]
     return failures
 
 
+@check
 def output_answers_inputs(content: bytes, custom_ids: list[str]) -> list[Failure]:
     """Each input line is answered by exactly one output line with its custom_id and a 200."""
     answered: list[str] = []

@@ -6,9 +6,9 @@ import json
 import time
 from typing import Any
 
-import jsonschema_rs
-
 from oaiconform.checks._failure import Failure
+from oaiconform.checks._registry import check
+from oaiconform.checks._schemas import offline_validator
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")
 # `created` more than this far from the local clock is a unit or clock error (ms, not s).
@@ -19,6 +19,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+@check
 def usage_totals(usage: Any, *, where: str = "usage") -> list[Failure]:
     """Token counts are non-negative integers and `total_tokens = prompt + completion`."""
     if not isinstance(usage, dict):
@@ -51,6 +52,7 @@ def usage_totals(usage: Any, *, where: str = "usage") -> list[Failure]:
     return failures
 
 
+@check
 def chat_completion_fields(
     body: Any, *, requested_n: int = 1, now: float | None = None
 ) -> list[Failure]:
@@ -160,6 +162,7 @@ def _parse_json_content(where: str, content: Any) -> tuple[Any, list[Failure]]:
         return None, [Failure("structured_output", f"{where} is not JSON{hint}: {content!r:.80}")]
 
 
+@check
 def json_object_content(body: Any) -> list[Failure]:
     """response_format json_object: each (complete) message content parses as a JSON object."""
     failures = []
@@ -178,9 +181,12 @@ def json_object_content(body: Any) -> list[Failure]:
     return failures
 
 
+@check
 def json_schema_content(body: Any, schema: dict[str, Any]) -> list[Failure]:
     """response_format json_schema: each (complete) message content validates against it."""
-    validator = jsonschema_rs.validator_for(schema, offline=True)
+    validator, unusable = offline_validator(schema, what="the response_format json_schema")
+    if validator is None:
+        return unusable
     failures = []
     for where, content, finish in _message_contents(body):
         if finish == "length":

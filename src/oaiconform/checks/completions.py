@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from oaiconform.checks._failure import Failure
+from oaiconform.checks._registry import check
 from oaiconform.checks.chat import usage_totals
 
 FINISH_REASONS = ("stop", "length", "content_filter")
@@ -14,6 +15,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+@check
 def text_completion_fields(body: Any, *, expected_choices: int = 1) -> list[Failure]:
     """id, `object: text_completion`, integer `created`, model, choices 0..k-1 with text."""
     if not isinstance(body, dict):
@@ -76,6 +78,7 @@ def text_completion_fields(body: Any, *, expected_choices: int = 1) -> list[Fail
     return failures
 
 
+@check
 def completion_logprobs(choice: Any, *, top: int) -> list[Failure]:
     """Legacy logprobs: tokens join to the text, one logprob, offset and top list per token."""
     where = f"choices[{choice.get('index') if isinstance(choice, dict) else '?'}].logprobs"

@@ -9,6 +9,7 @@ import struct
 from typing import Any, TypeGuard
 
 from oaiconform.checks._failure import Failure
+from oaiconform.checks._registry import check
 
 
 def _is_int(value: Any) -> TypeGuard[int]:
@@ -32,6 +33,7 @@ def decode_vector(embedding: Any) -> list[float] | None:
     return None
 
 
+@check
 def embedding_list(
     body: Any,
     *,
@@ -132,6 +134,7 @@ def _embedding_object(item: dict[str, Any], position: int, encoding: str) -> lis
     return failures
 
 
+@check
 def embedding_usage(body: Any) -> list[Failure]:
     """usage.prompt_tokens > 0 for non-empty input, and total_tokens = prompt_tokens."""
     usage = body.get("usage") if isinstance(body, dict) else None
@@ -166,6 +169,7 @@ def cosine(a: list[float], b: list[float]) -> float:
     return dot / norms if norms else 0.0
 
 
+@check
 def same_input_same_vector(
     batch: Any, single: Any, *, position: int, positions: int
 ) -> list[Failure]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from oaiconform.checks._failure import Failure
+from oaiconform.checks._registry import check
 from oaiconform.exchange import Exchange
 
 # Shown in full, a key lets anyone who reads a log use it. The API masks all but a few chars.
 _ECHO_MIN_LEN = 12
 
 
+@check
 def error_envelope(exchange: Exchange) -> list[Failure]:
     """application/json and {"error": {message: str, type: str, param: str|null, code: str|null}}.
 
@@ -62,6 +64,7 @@ def error_envelope(exchange: Exchange) -> list[Failure]:
     return failures
 
 
+@check
 def error_code_is(exchange: Exchange, code: str) -> list[Failure]:
     """The envelope's `error.code` is the one the API uses for this condition."""
     body = exchange.json() if exchange.is_json else None
@@ -74,6 +77,7 @@ def error_code_is(exchange: Exchange, code: str) -> list[Failure]:
     ]
 
 
+@check
 def unauthorized(exchange: Exchange) -> list[Failure]:
     """A request without valid credentials is refused with 401 and the envelope."""
     if exchange.status == 401:
@@ -95,6 +99,7 @@ def unauthorized(exchange: Exchange) -> list[Failure]:
     ]
 
 
+@check
 def key_not_echoed(exchange: Exchange, submitted_key: str) -> list[Failure]:
     """The response does not contain the submitted key in full."""
     if len(submitted_key) < _ECHO_MIN_LEN:
@@ -118,6 +123,7 @@ def _error_field(exchange: Exchange, name: str) -> object:
     return error.get(name) if isinstance(error, dict) else None
 
 
+@check
 def error_response(exchange: Exchange) -> list[Failure]:
     """A request the API refuses gets an error status (4xx/5xx), and then the envelope."""
     if exchange.status >= 400:
@@ -131,6 +137,7 @@ def error_response(exchange: Exchange) -> list[Failure]:
     ]
 
 
+@check
 def route_not_found(exchange: Exchange, *, wrong_method: bool = False) -> list[Failure]:
     """An unknown route gets 404 (a known route with a wrong method 404 or 405), enveloped."""
     allowed = (404, 405) if wrong_method else (404,)
@@ -146,6 +153,7 @@ def route_not_found(exchange: Exchange, *, wrong_method: bool = False) -> list[F
     ]
 
 
+@check
 def bad_request(exchange: Exchange) -> list[Failure]:
     """Exactly 400 with the envelope: the status the API and its SDKs use for a bad request.
 
@@ -172,6 +180,7 @@ def bad_request(exchange: Exchange) -> list[Failure]:
     ]
 
 
+@check
 def client_error(exchange: Exchange) -> list[Failure]:
     """A 4xx with the envelope: an invalid request is the client's fault, never a 5xx or a 2xx."""
     if 400 <= exchange.status < 500:
@@ -197,6 +206,7 @@ def normalize_param(param: str) -> str:
     return ".".join(out)
 
 
+@check
 def error_param_names(
     exchange: Exchange, expected: str, *, nullable: bool = False
 ) -> list[Failure]:
@@ -221,6 +231,7 @@ def error_param_names(
     ]
 
 
+@check
 def model_not_found(exchange: Exchange) -> list[Failure]:
     """An unknown model: 404 with the envelope and code "model_not_found".
 

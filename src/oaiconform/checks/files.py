@@ -7,9 +7,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from oaiconform.checks._failure import Failure
+from oaiconform.checks._registry import check
 from oaiconform.exchange import Exchange
 
 
+@check
 def file_object_fields(
     body: Any, *, filename: str, purpose: str, size: int, file_id: str | None = None
 ) -> list[Failure]:
@@ -49,6 +51,7 @@ def file_object_fields(
     return failures
 
 
+@check
 def file_content_is(exchange: Exchange, expected: bytes) -> list[Failure]:
     """GET /files/{id}/content answers the uploaded bytes themselves, not a description."""
     if exchange.body == expected:
@@ -70,6 +73,7 @@ def listed_ids(body: Any) -> list[str]:
     return [str(item.get("id")) for item in data or [] if isinstance(item, dict)]
 
 
+@check
 def file_listed(ids: Iterable[str], file_id: str, *, expected: bool, when: str) -> list[Failure]:
     """The file is (or, after its deletion, is no longer) in GET /files."""
     present = file_id in set(ids)
@@ -79,6 +83,7 @@ def file_listed(ids: Iterable[str], file_id: str, *, expected: bool, when: str) 
     return [Failure("file_listed", f"{when}, file {file_id} is {state} GET /files")]
 
 
+@check
 def deletion_confirmed(body: Any, object_id: str, object_name: str) -> list[Failure]:
     """A delete answers {"id": <id>, "object": <name>, "deleted": true}."""
     expected = {"id": object_id, "object": object_name, "deleted": True}

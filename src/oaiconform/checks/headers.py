@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from email.utils import parsedate_to_datetime
 
 from oaiconform.checks._failure import Failure
+from oaiconform.checks._registry import check
 from oaiconform.exchange import Exchange
 
 _RATE_LIMIT = re.compile(r"^x-ratelimit-(limit|remaining|reset)-(.+)$")
@@ -21,6 +22,7 @@ _INTEGER = re.compile(r"^\d+$")
 _SECONDS = re.compile(r"^\d+(?:\.\d+)?$")
 
 
+@check
 def request_id_present(exchange: Exchange) -> list[Failure]:
     """Every response, success or error, carries a non-empty x-request-id."""
     if (exchange.header("x-request-id") or "").strip():
@@ -30,6 +32,7 @@ def request_id_present(exchange: Exchange) -> list[Failure]:
     ]
 
 
+@check
 def request_ids_unique(exchanges: Sequence[Exchange]) -> list[Failure]:
     """Distinct requests get distinct ids; a repeated id cannot identify a request."""
     seen: dict[str, Exchange] = {}
@@ -55,6 +58,7 @@ def is_duration(value: str) -> bool:
     return bool(_DURATION.match(value))
 
 
+@check
 def rate_limit_headers(exchange: Exchange) -> list[Failure]:
     """x-ratelimit-limit-*/-remaining-* are non-negative integers (remaining <= limit), and
     x-ratelimit-reset-* are durations such as "6m0s", "1s", "30ms". Absent headers pass."""
@@ -107,6 +111,7 @@ def _retry_after_parses(value: str) -> bool:
         return False
 
 
+@check
 def retry_after(exchange: Exchange) -> list[Failure]:
     """A 429 says when to retry: Retry-After (seconds or an HTTP date) or retry-after-ms.
 

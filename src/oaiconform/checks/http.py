@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from oaiconform.checks._failure import Failure
+from oaiconform.checks._registry import check
 from oaiconform.exchange import Exchange
 
 
+@check
 def status_code_is(exchange: Exchange, *expected: int) -> list[Failure]:
     if exchange.status in expected:
         return []
@@ -19,6 +21,7 @@ def status_code_is(exchange: Exchange, *expected: int) -> list[Failure]:
     ]
 
 
+@check
 def json_object_body(exchange: Exchange) -> list[Failure]:
     """The body is a JSON object served as application/json."""
     failures = []

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from oaiconform.checks._failure import Failure
+from oaiconform.checks._registry import check
 
 
+@check
 def model_object_fields(model: Any, *, where: str = "model") -> list[Failure]:
     """`id` a non-empty string, `object` "model", `created` integer seconds, `owned_by` a string."""
     if not isinstance(model, dict):
@@ -41,6 +43,7 @@ def model_object_fields(model: Any, *, where: str = "model") -> list[Failure]:
     return failures
 
 
+@check
 def model_list_fields(body: Any) -> list[Failure]:
     """A list envelope (`object` "list") whose `data` items are each a model object."""
     if not isinstance(body, dict):

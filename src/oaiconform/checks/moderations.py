@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from oaiconform.checks._failure import Failure
+from oaiconform.checks._registry import check
 from oaiconform.spec import Spec
 
 
@@ -16,6 +17,7 @@ def moderation_categories(spec: Spec) -> tuple[str, ...]:
     return tuple(categories.get("required") or categories.get("properties") or ())
 
 
+@check
 def moderation_results(body: Any, *, inputs: int, categories: tuple[str, ...]) -> list[Failure]:
     """`inputs` results, each with all categories, scores in [0, 1], flagged = any category."""
     if not isinstance(body, dict):
@@ -65,6 +67,7 @@ def _result(result: dict[str, Any], position: int, categories: tuple[str, ...]) 
     return failures
 
 
+@check
 def category_flagged(body: Any, category: str, *, position: int = 0) -> list[Failure]:
     """The result at `position` flags `category` (for input that clearly belongs to it)."""
     try:

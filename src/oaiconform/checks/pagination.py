@@ -22,6 +22,7 @@ from itertools import pairwise
 from typing import Any
 
 from oaiconform.checks._failure import Failure
+from oaiconform.checks._registry import check
 from oaiconform.checks.errors import error_envelope
 from oaiconform.exchange import Exchange
 
@@ -62,6 +63,7 @@ def _ids(data: list[Any]) -> list[Any]:
     return [item.get("id") if isinstance(item, dict) else None for item in data]
 
 
+@check
 def page_shape(
     exchange: Exchange, *, limit: int | None, cursors: CursorFields = CursorFields()
 ) -> list[Failure]:
@@ -125,6 +127,7 @@ def page_shape(
     return failures
 
 
+@check
 def walk_ended(walk: Walk) -> list[Failure]:
     """The walk reached a page with has_more false within the page cap."""
     if walk.stopped_early or not walk.pages:
@@ -143,6 +146,7 @@ def walk_ended(walk: Walk) -> list[Failure]:
     return []
 
 
+@check
 def has_more_exact(walk: Walk, expected: Collection[str]) -> list[Failure]:
     """has_more is true exactly when more items follow: never followed by an empty page, and
     never false while items this run created have not been listed yet."""
@@ -183,6 +187,7 @@ def has_more_exact(walk: Walk, expected: Collection[str]) -> list[Failure]:
     return failures
 
 
+@check
 def visits_each_once(
     ids: Sequence[str], expected: Collection[str], gone: Collection[str] = (), *, what: str = "walk"
 ) -> list[Failure]:
@@ -221,6 +226,7 @@ def visits_each_once(
     return failures
 
 
+@check
 def created_at_ordered(items: Sequence[dict[str, Any]], order: str, *, field: str) -> list[Failure]:
     """Items come sorted by `field` (created_at) in the requested order."""
     descending = order == "desc"
@@ -239,6 +245,7 @@ def created_at_ordered(items: Sequence[dict[str, Any]], order: str, *, field: st
     return []
 
 
+@check
 def same_sequence(found: Sequence[str], reference: Sequence[str], *, what: str) -> list[Failure]:
     """Two listings of the same items agree on their order (a stable tie-break)."""
     if list(found) == list(reference):
@@ -257,6 +264,7 @@ def same_sequence(found: Sequence[str], reference: Sequence[str], *, what: str) 
     ]
 
 
+@check
 def reversed_sequence(ascending: Sequence[str], descending: Sequence[str]) -> list[Failure]:
     """order=asc lists the same items as order=desc, in exactly the reverse order."""
     if list(ascending) == list(reversed(descending)):
@@ -274,6 +282,7 @@ def reversed_sequence(ascending: Sequence[str], descending: Sequence[str]) -> li
     )
 
 
+@check
 def limit_rejected(exchange: Exchange, value: str) -> list[Failure]:
     """A limit outside the documented range (or not an integer) gets 400 with the envelope."""
     if exchange.status == 400:
@@ -291,6 +300,7 @@ def limit_rejected(exchange: Exchange, value: str) -> list[Failure]:
     ]
 
 
+@check
 def unknown_cursor(exchange: Exchange, cursor: str) -> list[Failure]:
     """An `after` id that names no object: a 4xx with the envelope, or an empty last page."""
     where = exchange.describe()
@@ -319,6 +329,7 @@ def unknown_cursor(exchange: Exchange, cursor: str) -> list[Failure]:
     ]
 
 
+@check
 def filtered_by(items: Sequence[dict[str, Any]], field: str, value: str) -> list[Failure]:
     """A filtered listing (e.g. purpose=batch) has only items whose `field` is `value`."""
     wrong = [item for item in items if item.get(field) != value]

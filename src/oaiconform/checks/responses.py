@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import jsonschema_rs
-
 from oaiconform.checks._failure import Failure
+from oaiconform.checks._registry import check
+from oaiconform.checks._schemas import offline_validator
 
 STATUSES = ("completed", "failed", "in_progress", "cancelled", "queued", "incomplete")
 
@@ -23,6 +23,7 @@ def output_text(body: dict[str, Any]) -> str:
     return "".join(texts)
 
 
+@check
 def response_object_fields(body: Any, *, model: str | None = None) -> list[Failure]:
     """`object` "response", an id, a known status, an output list and consistent usage."""
     if not isinstance(body, dict):
@@ -60,6 +61,7 @@ def response_object_fields(body: Any, *, model: str | None = None) -> list[Failu
     return failures
 
 
+@check
 def incomplete_at_max_output_tokens(body: dict[str, Any], limit: int) -> list[Failure]:
     """A response cut by max_output_tokens is `incomplete` with reason max_output_tokens."""
     failures = []
@@ -83,6 +85,7 @@ def incomplete_at_max_output_tokens(body: dict[str, Any], limit: int) -> list[Fa
     return failures
 
 
+@check
 def continues_conversation(first: dict[str, Any], second: dict[str, Any]) -> list[Failure]:
     """A follow-up names its previous response and counts the earlier turn as input."""
     failures = []
@@ -110,6 +113,7 @@ def continues_conversation(first: dict[str, Any], second: dict[str, Any]) -> lis
     return failures
 
 
+@check
 def function_call_matches(body: dict[str, Any], tool: dict[str, Any]) -> list[Failure]:
     """A function_call item calls the tool, with a call_id and arguments valid for its schema."""
     calls = [
@@ -146,7 +150,13 @@ def function_call_matches(body: dict[str, Any], tool: dict[str, Any]) -> list[Fa
                 Failure("function_call", f"`arguments` is not JSON: {arguments[:80]!r}")
             )
             continue
-        errors = list(jsonschema_rs.validator_for(tool["parameters"]).iter_errors(parsed))
+        validator, unusable = offline_validator(
+            tool["parameters"], what=f"the parameters schema of {tool['name']!r}"
+        )
+        if validator is None:
+            failures += unusable
+            continue
+        errors = list(validator.iter_errors(parsed))
         if errors:
             failures.append(
                 Failure(
@@ -158,6 +168,7 @@ def function_call_matches(body: dict[str, Any], tool: dict[str, Any]) -> list[Fa
     return failures
 
 
+@check
 def input_items_echo(listing: Any, text: str) -> list[Failure]:
     """GET /responses/{id}/input_items lists the message that was sent."""
     data = listing.get("data") if isinstance(listing, dict) else None

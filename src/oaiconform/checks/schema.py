@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from oaiconform.checks._failure import Failure
+from oaiconform.checks._registry import check
 from oaiconform.exchange import Exchange
 from oaiconform.spec import Spec
 
 
+@check
 def response_schema_conformance(spec: Spec, operation_id: str, exchange: Exchange) -> list[Failure]:
     """The JSON body validates against the operation's documented schema for its status."""
     if not exchange.is_json:

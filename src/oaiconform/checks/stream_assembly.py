@@ -11,10 +11,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema_rs
-
-from oaiconform.checks._failure import Failure
-from oaiconform.checks.streaming import as_dict, capped, data_events, request_body
+from oaiconform.checks._failure import Failure, capped
+from oaiconform.checks._registry import check
+from oaiconform.checks._schemas import offline_validator
+from oaiconform.checks.streaming import as_dict, data_events, request_body
 from oaiconform.exchange import Exchange, StreamExchange
 
 
@@ -33,6 +33,7 @@ class AssembledChoice:
     tool_calls: dict[int, ToolCall] = field(default_factory=dict)
 
 
+@check
 def assemble_chat(stream: StreamExchange) -> tuple[dict[int, AssembledChoice], list[Failure]]:
     """Choices as a client assembles them, and every tool-call delta it could not place."""
     where = stream.describe()
@@ -97,6 +98,7 @@ def _tool_parameters(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@check
 def chat_tool_call_stream(stream: StreamExchange) -> list[Failure]:
     """Tool calls stream as indexed deltas that join into JSON arguments of the tool's schema."""
     if not stream.is_event_stream:
@@ -153,10 +155,9 @@ def _arguments(
                 f"{what}: the joined arguments are not JSON: {call.arguments[:120]!r}",
             )
         ]
-    try:
-        validator = jsonschema_rs.validator_for(parameters[call.name])
-    except (ValueError, jsonschema_rs.ValidationError):
-        return []  # the request's own schema is broken; nothing to hold the target to
+    validator, unusable = offline_validator(parameters[call.name], what=f"{what}: its schema")
+    if validator is None:
+        return unusable
     return [
         Failure("tool_call_arguments", f"{what}: arguments {error.message}")
         for error in list(validator.iter_errors(arguments))[:3]
@@ -173,6 +174,7 @@ def _plain_choices(exchange: Exchange) -> dict[int, dict[str, Any]]:
     }
 
 
+@check
 def stream_matches_completion(stream: StreamExchange, exchange: Exchange) -> list[Failure]:
     """For the same request and seed, the stream assembles to the non-streamed answer."""
     where = stream.describe()

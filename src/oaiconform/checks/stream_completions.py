@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from oaiconform.checks._failure import Failure
+from oaiconform.checks._failure import Failure, capped
+from oaiconform.checks._registry import check
 from oaiconform.checks.streaming import (
-    capped,
     choice_identity,
     choice_sequence,
     data_events,
@@ -53,6 +53,7 @@ def _as_final(chunk: dict[str, Any]) -> dict[str, Any]:
     return {**chunk, "choices": filled}
 
 
+@check
 def completion_chunks(spec: Spec, stream: StreamExchange) -> list[Failure]:
     """text_completion chunks of the schema, one identity, one finish_reason per choice, last."""
     if not stream.is_event_stream:

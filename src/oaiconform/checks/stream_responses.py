@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from oaiconform.checks._failure import Failure
-from oaiconform.checks.streaming import as_dict, capped, data_events
+from oaiconform.checks._failure import Failure, capped
+from oaiconform.checks._registry import check
+from oaiconform.checks.streaming import as_dict, data_events
 from oaiconform.exchange import StreamExchange
 from oaiconform.spec import Spec
 
@@ -139,6 +140,7 @@ def _text_adds_up(where: str, events: list[tuple[int, dict[str, Any]]]) -> list[
     return failures
 
 
+@check
 def response_stream_events(spec: Spec, stream: StreamExchange) -> list[Failure]:
     """Every event typed, documented and numbered in order; created first, one terminal last."""
     if not stream.is_event_stream:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from oaiconform.checks._failure import Failure
+from oaiconform.checks._failure import Failure, capped
+from oaiconform.checks._registry import check
 from oaiconform.checks.chat import usage_totals
-from oaiconform.checks.streaming import capped, data_events, request_body
+from oaiconform.checks.streaming import data_events, request_body
 from oaiconform.exchange import StreamExchange
 
 
+@check
 def chat_stream_usage(stream: StreamExchange) -> list[Failure]:
     """include_usage: `usage: null` on every chunk but one last with choices [] and the totals.
 

@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from oaiconform.checks._failure import Failure
+from oaiconform.checks._failure import Failure, capped
+from oaiconform.checks._registry import check
 from oaiconform.checks.errors import error_envelope
 from oaiconform.exchange import Exchange, StreamExchange
 from oaiconform.spec import Spec
 
 DONE = "[DONE]"
 CHUNK_SCHEMA = "/components/schemas/CreateChatCompletionStreamResponse"
-_MAX_PER_CHECK = 3  # a defect repeated in every chunk is reported a few times, then counted
 _CLOCK_SKEW_S = 24 * 3600
 
 
@@ -36,20 +36,7 @@ def request_body(stream: StreamExchange | Exchange) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def capped(failures: list[Failure]) -> list[Failure]:
-    """At most a few failures per check name, then one saying how many more there were."""
-    kept: list[Failure] = []
-    counts: dict[str, int] = {}
-    for failure in failures:
-        counts[failure.check] = counts.get(failure.check, 0) + 1
-        if counts[failure.check] <= _MAX_PER_CHECK:
-            kept.append(failure)
-    for check, count in counts.items():
-        if count > _MAX_PER_CHECK:
-            kept.append(Failure(check, f"... and {count - _MAX_PER_CHECK} more like these"))
-    return kept
-
-
+@check
 def event_stream_served(stream: StreamExchange) -> list[Failure]:
     """A `stream: true` request is answered 200 text/event-stream, and the stream ended."""
     where = stream.describe()
@@ -76,6 +63,7 @@ def event_stream_served(stream: StreamExchange) -> list[Failure]:
     return failures
 
 
+@check
 def json_not_event_stream(exchange: Exchange) -> list[Failure]:
     """Without `stream: true` the answer is one JSON document, not an event stream."""
     if exchange.media_type == "text/event-stream":
@@ -89,6 +77,7 @@ def json_not_event_stream(exchange: Exchange) -> list[Failure]:
     return []
 
 
+@check
 def stream_framing(stream: StreamExchange, *, done_required: bool = True) -> list[Failure]:
     """No framing defect (each names itself), and `data: [DONE]` ends the stream."""
     if not stream.is_event_stream:
@@ -115,6 +104,7 @@ class DataEvents:
     failures: list[Failure] = field(default_factory=list)
 
 
+@check
 def data_events(stream: StreamExchange) -> DataEvents:
     """Every data event before [DONE] must be a JSON object; `{"error": ...}` ones are set apart."""
     out = DataEvents()
@@ -145,6 +135,7 @@ def data_events(stream: StreamExchange) -> DataEvents:
     return out
 
 
+@check
 def mid_stream_errors(stream: StreamExchange, events: DataEvents) -> list[Failure]:
     """An error after the stream started is `data: {"error": {envelope}}`, and then it ends.
 
@@ -196,6 +187,7 @@ def finish_reasons(spec: Spec) -> list[str]:
     return [r for r in reason.get("enum", []) if isinstance(r, str)]
 
 
+@check
 def choice_identity(
     where: str, chunks: list[tuple[int, dict[str, Any]]], kind: str
 ) -> list[Failure]:
@@ -242,6 +234,7 @@ def _choices(chunk: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield choice
 
 
+@check
 def choice_sequence(
     where: str,
     chunks: list[tuple[int, dict[str, Any]]],
@@ -324,6 +317,7 @@ def choice_sequence(
     return failures
 
 
+@check
 def chat_chunks(spec: Spec, stream: StreamExchange) -> list[Failure]:
     """Every chunk of a streamed chat completion, and the sequence per choice (see module doc)."""
     if not stream.is_event_stream:

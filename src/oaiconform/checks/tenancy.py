@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from oaiconform.checks._failure import Failure
+from oaiconform.checks._registry import check
 from oaiconform.checks.errors import error_envelope
 from oaiconform.exchange import Exchange
 
 
+@check
 def hidden_from_other_tenant(exchange: Exchange, what: str) -> list[Failure]:
     """Another key's retrieve or delete of the object gets 404 (or 403) with the envelope."""
     if 200 <= exchange.status < 300:
@@ -29,6 +31,7 @@ def hidden_from_other_tenant(exchange: Exchange, what: str) -> list[Failure]:
     return error_envelope(exchange)
 
 
+@check
 def absent_from_listing(exchange: Exchange, object_id: str, what: str) -> list[Failure]:
     """Another key's listing does not contain the object."""
     body = exchange.json() if exchange.is_json else None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import jsonschema_rs
-
 from oaiconform.checks._failure import Failure
+from oaiconform.checks._registry import check
+from oaiconform.checks._schemas import offline_validator
 
 ToolChoice = str | dict[str, Any]
 
@@ -38,6 +38,7 @@ def _named(tool_choice: ToolChoice) -> str | None:
     return None
 
 
+@check
 def tool_calls_well_formed(body: Any, tools: list[dict[str, Any]]) -> list[Failure]:
     """Each call: a unique non-empty id, type "function", a declared name, and arguments that
     parse as a JSON object valid against that function's `parameters` schema."""
@@ -112,7 +113,12 @@ def _function(function: Any, where: str, declared: dict[str, Any]) -> list[Failu
         ]
     if not isinstance(value, dict):
         return [Failure("tool_calls", f"{where}: the arguments of {name} are not a JSON object")]
-    errors = list(jsonschema_rs.validator_for(declared[name], offline=True).iter_errors(value))
+    validator, unusable = offline_validator(
+        declared[name], what=f"{where}: the parameters schema of {name}"
+    )
+    if validator is None:
+        return unusable
+    errors = list(validator.iter_errors(value))
     if errors:
         path = "".join(f"[{p!r}]" for p in errors[0].instance_path) or "(root)"
         return [
@@ -125,6 +131,7 @@ def _function(function: Any, where: str, declared: dict[str, Any]) -> list[Failu
     return []
 
 
+@check
 def tool_choice_honoured(body: Any, tool_choice: ToolChoice) -> list[Failure]:
     """none: no call, text content; required: a call; named: calls to that function only;
     a choice with calls ends with finish_reason "tool_calls" ("stop" is allowed when a named
@@ -175,6 +182,7 @@ def tool_choice_honoured(body: Any, tool_choice: ToolChoice) -> list[Failure]:
     return failures
 
 
+@check
 def tool_call_made(body: Any) -> list[Failure]:
     """Every choice calls a tool (for a request that clearly needs one)."""
     failures = []
@@ -191,6 +199,7 @@ def tool_call_made(body: Any) -> list[Failure]:
     return failures
 
 
+@check
 def at_most_one_call(body: Any) -> list[Failure]:
     """parallel_tool_calls false: no choice calls more than one tool."""
     return [

@@ -211,13 +211,27 @@ class Spec:
         with self._lock:
             validator = self._validators.get(pointer)
             if validator is None:
-                if self._registry is None:
-                    resource = {"$schema": "https://json-schema.org/draft/2020-12/schema"}
-                    resource.update(self.document)
-                    self._registry = jsonschema_rs.Registry([(_REGISTRY_URI, resource)])
                 fragment = quote(pointer, safe="/~")  # {model} is not allowed in a URI
-                validator = jsonschema_rs.validator_for(
-                    {"$ref": f"{_REGISTRY_URI}#{fragment}"}, registry=self._registry
-                )
+                try:
+                    # Offline: the checks that validate do no I/O, so a $ref to a URL in the
+                    # description is an error of the description, never a fetch.
+                    validator = jsonschema_rs.validator_for(
+                        {"$ref": f"{_REGISTRY_URI}#{fragment}"},
+                        registry=self._schema_registry(),
+                        offline=True,
+                    )
+                except ValueError as exc:
+                    reason = str(exc).strip().splitlines()[0]
+                    raise SpecError(
+                        f"the schema at {pointer} cannot be compiled: {reason}"
+                    ) from None
                 self._validators[pointer] = validator
             return validator
+
+    def _schema_registry(self) -> Any:
+        """The whole document as one resource, built once (under the caller's lock)."""
+        if self._registry is None:
+            resource = {"$schema": "https://json-schema.org/draft/2020-12/schema"}
+            resource.update(self.document)
+            self._registry = jsonschema_rs.Registry([(_REGISTRY_URI, resource)])
+        return self._registry

@@ -18,7 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 @dataclass(frozen=True)
 class ResponseParts:
-    """A whole non-streamed response, and the request it answers (headers as received)."""
+    """A whole non-streamed response, and the request it answers (headers and body as
+    received)."""
 
     method: str
     path: str
@@ -26,12 +27,20 @@ class ResponseParts:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    request_body: bytes = b""
 
     def header(self, name: bytes) -> bytes | None:
         return next((v for k, v in self.headers if k.lower() == name), None)
 
     def request_header(self, name: bytes) -> bytes | None:
         return next((v for k, v in self.request_headers if k.lower() == name), None)
+
+    def request_json(self) -> Any:
+        """The request body as JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.request_body)
+        except (ValueError, UnicodeDecodeError):
+            return None
 
     def with_header(self, name: bytes, value: bytes | None) -> ResponseParts:
         headers = [(k, v) for k, v in self.headers if k.lower() != name]
@@ -112,6 +121,13 @@ class FaultLayer:
         start: Message = {}
         chunks: list[bytes] = []
         rewriters: list[StreamRewriter] | None = None
+        request_body = bytearray()  # some faults depend on what was asked (e.g. `stream`)
+
+        async def recording_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                request_body.extend(message.get("body", b""))
+            return message
 
         def parts(body: bytes) -> ResponseParts:
             return ResponseParts(
@@ -121,6 +137,7 @@ class FaultLayer:
                 start["status"],
                 list(start.get("headers", [])),
                 body,
+                bytes(request_body),
             )
 
         async def faulty_send(message: Message) -> None:
@@ -158,4 +175,4 @@ class FaultLayer:
             )
             await send({"type": "http.response.body", "body": whole.body})
 
-        await self.app(scope, receive, faulty_send)
+        await self.app(scope, recording_receive, faulty_send)

@@ -85,6 +85,15 @@ def _html_404(parts: ResponseParts) -> ResponseParts:
     return replace(parts, body=page).with_header(b"content-type", b"text/html; charset=utf-8")
 
 
+def _unknown_route_index_page(parts: ResponseParts) -> ResponseParts:
+    message = str(_error(parts).get("message") or "")
+    if parts.status != 404 or not message.startswith("Invalid URL"):
+        return parts
+    page = b"<!doctype html><html><body><div id=app></div></body></html>"
+    parts = replace(parts, status=200, body=page)
+    return parts.with_header(b"content-type", b"text/html; charset=utf-8")
+
+
 def _models_list_unguarded(scope: Scope, valid_keys: tuple[str, ...]) -> None:
     if scope["method"] != "GET" or scope["path"].rstrip("/") != "/v1/models" or not valid_keys:
         return
@@ -150,6 +159,12 @@ FAULTS = (
         "unknown routes and wrong methods get an HTML 404 page",
         "reverse proxies and web frameworks' default not-found pages",
         response=_html_404,
+    ),
+    Fault(
+        "unknown-route-200",
+        "unknown routes get 200 with a web page instead of 404",
+        "servers whose web UI's catch-all route serves its index page for any unknown path",
+        response=_unknown_route_index_page,
     ),
     Fault(
         "models-list-unguarded",

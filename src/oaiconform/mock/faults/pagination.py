@@ -94,6 +94,27 @@ def _ties_in_storage_order(page: dict[str, Any]) -> dict[str, Any]:
     return page
 
 
+def _created_at_in_ms(item: Any) -> Any:
+    """created_at in milliseconds. The mock orders items of one second by id; the milliseconds
+    here run against the id, so a list of two such items always contradicts its reported times
+    (a real server's do whenever the clock and the tie-break disagree)."""
+    created, item_id = item.get("created_at"), item.get("id")
+    if not isinstance(created, int) or not isinstance(item_id, str):
+        return item
+    try:
+        rank = int(re.split(r"[-_]", item_id, maxsplit=1)[-1][:3], 16)
+    except ValueError:
+        return item
+    return {**item, "created_at": created * 1000 + 999 - rank * 1000 // 4096}
+
+
+def _page_created_at_in_ms(page: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **page,
+        "data": [_created_at_in_ms(i) if isinstance(i, dict) else i for i in page["data"]],
+    }
+
+
 FAULTS = (
     Fault(
         "has-more-wrong",
@@ -131,5 +152,24 @@ FAULTS = (
         "`limit` is dropped: every page has the default size, and bad limits are accepted",
         "servers that list everything regardless of the pagination parameters",
         request=_drop_query_param("limit"),
+    ),
+    Fault(
+        "list-order-ignored",
+        "`order` is dropped: order=asc lists newest first, as order=desc does",
+        "servers whose list query hard-codes ORDER BY created_at DESC",
+        request=_drop_query_param("order"),
+    ),
+    Fault(
+        "purpose-filter-ignored",
+        "the `purpose` filter of GET /files is dropped: every file is listed",
+        "file stores that accept the list filters but implement only pagination",
+        request=_drop_query_param("purpose"),
+    ),
+    Fault(
+        "list-created-at-ms",
+        "list items report created_at in milliseconds, but lists still sort by the second and "
+        "then by id: items of one second are out of order by their reported times",
+        "servers that page by a seconds-resolution index but serialize a millisecond timestamp",
+        response=_page_rewrite(_page_created_at_in_ms),
     ),
 )

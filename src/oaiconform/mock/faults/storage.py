@@ -14,7 +14,12 @@ from oaiconform.mock.faults._core import Fault, ResponseParts, json_rewrite
 
 _FILE_PATH = re.compile(r"^/v1/files/([^/]+)$")
 _CONTENT_PATH = re.compile(r"^/v1/files/([^/]+)/content$")
+_INPUT_ITEMS_PATH = re.compile(r"^/v1/responses/([^/]+)/input_items$")
 _KEPT = "~kept"  # marks a DELETE that the fault turned into a no-op
+# The files `soft-deleted-files-listed` flagged as deleted. Module state, shared by the mocks of
+# one process, which is harmless: file ids are unique. Bounded, oldest forgotten first.
+_SOFT_DELETED: dict[str, None] = {}
+_SOFT_DELETED_MAX = 10_000
 
 
 def _delete_does_nothing(scope: Scope, keys: tuple[str, ...]) -> None:
@@ -103,6 +108,59 @@ def _incomplete_as_completed(value: Any) -> Any:
     return value
 
 
+def _soft_delete(scope: Scope, keys: tuple[str, ...]) -> None:
+    """DELETE only flags the file: nothing is removed, and retrieve treats it as gone."""
+    match = _FILE_PATH.match(scope["path"])
+    if match is None or scope["method"] not in ("GET", "DELETE"):
+        return
+    file_id = match.group(1)
+    if scope["method"] == "DELETE":
+        _SOFT_DELETED[file_id] = None
+        while len(_SOFT_DELETED) > _SOFT_DELETED_MAX:
+            del _SOFT_DELETED[next(iter(_SOFT_DELETED))]
+    if file_id in _SOFT_DELETED:
+        scope["path"] += _KEPT  # an id that does not exist: a 404, or nothing deleted
+
+
+def _soft_delete_response(parts: ResponseParts) -> ResponseParts:
+    if parts.method != "DELETE":
+        return parts  # a retrieve of a flagged file keeps the mock's own 404
+    return _confirm_the_delete(parts)
+
+
+def _deleted_object_misnamed(parts: ResponseParts) -> ResponseParts:
+    if parts.method != "DELETE" or not _FILE_PATH.match(parts.path) or parts.status != 200:
+        return parts
+    return json_rewrite(lambda body: {**body, "object": "file.deleted"})(parts)
+
+
+def _endpoint_unversioned(value: Any) -> Any:
+    if isinstance(value, dict) and value.get("object") == "batch":
+        endpoint = value.get("endpoint")
+        if isinstance(endpoint, str) and endpoint.startswith("/v1/"):
+            return {**value, "endpoint": endpoint.removeprefix("/v1")}
+    if isinstance(value, dict) and isinstance(value.get("data"), list):
+        return {**value, "data": [_endpoint_unversioned(v) for v in value["data"]]}
+    return value
+
+
+def _response_total_is_output(value: Any) -> Any:
+    if not (isinstance(value, dict) and value.get("object") == "response"):
+        return value
+    usage = value.get("usage")
+    if not isinstance(usage, dict):
+        return value
+    return {**value, "usage": {**usage, "total_tokens": usage.get("output_tokens")}}
+
+
+def _input_items_dropped(parts: ResponseParts) -> ResponseParts:
+    if parts.method != "GET" or not _INPUT_ITEMS_PATH.match(parts.path) or parts.status != 200:
+        return parts
+    # The ids of an empty page as the mock sends them (the description types them as strings).
+    empty: dict[str, Any] = {"data": [], "first_id": "", "last_id": "", "has_more": False}
+    return json_rewrite(lambda body: {**body, **empty})(parts)
+
+
 FAULTS = (
     Fault(
         "delete-keeps-file",
@@ -152,5 +210,36 @@ FAULTS = (
         "a response cut by max_output_tokens reports status completed",
         "servers that ignore max_output_tokens when they set the status",
         response=json_rewrite(_incomplete_as_completed, success_only=True),
+    ),
+    Fault(
+        "soft-deleted-files-listed",
+        "a deleted file is gone from retrieve, but GET /files still lists it",
+        "file stores that soft-delete (a deleted flag) and filter it in retrieve, not in lists",
+        request=_soft_delete,
+        response=_soft_delete_response,
+    ),
+    Fault(
+        "delete-object-misnamed",
+        'DELETE /files/{id} answers object "file.deleted" instead of "file"',
+        "servers that name every deletion result `<resource>.deleted`, as the Assistants API does",
+        response=_deleted_object_misnamed,
+    ),
+    Fault(
+        "batch-endpoint-unversioned",
+        'a batch reports its endpoint without the version: "/chat/completions"',
+        "servers that store the path their router saw after stripping the /v1 prefix",
+        response=json_rewrite(_endpoint_unversioned, success_only=True),
+    ),
+    Fault(
+        "response-usage-total-wrong",
+        "a response's usage.total_tokens counts only the output tokens",
+        "Responses API shims that copy completion_tokens into total_tokens",
+        response=json_rewrite(_response_total_is_output, success_only=True),
+    ),
+    Fault(
+        "input-items-dropped",
+        "GET /responses/{id}/input_items answers an empty list: the input was not stored",
+        "Responses API shims that store the output of a response but not its input items",
+        response=_input_items_dropped,
     ),
 )

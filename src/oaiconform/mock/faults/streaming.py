@@ -20,6 +20,8 @@ _DONE = b"data: [DONE]\n\n"
 # behind it (the sleep holds the mock's event loop) still gets its answer within that second.
 STALL_S = 1.5
 _STALL_AFTER_EVENTS = 2
+# A heartbeat sent as a data event; the standard's keep-alive is a comment line (": ...").
+_KEEP_ALIVE = b"data: keep-alive\n\n"
 
 EventChange = Callable[[bytes], bytes]  # one event, blank line included -> bytes to send
 
@@ -221,6 +223,56 @@ def _stream_as_json(parts: ResponseParts) -> ResponseParts:
     return parts.with_header(b"content-type", b"application/json")
 
 
+def _stream_omitted(parts: ResponseParts) -> bool:
+    body = parts.request_json()
+    return isinstance(body, dict) and body.get("stream") is None
+
+
+def _chunks_of(completion: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chunks a server streaming this completion sends: per choice, its whole message as
+    one delta (tool calls indexed), then its finish_reason."""
+    head = {k: v for k, v in completion.items() if k not in ("choices", "usage", "object")}
+    head["object"] = "chat.completion.chunk"
+    chunks = []
+    for choice in completion.get("choices") or []:
+        message = choice.get("message") or {}
+        delta: dict[str, Any] = {"role": "assistant", "content": message.get("content") or ""}
+        calls = message.get("tool_calls") or []
+        if calls:
+            delta["tool_calls"] = [{**call, "index": i} for i, call in enumerate(calls)]
+        index = choice.get("index", 0)
+        chunks.append({**head, "choices": [{"index": index, "delta": delta}]})
+        finish = {"index": index, "delta": {}, "finish_reason": choice.get("finish_reason")}
+        chunks.append({**head, "choices": [finish]})
+    return chunks
+
+
+def _stream_by_default(parts: ResponseParts) -> ResponseParts:
+    """A chat completion asked for without `stream` is sent as an event stream."""
+    if parts.method != "POST" or parts.path != "/v1/chat/completions" or parts.status != 200:
+        return parts
+    if not (parts.header(b"content-type") or b"").startswith(b"application/json"):
+        return parts
+    if not _stream_omitted(parts):
+        return parts
+    completion = json.loads(parts.body)
+    if not isinstance(completion, dict) or completion.get("object") != "chat.completion":
+        return parts
+    body = b"".join(_block(b"", chunk) for chunk in _chunks_of(completion)) + _DONE
+    return replace(parts, body=body).with_header(b"content-type", b"text/event-stream")
+
+
+def _keep_alive_as_data(parts: ResponseParts) -> StreamRewriter:
+    seen = 0
+
+    def rewrite(event: bytes) -> bytes:
+        nonlocal seen
+        seen += 1
+        return event + _KEEP_ALIVE if seen == 1 else event
+
+    return _EventRewriter(rewrite)
+
+
 FAULTS = (
     Fault(
         "stream-as-json",
@@ -331,5 +383,17 @@ FAULTS = (
         "(noticed with --request-timeout below that)",
         "servers whose generation hangs mid-stream while the connection stays open",
         stream=_stall,
+    ),
+    Fault(
+        "stream-by-default",
+        "a chat completion request without `stream` is answered with an event stream",
+        "shims over native APIs whose `stream` defaults to true (Ollama's /api/chat)",
+        response=_stream_by_default,
+    ),
+    Fault(
+        "stream-keepalive-data",
+        "after the first event a heartbeat `data: keep-alive` (not JSON) is sent",
+        "servers that send keep-alives as data events instead of SSE comments",
+        stream=_keep_alive_as_data,
     ),
 )
