@@ -23,6 +23,7 @@ from oaiconform.plugin import ContextProvider
 from oaiconform.profiles import ProfileError
 from oaiconform.redact import Redactor
 from oaiconform.report import Report, build_report, write_reports
+from oaiconform.report.model import NOT_SELECTED
 from oaiconform.settings import Settings
 from oaiconform.spec import SpecError
 from oaiconform.suite_index import suite_modules_for
@@ -30,6 +31,7 @@ from oaiconform.target import TargetUnreachableError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_TOOL_ERROR = 0, 1, 2, 3, 4
 DEFAULT_REPORT_DIR = Path("reports")
+_REASONS_SHOWN = 5  # lines saying why the exit code is not 0; report.json has them all
 # What a run loads into pytest: our plugin, allure's writer, hypothesis's --hypothesis-seed.
 _PLUGINS = ("oaiconform.plugin", "allure_pytest.plugin", "_hypothesis_pytestplugin")
 
@@ -120,6 +122,7 @@ def _waits(report: Report) -> str:
 def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
     built = {f: r for f, r in report.features.items() if not r.reason.startswith("not built")}
     not_built = sorted(set(report.features) - set(built))
+    built = {f: r for f, r in built.items() if r.reason != NOT_SELECTED}
     width = max((len(f) for f in built), default=10)
     print(file=out)
     for feature_id, result in sorted(built.items()):
@@ -152,8 +155,12 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
         f"seed {report.seed}",
         file=out,
     )
-    for reason in report.exit_reasons():
+    reasons = report.exit_reasons()
+    for reason in reasons[:_REASONS_SHOWN]:
         print(f"exit {report.exit_code()}: {reason}", file=out)
+    if len(reasons) > _REASONS_SHOWN:
+        more = len(reasons) - _REASONS_SHOWN
+        print(f"exit {report.exit_code()}: ... and {more} more (verdict.reasons)", file=out)
     print(f"reports: {report_dir}/report.json, report.html, junit.xml, allure-results/", file=out)
 
 
