@@ -7,6 +7,7 @@ also drop response headers, to play a server that never sends them.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -21,11 +22,28 @@ _HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "k
 class _PassThrough(BaseHTTPRequestHandler):
     upstream = ""
     drop_response_headers: re.Pattern[str] | None = None
+    echo_paths: re.Pattern[str] | None = None
     protocol_version = "HTTP/1.1"
+
+    def _echo(self) -> None:
+        """Answer 500 with the request, headers included, in the error: a careless proxy."""
+        key = self.headers.get("authorization", "").removeprefix("Bearer ")
+        echoed = f"key {key}; " + "; ".join(f"{k}: {v}" for k, v in self.headers.items())
+        payload = json.dumps(
+            {"error": {"message": f"cannot serve {self.path} ({echoed})", "type": "server_error"}}
+        ).encode()
+        self.send_response(500)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     def _handle(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
+        if self.echo_paths is not None and self.echo_paths.search(self.path):
+            self._echo()
+            return
         headers = {
             name: value
             for name, value in self.headers.items()
@@ -54,9 +72,15 @@ class _PassThrough(BaseHTTPRequestHandler):
 
 @contextmanager
 def pass_through(
-    upstream_base_url: str, *, drop_response_headers: str | None = None
+    upstream_base_url: str,
+    *,
+    drop_response_headers: str | None = None,
+    echo_paths: str | None = None,
 ) -> Iterator[str]:
-    """Serve a proxy to `upstream_base_url` (…/v1) on 127.0.0.1; yields the proxy's base URL."""
+    """Serve a proxy to `upstream_base_url` (…/v1) on 127.0.0.1; yields the proxy's base URL.
+
+    `drop_response_headers`: a regex of response header names it drops; `echo_paths`: a regex
+    of request paths it answers itself, with a 500 that echoes the request's headers."""
     handler = type(
         "Handler",
         (_PassThrough,),
@@ -65,6 +89,7 @@ def pass_through(
             "drop_response_headers": re.compile(drop_response_headers)
             if drop_response_headers
             else None,
+            "echo_paths": re.compile(echo_paths) if echo_paths else None,
         },
     )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)

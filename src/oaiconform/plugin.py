@@ -27,7 +27,7 @@ from oaiconform.context import RunContext, TestResult
 from oaiconform.exchange import Exchange, stream_metrics
 from oaiconform.features import is_known
 from oaiconform.profiles import ProfileError
-from oaiconform.redact import Redactor
+from oaiconform.redact import Redactor, redact_files
 from oaiconform.settings import Secret, Settings, SettingsError, build_settings
 from oaiconform.spec import Spec, SpecError
 from oaiconform.target import BudgetExhaustedError, Target, TargetError
@@ -298,6 +298,18 @@ def _redact_exception(exc: BaseException, context: RunContext) -> None:
             _redact_exception(inner, context)
 
 
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> Generator[Any, Any, None]:
+    """Redact a fixture's exception as it leaves the fixture: innermost (trylast), so before
+    allure's wrapper writes it into its container file and before pytest renders it."""
+    outcome = yield
+    excinfo = outcome.excinfo
+    if excinfo is not None and CONTEXT_KEY in request.config.stash:
+        _redact_exception(excinfo[1], _context(request.config))
+
+
 _TRACEBACK_CHARS = 8000
 DID_NOT_FINISH = "did not finish: the run ended while it ran (interrupted)"
 _TARGET_FAULTS = (ConformanceError, TargetError)
@@ -457,7 +469,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         write_reports(build_report(context), report_dir)
 
 
+def _sweep_artifacts(config: pytest.Config, context: RunContext) -> None:
+    """What pytest's and allure's writers made, redacted once more as the run ends: they render
+    exceptions, captured output and attachments we never see (see redact_files)."""
+    paths: list[Path] = []
+    junit = getattr(config.option, "xmlpath", None)
+    if junit:
+        paths.append(Path(junit))
+    allure_dir = getattr(config.option, "allure_report_dir", None)
+    if allure_dir and Path(allure_dir).is_dir():
+        paths += [p for p in Path(allure_dir).iterdir() if p.is_file()]
+    redact_files(paths, Redactor(context.secrets()))
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     context = config.stash.get(CONTEXT_KEY, None)
+    if context is not None and context.results and not hasattr(config, "workerinput"):
+        _sweep_artifacts(config, context)  # the controller's: workers' files are all written
     if context is not None and not context.managed_by_cli:
         context.close()  # the CLI closes its own context, after it has written the report

@@ -9,8 +9,12 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import signal
 import sys
-from collections.abc import Collection
+import tempfile
+import threading
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -164,15 +168,56 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
     print(f"reports: {report_dir}/report.json, report.html, junit.xml, allure-results/", file=out)
 
 
+def _report_dir_problem(report_dir: Path) -> str | None:
+    """Why the reports cannot be written there, found before any request is sent."""
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=report_dir, prefix=".oaiconform-probe-") as probe:
+            probe.write(b"x" * 4096)  # a full disk refuses a few KiB as it refuses the reports
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as exc:
+        if report_dir.exists() and not report_dir.is_dir():
+            return "not a directory"
+        return exc.strerror or str(exc)
+    return None
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, `kill`) stops the run like Ctrl-C does: the tests end, the
+    run cleans up and writes its partial report, marked interrupted."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread (e.g. embedding callers)
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _write(report: Report, report_dir: Path, err: TextIO) -> bool:
+    """Write the reports; a disk that filled up during the run is one line, not a traceback."""
+    try:
+        write_reports(report, report_dir)
+    except OSError as exc:
+        print(f"oaiconform: the report could not be written to {report_dir}: {exc}", file=err)
+        return False
+    return True
+
+
 def run(
     settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr, quiet: bool = True
 ) -> RunOutcome:
     report_dir = (settings.report_dir or DEFAULT_REPORT_DIR).resolve()
-    try:  # where the reports go is checked first: every later exit writes one there
-        report_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        reason = "not a directory" if report_dir.exists() else exc.strerror or str(exc)
-        print(f"oaiconform: --report-dir {report_dir}: cannot be used ({reason})", file=err)
+    problem = _report_dir_problem(report_dir)  # checked first: every later exit writes there
+    if problem is not None:
+        print(f"oaiconform: --report-dir {report_dir}: cannot be used ({problem})", file=err)
         return RunOutcome(EXIT_USAGE, None, report_dir)
     context = RunContext(settings)
     redact = Redactor(settings.secrets()).text
@@ -218,18 +263,22 @@ def run(
     _clean_allure_dir(report_dir)
     _settle_heap()
     code: int = pytest.ExitCode.INTERNAL_ERROR
-    try:
-        code = pytest.main(
-            _pytest_args(settings, report_dir, quiet, wanted), plugins=[ContextProvider(context)]
-        )
-    except KeyboardInterrupt:
-        code = pytest.ExitCode.INTERRUPTED
-    finally:
-        context.interrupted = context.interrupted or code == pytest.ExitCode.INTERRUPTED
-        gc.unfreeze()  # what the run kept alive may be collected again (self-tests run many)
-        report = build_report(context)
-        write_reports(report, report_dir)
-        context.close()
+    with _sigterm_as_interrupt():
+        try:
+            code = pytest.main(
+                _pytest_args(settings, report_dir, quiet, wanted),
+                plugins=[ContextProvider(context)],
+            )
+        except KeyboardInterrupt:
+            code = pytest.ExitCode.INTERRUPTED
+        finally:
+            context.interrupted = context.interrupted or code == pytest.ExitCode.INTERRUPTED
+            gc.unfreeze()  # what the run kept alive may be collected again (self-tests run many)
+            report = build_report(context)
+            written = _write(report, report_dir, err)
+            context.close()
+    if not written:
+        return RunOutcome(EXIT_USAGE, report, report_dir)
     if code == pytest.ExitCode.INTERRUPTED:
         print("oaiconform: interrupted; partial report written", file=err)
         return RunOutcome(EXIT_FAILED, report, report_dir)

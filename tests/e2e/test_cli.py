@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import http.server
+import io
 import json
 import os
 import signal
@@ -186,8 +188,9 @@ def test_a_target_that_hangs_fails_its_checks_and_the_run_still_ends(
     assert_no_traceback(result)
 
 
-def test_ctrl_c_stops_the_run_and_leaves_a_partial_report(
-    tmp_path: Path, half_hanging_target: str
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_stops_the_run_promptly_and_leaves_a_partial_report(
+    tmp_path: Path, half_hanging_target: str, stop: signal.Signals
 ) -> None:
     process = subprocess.Popen(
         [
@@ -212,13 +215,18 @@ def test_ctrl_c_stops_the_run_and_leaves_a_partial_report(
     while "oaiconform: target" not in line and time.monotonic() < deadline:
         line = process.stdout.readline()  # the suites start right after this line
     time.sleep(2)  # the run is now waiting on a hanging request
-    process.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    process.send_signal(stop)
     _, err = process.communicate(timeout=30)
+    assert time.monotonic() - sent < 10, "the run must stop promptly, not finish its tests"
     assert process.returncode == 1
     assert "interrupted; partial report written" in err
+    assert_no_traceback(subprocess.CompletedProcess([], 1, "", err))
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["interrupted"] is True
     assert report["verdict"]["exit_code"] != 0
+    not_run = [t for t in report["tests"] if t["outcome"] == "not_run"]
+    assert not_run and all(t["message"] for t in not_run)
 
 
 def test_mock_command_serves_until_interrupted(tmp_path: Path) -> None:
@@ -306,3 +314,42 @@ def test_a_report_dir_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
     assert "--report-dir" in result.stderr and "not a directory" in result.stderr
     assert_no_traceback(result)
     assert taken.read_text() == "not a directory"
+
+
+def test_a_full_disk_is_found_before_any_request_and_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report directory is probed with a write first: a full disk is exit 2, nothing sent."""
+    from oaiconform import runner
+    from oaiconform.settings import Settings
+
+    def full(*args: object, **kwargs: object) -> object:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("oaiconform.runner.tempfile.NamedTemporaryFile", full)
+    err = io.StringIO()
+    outcome = runner.run(Settings(target_url="http://127.0.0.1:9/v1", report_dir=tmp_path), err=err)
+    assert outcome.exit_code == 2
+    assert err.getvalue().strip().endswith("cannot be used (No space left on device)")
+    assert len(err.getvalue().strip().splitlines()) == 1
+
+
+def test_a_disk_that_fills_during_the_run_is_one_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec_path: str
+) -> None:
+    from oaiconform import runner
+    from oaiconform.settings import Settings
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(runner, "write_reports", full)
+    err = io.StringIO()
+    outcome = runner.run(
+        Settings(spec=spec_path, report_dir=tmp_path, features=("models.list",), seed=1),
+        out=io.StringIO(),
+        err=err,
+    )
+    assert outcome.exit_code == 2
+    assert "the report could not be written" in err.getvalue()
+    assert "Traceback" not in err.getvalue()

@@ -185,3 +185,23 @@ def test_an_interrupted_run_reports_the_tests_it_never_ran(
     # The test the interrupt hit never finished; the others never started: none passed.
     assert {t["outcome"] for t in data["tests"]} == {"not_run"}
     assert all("interrupted" in t["message"] for t in data["tests"])
+
+
+def test_a_target_echoing_the_key_in_a_fixture_error_leaks_it_into_no_artifact(
+    run_suites: RunSuites, correct_mock: MockServer
+) -> None:
+    """A fixture's setup failure is rendered by allure, JUnit and the terminal: all redacted."""
+    with pass_through(correct_mock.base_url, echo_paths=r"/v1/files") as url:
+        outcome = run_suites(
+            features=("files", "models.list"), target_url=url, api_key=Secret(TEST_KEY)
+        )
+    data = assert_honest(outcome)
+    assert data["features"]["files"]["status"] == "failed"
+    assert "cannot serve /v1/files" in data["features"]["files"]["failures"][0]["message"]
+    leaks = [
+        str(path.relative_to(outcome.report_dir))
+        for path in outcome.report_dir.rglob("*")
+        if path.is_file() and TEST_KEY in path.read_text(errors="replace")
+    ]
+    assert leaks == []
+    assert any(outcome.report_dir.glob("allure-results/*-container.json"))

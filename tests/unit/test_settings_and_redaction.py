@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from oaiconform.redact import Redactor, strip_userinfo
+from oaiconform.redact import Redactor, redact_files, strip_userinfo
 from oaiconform.settings import DEFAULT_REMOTE_BUDGET, Secret, SettingsError, build_settings
 
 KEY = "sk-live-0123456789abcdefXYZ"
@@ -152,3 +152,17 @@ def test_worker_handoffs_split_the_budget_left_and_give_each_worker_a_tenant() -
             worker.close()
     finally:
         context.close()
+
+
+def test_redact_files_masks_secrets_in_written_artifacts_and_keeps_other_bytes(
+    tmp_path: Path,
+) -> None:
+    secret = "sk-oaiconform-artifact-0123456789"
+    attachment = tmp_path / "a-attachment.bin"
+    attachment.write_bytes(b"\xff\xfe binary " + secret.encode() + b" \x00 tail")
+    clean = tmp_path / "b-container.json"
+    clean.write_text('{"name": "files"}')
+    changed = redact_files([attachment, clean, tmp_path / "missing"], Redactor([secret]))
+    assert changed == 1
+    assert attachment.read_bytes() == b"\xff\xfe binary *** \x00 tail"
+    assert clean.read_text() == '{"name": "files"}'
