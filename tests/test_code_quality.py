@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -34,3 +35,25 @@ def test_ruff(command: tuple[str, ...]) -> None:
 def test_mypy_strict() -> None:
     result = _run(sys.executable, "-m", "mypy")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_architecture_names_every_module() -> None:
+    """ARCHITECTURE.md is the map: a module it does not name is a module nobody can find."""
+    architecture = (ROOT / "ARCHITECTURE.md").read_text()
+    unnamed = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "src" / "oaiconform").rglob("*.py"))
+        if path.stem != "__init__" and not re.search(rf"\b{re.escape(path.stem)}\b", architecture)
+    ]
+    assert unnamed == []
+
+
+def test_suites_import_no_private_module() -> None:
+    """The suites are the public face of the tool's API: no `oaiconform.x._private` imports."""
+    private = [
+        f"{path.name}: {line.strip()}"
+        for path in sorted((ROOT / "suites").glob("*.py"))
+        for line in path.read_text().splitlines()
+        if re.match(r"\s*(from|import) oaiconform(\.\w+)*\._\w+", line)
+    ]
+    assert private == []
