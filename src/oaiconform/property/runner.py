@@ -27,7 +27,7 @@ from oaiconform.exchange import Exchange
 from oaiconform.property._types import AnyCase
 from oaiconform.property.checks import event_stream_conformance, run_response_checks
 from oaiconform.property.convert import to_schemathesis_response
-from oaiconform.property.objects import PreparedObjects, prepare_objects
+from oaiconform.property.objects import PreparedObjects, prepare_objects, track_example
 from oaiconform.property.retry import send_with_backoff
 from oaiconform.property.routes import route_missing_for
 from oaiconform.property.session import GenerationUnavailable, PropertySchema
@@ -238,6 +238,8 @@ class OperationRun:
             return None
         if positive and 200 <= exchange.status < 300 and self.accepted is None:
             self.accepted = wire
+        route = self.schema.spec.operation(self.operation_id).route
+        track_example(self.objects, self.schema, route, wire.body, exchange)
         response = to_schemathesis_response(exchange, wire.prepared)
         failures = run_response_checks(case, response, exchange)
         failures += event_stream_conformance(self.schema.spec, self.operation_id, exchange)
