@@ -25,7 +25,7 @@ from oaiconform.target import BudgetExhaustedError, Target, TargetError
 RUN_PREFIX = "oaiconform-"  # every run id, file name and custom_id the suite makes starts so
 RUN_TAG = "oaiconform_run"  # the metadata key naming the run that created an object
 NOT_REMOVED = "not removed: the run ended before its cleanup, or the removal failed"
-CANNOT_DELETE = "the API has no DELETE for it; cancelled when still running"
+CANNOT_DELETE = "the API cannot delete it (cancelled if it was still running)"
 _GONE = (200, 202, 204, 404)  # a 404: the test under way had deleted it already
 
 
@@ -168,7 +168,7 @@ def settle_batch(target: Target, batch_id: str) -> None:
         if status not in _FINAL_BATCH:
             cancelled = target.post(f"batches/{batch_id}/cancel")
             if cancelled.status == 200 and cancelled.is_json and isinstance(cancelled.json(), dict):
-                status = str(cancelled.json().get("status", status))
+                status = f"cancelled by the run ({cancelled.json().get('status')})"
         for name in _OUTPUT_FILES:
             file_id = body.get(name)
             if isinstance(file_id, str) and file_id:
@@ -177,4 +177,4 @@ def settle_batch(target: Target, batch_id: str) -> None:
     except (TargetError, BudgetExhaustedError) as exc:
         ledger.left("batch", batch_id, f"could not be settled: {exc}")
         return
-    ledger.left("batch", batch_id, f"{status}; {CANNOT_DELETE}")
+    ledger.left("batch", batch_id, f"{status}: the API cannot delete a batch")

@@ -124,7 +124,11 @@ def _left(report: Report) -> str:
     left = report.cleanup.get("left", 0)
     if not left:
         return ""
-    return f"; {left} created objects left on the target (report.json: cleanup)"
+    kinds: dict[str, int] = {}
+    for entry in report.cleanup.get("left_reasons") or []:
+        kinds[entry["kind"]] = kinds.get(entry["kind"], 0) + 1
+    which = ", ".join(f"{kind}: {count}" for kind, count in sorted(kinds.items()))
+    return f"; {left} created objects left on the target ({which}; report.json: cleanup)"
 
 
 def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:

@@ -35,7 +35,13 @@ SCHEMA_FEATURES = (
 DELETABLE = ("file", "response", "chat.completion")
 
 
-def _run(server: MockServer, spec_path: str, report_dir: Path, features: tuple[str, ...]) -> Report:
+def _run(
+    server: MockServer,
+    spec_path: str,
+    report_dir: Path,
+    features: tuple[str, ...],
+    out: io.StringIO | None = None,
+) -> Report:
     settings = Settings(
         target_url=server.base_url,
         api_key=Secret(TEST_KEY),
@@ -46,7 +52,7 @@ def _run(server: MockServer, spec_path: str, report_dir: Path, features: tuple[s
         features=features,
         timeout_s=30.0,
     )
-    outcome = run(settings, out=io.StringIO(), err=io.StringIO())
+    outcome = run(settings, out=out or io.StringIO(), err=io.StringIO())
     assert outcome.report is not None
     return outcome.report
 
@@ -82,9 +88,14 @@ def test_a_core_run_leaves_nothing_deletable(
 
 def test_the_report_shows_what_was_left(spec: Spec, spec_path: str, tmp_path: Path) -> None:
     """report.json, report.html and the summary line name the objects left."""
+    out = io.StringIO()
     with MockServer(MockConfig(api_keys=(TEST_KEY,)), spec) as server:
-        report = _run(server, spec_path, tmp_path, ("batches",))
-    assert report.cleanup["left"] >= 1  # the batch: no DELETE in the API
+        report = _run(server, spec_path, tmp_path, ("batches",), out)
+    assert "2 created objects left on the target (batch: 2; report.json: cleanup)" in (
+        out.getvalue()
+    )  # one batch per test: the API cannot delete them
+    assert "completed: the API cannot delete a batch" in report.cleanup["left_reasons"][0]["reason"]
+    assert report.cleanup["left"] == 2
     html = (tmp_path / "report.html").read_text()
     assert "objects left" in html and report.cleanup["left_reasons"][0]["id"] in html
     assert '"cleanup"' in (tmp_path / "report.json").read_text()
