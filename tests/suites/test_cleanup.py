@@ -68,6 +68,8 @@ def assert_nothing_deletable_left(server: MockServer, report: Report) -> None:
     kept = {o.id for o in store.list(TEST_KEY, "batch")}
     left_batches = {o["id"] for o in cleanup["left_reasons"] if o["kind"] == "batch"}
     assert kept == left_batches
+    for batch in store.list(TEST_KEY, "batch"):  # tagged, so `oaiconform clean` finds them
+        assert (batch.body.get("metadata") or {}).get("oaiconform_run") == cleanup["run_id"]
     assert all(o["kind"] == "batch" and o["reason"] for o in cleanup["left_reasons"])
     assert cleanup["created"] == cleanup["removed"] + cleanup["left"]
     assert cleanup["run_id"].startswith("oaiconform-")

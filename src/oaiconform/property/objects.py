@@ -34,7 +34,7 @@ import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity
 from schemathesis.generation import GenerationMode
 
-from oaiconform.cleanup import active
+from oaiconform.cleanup import active, run_metadata
 from oaiconform.exchange import Exchange
 from oaiconform.property._types import AnyCase
 from oaiconform.property.clamp import make_affordable
@@ -47,7 +47,7 @@ from oaiconform.property.creators import (
     step_for_collection,
 )
 from oaiconform.property.groups import expensive_group
-from oaiconform.property.recipes import RECIPES, Recipe, RecipeInputs
+from oaiconform.property.recipes import RECIPES, TAGGED, Recipe, RecipeInputs
 from oaiconform.property.sender import CappedSender
 from oaiconform.property.session import GenerationUnavailable, PropertySchema
 from oaiconform.property.wire import Discard, safe_identifier, shape, to_wire
@@ -279,7 +279,7 @@ class _Preparer:
             if found or raised or tried >= attempts:
                 raise _Stop  # ends the search (and its replay) without generating more
             try:
-                shape(case, model, pinned=parents)
+                shape(case, model, pinned=parents, tag=creation_tag(creator))
                 wire = to_wire(case, self.target.base_url)
             except Discard:
                 return
@@ -303,6 +303,14 @@ class _Preparer:
         if raised:
             raise raised[0]
         return found[0] if found else None
+
+
+def creation_tag(operation: Operation) -> dict[str, str] | None:
+    """The run's metadata for the generated bodies of an operation that creates a tagged
+    object (POST /batches, /responses, /chat/completions); None for any other operation."""
+    if operation.method != "POST" or operation.route not in TAGGED:
+        return None
+    return run_metadata(active().run_id)
 
 
 # Creations that store nothing unless the request asks for it (`store: true`).

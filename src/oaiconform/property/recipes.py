@@ -129,6 +129,9 @@ def _empty(inputs: RecipeInputs) -> Body:
     return _json({})
 
 
+# Collections whose objects carry the run's metadata tag (their create bodies have `metadata`).
+TAGGED = frozenset({"/batches", "/chat/completions", "/responses"})
+
 RECIPES: dict[str, Recipe] = {
     recipe.collection: recipe
     for recipe in (
