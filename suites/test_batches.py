@@ -1,12 +1,12 @@
 """Batches: a JSONL file of chat requests runs to `completed` with an answer per line.
 
-The input file carries this run's prefix; it, the batch's output files and (if still running)
-the batch itself are deleted or cancelled at the end, pass or fail.
+The input file carries this run's id, the batch its metadata; the input and output files are
+deleted and the batch, which the API cannot delete, is cancelled if still running and counted
+as left in the run's ledger (cleanup.py), pass or fail.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
 import time
@@ -24,12 +24,12 @@ from oaiconform.checks.batches import (
 from oaiconform.checks.files import multipart_body
 from oaiconform.checks.http import json_object_body, status_code_is
 from oaiconform.checks.schema import response_schema_conformance
+from oaiconform.cleanup import ObjectLedger, delete_object, run_metadata, settle_batch
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
 from oaiconform.spec import Spec
-from oaiconform.target import Target, TargetError
+from oaiconform.target import Target
 
-RUN_PREFIX = f"oaiconform-{secrets.token_hex(4)}"
 ENDPOINT = "/v1/chat/completions"
 REQUESTS = 2
 # A real batch may take hours; a run waits this long, then reports it as not finished.
@@ -37,8 +37,8 @@ WAIT_S = 120.0
 FINAL = ("completed", "failed", "expired", "cancelled")
 
 
-def input_lines(settings: Settings) -> tuple[bytes, list[str]]:
-    ids = [f"{RUN_PREFIX}-{n}" for n in range(REQUESTS)]
+def input_lines(settings: Settings, run_id: str) -> tuple[bytes, list[str]]:
+    ids = [f"{run_id}-{n}" for n in range(REQUESTS)]
     lines = [
         {
             "custom_id": custom_id,
@@ -55,23 +55,22 @@ def input_lines(settings: Settings) -> tuple[bytes, list[str]]:
     return "".join(json.dumps(line) + "\n" for line in lines).encode(), ids
 
 
-def _quietly(target: Target, method: str, path: str) -> None:
-    with contextlib.suppress(TargetError):  # best effort; the test's own outcome stands
-        target.request(method, path)
-
-
 @pytest.fixture
-def batch(target: Target, settings: Settings) -> Iterator[dict[str, Any]]:
+def batch(
+    target: Target, settings: Settings, run_objects: ObjectLedger
+) -> Iterator[dict[str, Any]]:
     """Upload the input and create the batch; yields what the test needs, then cleans up."""
-    data, custom_ids = input_lines(settings)
+    run_id = run_objects.run_id
+    data, custom_ids = input_lines(settings, run_id)
     form, content_type = multipart_body(
-        {"purpose": "batch"}, f"{RUN_PREFIX}-batch.jsonl", data, secrets.token_hex(12)
+        {"purpose": "batch"}, f"{run_id}-batch.jsonl", data, secrets.token_hex(12)
     )
     upload = require_route(
         target.post("files", content=form, headers={"Content-Type": content_type})
     )
     expect(status_code_is(upload, 200), json_object_body(upload))
     file_id = upload.json()["id"]
+    run_objects.created("file", file_id)
     state: dict[str, Any] = {"file_id": file_id, "custom_ids": custom_ids, "latest": {}}
     try:
         state["created"] = require_route(
@@ -81,20 +80,20 @@ def batch(target: Target, settings: Settings) -> Iterator[dict[str, Any]]:
                     "input_file_id": file_id,
                     "endpoint": ENDPOINT,
                     "completion_window": "24h",
-                    "metadata": {"oaiconform_run": RUN_PREFIX},
+                    "metadata": run_metadata(run_id),
                 },
             )
         )
         yield state
-    finally:
-        created, latest = state.get("created"), state["latest"]
-        batch_id = created.json().get("id") if created is not None and created.is_json else None
-        if isinstance(batch_id, str) and latest.get("status") not in FINAL:
-            _quietly(target, "POST", f"batches/{batch_id}/cancel")
-        for key in ("output_file_id", "error_file_id"):
-            if isinstance(latest.get(key), str):
-                _quietly(target, "DELETE", f"files/{latest[key]}")
-        _quietly(target, "DELETE", f"files/{file_id}")
+    finally:  # best effort; the test's own outcome stands
+        created = state.get("created")
+        ok = created is not None and created.status == 200 and created.is_json
+        body = created.json() if created is not None and ok else None
+        batch_id = body.get("id") if isinstance(body, dict) else None
+        if isinstance(batch_id, str):
+            run_objects.created("batch", batch_id)
+            settle_batch(target, batch_id)  # its status now: it may have finished meanwhile
+        delete_object(target, "file", f"files/{file_id}", file_id)
 
 
 def wait_for_final(target: Target, spec: Spec, batch_id: str) -> dict[str, Any]:

@@ -1,11 +1,11 @@
 """Files: upload, retrieve, download, list and delete (`/files`).
 
-Every file is named with this run's prefix and deleted at the end of its test, pass or fail.
+Every file is named with this run's id (cleanup.py) and deleted at the end of its test, pass or
+fail; the run's ledger counts it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
 from collections.abc import Iterator
@@ -24,18 +24,18 @@ from oaiconform.checks.files import (
 )
 from oaiconform.checks.http import json_object_body, status_code_is
 from oaiconform.checks.schema import response_schema_conformance
+from oaiconform.cleanup import ObjectLedger, delete_object
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
 from oaiconform.spec import Spec
-from oaiconform.target import Target, TargetError
+from oaiconform.target import Target
 
-RUN_PREFIX = f"oaiconform-{secrets.token_hex(4)}"
 PURPOSE = "batch"  # accepted everywhere for a JSONL file, and nothing is run from it here
 
 
-def jsonl(settings: Settings) -> bytes:
+def jsonl(settings: Settings, run_id: str) -> bytes:
     line = {
-        "custom_id": f"{RUN_PREFIX}-probe",
+        "custom_id": f"{run_id}-probe",
         "method": "POST",
         "url": "/v1/chat/completions",
         "body": {
@@ -48,21 +48,24 @@ def jsonl(settings: Settings) -> bytes:
 
 
 @pytest.fixture
-def upload(target: Target, settings: Settings) -> Iterator[dict[str, Any]]:
+def upload(
+    target: Target, settings: Settings, run_objects: ObjectLedger
+) -> Iterator[dict[str, Any]]:
     """Upload one small file; yield its object, bytes, name and exchange; delete it after."""
-    data = jsonl(settings)
-    filename = f"{RUN_PREFIX}-{secrets.token_hex(3)}.jsonl"
+    data = jsonl(settings, run_objects.run_id)
+    filename = f"{run_objects.run_id}-{secrets.token_hex(3)}.jsonl"
     body, content_type = multipart_body({"purpose": PURPOSE}, filename, data, secrets.token_hex(12))
     exchange = require_route(
         target.post("files", content=body, headers={"Content-Type": content_type})
     )
     expect(status_code_is(exchange, 200), json_object_body(exchange))
     created = exchange.json()
-    yield {"object": created, "data": data, "filename": filename, "exchange": exchange}
     file_id = created.get("id")
     if isinstance(file_id, str):
-        with contextlib.suppress(TargetError):  # best effort; the test's own outcome stands
-            target.request("DELETE", f"files/{file_id}")
+        run_objects.created("file", file_id)
+    yield {"object": created, "data": data, "filename": filename, "exchange": exchange}
+    if isinstance(file_id, str):  # best effort; the test's own outcome stands
+        delete_object(target, "file", f"files/{file_id}", file_id)
 
 
 @pytest.mark.feature("files")
@@ -99,7 +102,7 @@ def test_a_deleted_file_is_gone_from_retrieve_and_list(
     """The file is listed (purpose filter); DELETE confirms; then retrieve is 404 and the list
     no longer has it."""
     file_id = upload["object"]["id"]
-    listing = target.get("files", params={"purpose": PURPOSE, "order": "desc"})
+    listing = target.get("files", params={"purpose": PURPOSE, "order": "desc", "limit": 100})
     expect(status_code_is(listing, 200), json_object_body(listing))
     expect(
         response_schema_conformance(spec, "listFiles", listing),
@@ -112,6 +115,6 @@ def test_a_deleted_file_is_gone_from_retrieve_and_list(
         deletion_confirmed(deleted.json(), file_id, "file"),
     )
     expect(status_code_is(target.get(f"files/{file_id}"), 404))
-    after = target.get("files", params={"purpose": PURPOSE, "order": "desc"})
+    after = target.get("files", params={"purpose": PURPOSE, "order": "desc", "limit": 100})
     expect(status_code_is(after, 200), json_object_body(after))
     expect(file_listed(listed_ids(after.json()), file_id, expected=False, when="after DELETE"))

@@ -2,14 +2,22 @@
 
 Each test creates its own items (files named `oaiconform-<run id>-...`, a bounded number per
 test), walks the listing as the SDKs do (after = last_id until has_more is false) and judges the
-walk against what it created; items it did not create are ignored, so a shared real account
-works. Everything created is deleted at the end, also after a failure or Ctrl-C (fixture
-teardown). Hypothesis chooses counts, limits and orders; it does not shrink (a failing example
-is reported as found), so a faulty server never costs more requests than a correct one.
+walk against what it created; items it did not create are ignored (their pages are still judged
+for shape), so a shared real account works. Everything created is deleted at the end, also after
+a failure or Ctrl-C (fixture teardown), and counted in the run's ledger (cleanup.py).
 
-Requests stay few on a real target: fewer examples, walks in the default (newest first) order
-that stop once the run's items have been seen, and batches (which cost money) only on the
-embedded mock or with the `full` profile.
+A target that already holds data (thousands of files, other runs' batches) gets the same
+verdicts, for about the same number of requests, as an empty one: every walk is bounded by the
+run's own items. It stops at the natural end (has_more false) or, once each of the run's items
+was listed, at the first item listed after them that is not the run's; an ascending walk
+starts after the newest item older than the run's (found on one `limit=100` page in
+descending order), never at the oldest item of the account.
+
+Hypothesis chooses counts, limits and orders; it does not shrink (a failing example is reported
+as found), so a faulty server never costs more requests than a correct one.
+
+Requests stay few on a real target: fewer examples, walks in the default (newest first) order,
+and batches (which cost money) only on the embedded mock or with the `full` profile.
 
 Decisions, with their evidence:
 - Empty page: the pinned description types first_id/last_id as strings (required for files,
@@ -26,12 +34,10 @@ Decisions, with their evidence:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import secrets
-from collections.abc import Callable, Iterator
-from functools import partial
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -63,12 +69,12 @@ from oaiconform.checks.pagination import (
     visits_each_once,
     walk_ended,
 )
+from oaiconform.cleanup import ObjectLedger, delete_object, run_metadata, settle_batch
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
 from oaiconform.spec import ListOperation, Spec, list_operations
-from oaiconform.target import BudgetExhaustedError, Target, TargetError
+from oaiconform.target import Target
 
-RUN_PREFIX = f"oaiconform-{secrets.token_hex(4)}"
 PAGE_CAP = 50  # a walk stops here, so has_more stuck at true cannot loop forever
 MAX_ITEMS = 12  # items one example creates
 _BOUNDS = re.compile(r"between\s+(\d[\d,]*)\s+and\s+(\d[\d,]*)")
@@ -120,6 +126,18 @@ class Contract:
         return list(dict.fromkeys(values))
 
 
+def past_mine(ids: Sequence[str], mine: Collection[str]) -> bool:
+    """Each of the run's items was listed, and then an item that is not the run's: the rest
+    of the listing (other tenants', older runs' objects) cannot hold anything the run judges."""
+    missing = set(mine)
+    for item_id in ids:
+        if item_id in missing:
+            missing.discard(item_id)
+        elif not missing:
+            return True
+    return False
+
+
 def walk(
     target: Target,
     path: str,
@@ -127,13 +145,14 @@ def walk(
     limit: int,
     order: str | None = None,
     params: dict[str, str] | None = None,
-    until_seen: set[str] | None = None,
+    until_seen: Collection[str] | None = None,
+    after: str | None = None,
 ) -> Walk:
     """Follow after = last_id (else the last item's id, as the SDKs do) until has_more is false,
-    at most PAGE_CAP pages; with `until_seen`, stop once those ids were all listed."""
+    at most PAGE_CAP pages, starting `after` an item when given; with `until_seen`, stop once
+    those ids were all listed and an item that is not one of them followed (see `past_mine`)."""
     pages = []
-    after: str | None = None
-    seen: set[str] = set()
+    ids: list[str] = []
     for _ in range(PAGE_CAP):
         query: dict[str, Any] = {**(params or {}), "limit": limit}
         if order is not None:
@@ -146,14 +165,45 @@ def walk(
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(body, dict) or not isinstance(data, list):
             break
-        seen |= {str(item.get("id")) for item in data if isinstance(item, dict)}
-        if until_seen is not None and until_seen <= seen:
+        ids += [str(item.get("id")) for item in data if isinstance(item, dict)]
+        if until_seen is not None and past_mine(ids, until_seen):
             return Walk(tuple(pages), limit, PAGE_CAP, stopped_early=True)
         if body.get("has_more") is not True or not data:
             break
         last_id = body.get("last_id")
         after = last_id if isinstance(last_id, str) and last_id else str(data[-1].get("id"))
     return Walk(tuple(pages), limit, PAGE_CAP)
+
+
+def anchor(
+    target: Target, path: str, mine: Collection[str], params: dict[str, str] | None = None
+) -> str | None:
+    """The newest item older than each of the run's (None when there is none): an ascending
+    walk `after` it meets the run's items at once, however much older data the account holds.
+    Found on `limit=100` pages in descending order, which list the run's (newest) items first."""
+    probe = walk(target, path, limit=100, order="desc", params=params, until_seen=mine)
+    missing = set(mine)
+    for item_id in probe.ids():
+        if item_id in missing:
+            missing.discard(item_id)
+        elif not missing:
+            return item_id
+    return None
+
+
+def bounded_walk(
+    target: Target,
+    path: str,
+    mine: Collection[str],
+    *,
+    limit: int,
+    order: str | None,
+    default_order: str | None,
+    params: dict[str, str] | None = None,
+) -> Walk:
+    """A walk over the run's items only: an ascending one starts at `anchor`."""
+    start = anchor(target, path, mine, params) if (order or default_order) == "asc" else None
+    return walk(target, path, limit=limit, order=order, params=params, until_seen=mine, after=start)
 
 
 def _first_two_of_each(failures: list[Failure]) -> list[Failure]:
@@ -182,21 +232,19 @@ def judge(
         failures += page_shape(page, limit=walk.limit, cursors=contract.cursors)
     failures += walk_ended(walk) + has_more_exact(walk, expected)
     failures += visits_each_once(walk.ids(), expected, gone, what=f"walk (limit={walk.limit})")
-    if order is not None:
-        failures += created_at_ordered(walk.items(), order, field=field)
+    if order is not None:  # of the run's items only: other items may be listed in between
+        known = set(expected) | set(gone)
+        items = [item for item in walk.items() if str(item.get("id")) in known]
+        failures += created_at_ordered(items, order, field=field)
     return _first_two_of_each(failures)
-
-
-def _quietly(action: Callable[[], object]) -> None:
-    with contextlib.suppress(TargetError, BudgetExhaustedError):  # the test's outcome stands
-        action()
 
 
 class Files:
     """The files one test created, at most `cap` of them; whatever is left is deleted at the end."""
 
-    def __init__(self, target: Target, settings: Settings, cap: int) -> None:
-        self.target, self.settings, self.cap = target, settings, cap
+    def __init__(self, target: Target, settings: Settings, ledger: ObjectLedger, cap: int) -> None:
+        self.target, self.settings, self.ledger, self.cap = target, settings, ledger, cap
+        self.run_id = ledger.run_id
         self.live: dict[str, dict[str, Any]] = {}
         self.created = 0
 
@@ -205,7 +253,7 @@ class Files:
             raise RuntimeError(f"the test would create more than {self.cap} files")
         self.created += 1
         line = {
-            "custom_id": f"{RUN_PREFIX}-{self.created}",
+            "custom_id": f"{self.run_id}-{self.created}",
             "method": "POST",
             "url": "/v1/chat/completions",
             "body": {
@@ -216,7 +264,7 @@ class Files:
         }
         data = (json.dumps(line) + "\n").encode()
         suffix = "jsonl" if purpose == "batch" else "txt"
-        name = f"{RUN_PREFIX}-{self.created}.{suffix}"
+        name = f"{self.run_id}-{self.created}.{suffix}"
         body, content_type = multipart_body({"purpose": purpose}, name, data, secrets.token_hex(12))
         exchange = require_route(
             self.target.post("files", content=body, headers={"Content-Type": content_type})
@@ -224,21 +272,25 @@ class Files:
         expect(status_code_is(exchange, 200), json_object_body(exchange))
         created: dict[str, Any] = exchange.json()
         self.live[str(created.get("id"))] = created
+        self.ledger.created("file", str(created.get("id")))
         return created
 
     def delete(self, file_id: str) -> None:
         self.live.pop(file_id, None)
-        expect(status_code_is(self.target.request("DELETE", f"files/{file_id}"), 200))
+        deleted = self.target.request("DELETE", f"files/{file_id}")
+        if deleted.status == 200:
+            self.ledger.removed("file", file_id)
+        expect(status_code_is(deleted, 200))
 
     def cleanup(self) -> None:
         for file_id in list(self.live):
             self.live.pop(file_id)
-            _quietly(partial(self.target.request, "DELETE", f"files/{file_id}"))
+            delete_object(self.target, "file", f"files/{file_id}", file_id)
 
 
 @pytest.fixture
-def files(target: Target, settings: Settings) -> Iterator[Files]:
-    pool = Files(target, settings, cap=60 if target.is_loopback else 12)
+def files(target: Target, settings: Settings, run_objects: ObjectLedger) -> Iterator[Files]:
+    pool = Files(target, settings, run_objects, cap=60 if target.is_loopback else 12)
     try:
         yield pool
     finally:
@@ -248,11 +300,6 @@ def files(target: Target, settings: Settings) -> Iterator[Files]:
 @pytest.fixture
 def files_contract(spec: Spec) -> Contract:
     return Contract(spec, "files")
-
-
-def _until(target: Target, ids: set[str]) -> set[str] | None:
-    """On a real account the walk stops once the run's (newest) items were seen."""
-    return None if target.is_loopback else ids
 
 
 @pytest.mark.feature("pagination.files")
@@ -273,10 +320,11 @@ def test_a_walk_over_files_lists_each_created_file_once_in_order(
     def check(count: int, limit: int, order: str | None) -> None:
         mine = {files.create()["id"] for _ in range(count)}
         try:
-            result = walk(
-                target, "files", limit=limit, order=order, until_seen=_until(target, mine)
+            default = files_contract.default_order
+            result = bounded_walk(
+                target, "files", mine, limit=limit, order=order, default_order=default
             )
-            effective = order or files_contract.default_order
+            effective = order or default
             expect(judge(result, files_contract, expected=mine, order=effective))
         finally:
             files.cleanup()
@@ -325,7 +373,7 @@ def test_file_limits_out_of_range_get_400(
 def test_an_unknown_file_cursor_is_refused(target: Target, files: Files) -> None:
     """after=<an id no file has> is an error (or an empty page), never the first page again."""
     files.create()
-    cursor = f"file-{RUN_PREFIX}-unknown"
+    cursor = f"file-{files.run_id}-unknown"
     exchange = require_route(target.get("files", params={"after": cursor, "limit": 2}))
     expect(unknown_cursor(exchange, cursor))
 
@@ -338,9 +386,7 @@ def test_the_purpose_filter_paginates_only_matching_files(
     batch = {files.create("batch")["id"] for _ in range(3)}
     for _ in range(2):
         files.create("assistants")
-    result = walk(
-        target, "files", limit=2, params={"purpose": "batch"}, until_seen=_until(target, batch)
-    )
+    result = walk(target, "files", limit=2, params={"purpose": "batch"}, until_seen=batch)
     expect(
         judge(result, files_contract, expected=batch, gone=frozenset()),
         filtered_by(result.items(), "purpose", "batch"),
@@ -378,12 +424,13 @@ class FilesModel(RuleBasedStateMachine):
     def list_walk(self, limit: int, order: str) -> None:
         if not self.target.is_loopback:
             order = "desc"  # newest first: the run's files are on the first pages
-        result = walk(
+        result = bounded_walk(
             self.target,
             "files",
+            self.existing,
             limit=limit,
             order=order,
-            until_seen=_until(self.target, self.existing),
+            default_order=self.contract.default_order,
         )
         expect(judge(result, self.contract, expected=self.existing, gone=self.deleted, order=order))
 
@@ -421,7 +468,7 @@ def test_sdk_auto_pagination_yields_the_walked_files(
     import openai
 
     mine = [files.create()["id"] for _ in range(5)]
-    result = walk(target, "files", limit=2, until_seen=_until(target, set(mine)))
+    result = walk(target, "files", limit=2, until_seen=set(mine))
     expect(judge(result, files_contract, expected=set(mine)))
     api_key = target.api_key.reveal() if target.api_key is not None else "none"
     client = openai.OpenAI(base_url=target.base_url, api_key=api_key, max_retries=0)
@@ -432,13 +479,13 @@ def test_sdk_auto_pagination_yields_the_walked_files(
             target.budget.take()
             pages += 1
             yielded += [f.id for f in page.data]
-            if pages >= PAGE_CAP or (not target.is_loopback and set(mine) <= set(yielded)):
+            if pages >= PAGE_CAP or past_mine(yielded, mine):
                 break
     except openai.APIError as exc:
         expect([Failure("sdk_pagination", f"the SDK's walk failed: {type(exc).__name__}: {exc}")])
     finally:
         client.close()
-    if pages >= PAGE_CAP and target.is_loopback:
+    if pages >= PAGE_CAP and not past_mine(yielded, mine):
         expect([Failure("sdk_pagination", f"the SDK's walk did not end after {PAGE_CAP} pages")])
     expect(
         same_sequence(
@@ -467,25 +514,18 @@ class Batches:
             "input_file_id": self.input_id,
             "endpoint": "/v1/chat/completions",
             "completion_window": "24h",
-            "metadata": {"oaiconform_run": RUN_PREFIX},
+            "metadata": run_metadata(self.files.run_id),
         }
         exchange = require_route(self.target.post("batches", json=request))
         expect(status_code_is(exchange, 200), json_object_body(exchange))
         self.ids.append(str(exchange.json().get("id")))
+        self.files.ledger.created("batch", self.ids[-1])
         return self.ids[-1]
 
     def cleanup(self) -> None:
         for batch_id in self.ids:
-            _quietly(partial(self._finish, batch_id))
+            settle_batch(self.target, batch_id)  # cancel if running, delete its output files
         self.files.cleanup()
-
-    def _finish(self, batch_id: str) -> None:
-        body = self.target.get(f"batches/{batch_id}").json()
-        if body.get("status") not in ("completed", "failed", "expired", "cancelled"):
-            self.target.post(f"batches/{batch_id}/cancel")
-        for key in ("output_file_id", "error_file_id"):
-            if isinstance(body.get(key), str):
-                self.target.request("DELETE", f"files/{body[key]}")
 
 
 @pytest.fixture
@@ -514,9 +554,9 @@ def test_a_walk_over_batches_lists_each_created_batch_once(
         for _ in range(count):
             batches.create()
         mine = set(batches.ids)
-        result = walk(target, "batches", limit=limit, until_seen=_until(target, mine))
+        result = walk(target, "batches", limit=limit, until_seen=mine)
         expect(judge(result, contract, expected=mine))
-        one_page = walk(target, "batches", limit=100, until_seen=_until(target, mine))
+        one_page = walk(target, "batches", limit=100, until_seen=mine)
         expect(
             same_sequence(
                 [i for i in result.ids() if i in mine],
@@ -540,7 +580,7 @@ def test_batch_limits_out_of_range_get_400_and_unknown_cursors_are_refused(
         failures += limit_rejected(
             require_route(target.get("batches", params={"limit": value})), value
         )
-    cursor = f"batch_{RUN_PREFIX}-unknown"
+    cursor = f"batch_{batches.files.run_id}-unknown"
     exchange = require_route(target.get("batches", params={"after": cursor, "limit": 2}))
     expect(failures, unknown_cursor(exchange, cursor))
 
@@ -553,25 +593,25 @@ def test_a_deleted_file_leaves_the_walk(
     mine = [str(files.create()["id"]) for _ in range(3)]
     files.delete(mine[1])
     kept = {mine[0], mine[2]}
-    result = walk(target, "files", limit=1, order="desc", until_seen=_until(target, kept))
+    result = walk(target, "files", limit=1, order="desc", until_seen=kept)
     expect(judge(result, files_contract, expected=kept, gone={mine[1]}, order="desc"))
 
 
 @pytest.mark.feature("pagination.chat_completions")
 @pytest.mark.requires("paid_objects")
 def test_a_walk_over_stored_chat_completions_lists_each_once(
-    target: Target, spec: Spec, settings: Settings
+    target: Target, spec: Spec, settings: Settings, run_objects: ObjectLedger
 ) -> None:
     """Stored completions (store: true, tagged with the run) are walked with the metadata
     filter: each once, in `created` order (asc by default), asc the reverse of desc."""
     contract = Contract(spec, "chat_completions")
-    tag = {"metadata[oaiconform_run]": RUN_PREFIX}
+    tag = {"metadata[oaiconform_run]": run_objects.run_id}
     created: list[str] = []
     request = {
         "model": settings.model,
         "store": True,
         "max_tokens": 1,
-        "metadata": {"oaiconform_run": RUN_PREFIX},
+        "metadata": run_metadata(run_objects.run_id),
         "messages": [{"role": "user", "content": "Say hi."}],
     }
     try:
@@ -579,6 +619,7 @@ def test_a_walk_over_stored_chat_completions_lists_each_once(
             exchange = require_route(target.post("chat/completions", json=request))
             expect(status_code_is(exchange, 200), json_object_body(exchange))
             created.append(str(exchange.json().get("id")))
+            run_objects.created("chat.completion", created[-1])
         mine = set(created)
         walks = {}
         for order in (None, "asc", "desc"):
@@ -589,18 +630,19 @@ def test_a_walk_over_stored_chat_completions_lists_each_once(
             same_sequence(walks[None].ids(), walks[contract.default_order].ids(), what="default"),
             reversed_sequence(walks["asc"].ids(), walks["desc"].ids()),
         )
-        cursor = f"chatcmpl-{RUN_PREFIX}-unknown"
+        cursor = f"chatcmpl-{run_objects.run_id}-unknown"
         exchange = require_route(target.get("chat/completions", params={"after": cursor}))
         expect(unknown_cursor(exchange, cursor))
     finally:
-        for completion_id in created:
-            _quietly(partial(target.request, "DELETE", f"chat/completions/{completion_id}"))
+        for completion_id in created:  # best effort; the test's outcome stands
+            path = f"chat/completions/{completion_id}"
+            delete_object(target, "chat.completion", path, completion_id)
 
 
 @pytest.mark.feature("pagination.responses_input_items")
 @pytest.mark.requires("paid_objects")
 def test_a_walk_over_response_input_items_lists_each_once_in_input_order(
-    target: Target, spec: Spec, settings: Settings
+    target: Target, spec: Spec, settings: Settings, run_objects: ObjectLedger
 ) -> None:
     """A response's input items are walked each once; asc lists them in input order, desc
     (documented default) in reverse, and limits out of range get 400."""
@@ -609,11 +651,13 @@ def test_a_walk_over_response_input_items_lists_each_once_in_input_order(
     request = {
         "model": settings.model,
         "max_output_tokens": 16,
+        "metadata": run_metadata(run_objects.run_id),
         "input": [{"role": "user", "content": text} for text in texts],
     }
     exchange = require_route(target.post("responses", json=request))
     expect(status_code_is(exchange, 200), json_object_body(exchange))
     response_id = str(exchange.json().get("id"))
+    run_objects.created("response", response_id)
     path = f"responses/{response_id}/input_items"
     try:
         whole = require_route(target.get(path, params={"order": "asc", "limit": 100}))
@@ -638,4 +682,4 @@ def test_a_walk_over_response_input_items_lists_each_once_in_input_order(
             )
         expect(failures)
     finally:
-        _quietly(partial(target.request, "DELETE", f"responses/{response_id}"))
+        delete_object(target, "response", f"responses/{response_id}", response_id)

@@ -1,13 +1,11 @@
 """The Responses API, non-streamed: create, retrieve, input items, delete, conversations, tools.
 
-Every response is created with this run's prefix in its metadata and deleted at the end of its
+Every response is created with this run's id in its metadata and deleted at the end of its
 test, pass or fail. Answers are kept short (max_output_tokens 16, the API's minimum).
 """
 
 from __future__ import annotations
 
-import contextlib
-import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,13 +22,13 @@ from oaiconform.checks.responses import (
     response_object_fields,
 )
 from oaiconform.checks.schema import response_schema_conformance
+from oaiconform.cleanup import ObjectLedger, delete_object, run_metadata
 from oaiconform.exchange import Exchange
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
 from oaiconform.spec import Spec
-from oaiconform.target import Target, TargetError
+from oaiconform.target import Target
 
-RUN_PREFIX = f"oaiconform-{secrets.token_hex(4)}"
 MAX_OUTPUT_TOKENS = 16
 PROMPT = "Say hello in three words."
 WEATHER_TOOL: dict[str, Any] = {
@@ -53,7 +51,7 @@ Create = Callable[..., Exchange]
 
 
 @pytest.fixture
-def create(target: Target, settings: Settings) -> Iterator[Create]:
+def create(target: Target, settings: Settings, run_objects: ObjectLedger) -> Iterator[Create]:
     """POST /responses with the run's model and prefix; every created response is deleted."""
     created: list[str] = []
 
@@ -61,7 +59,7 @@ def create(target: Target, settings: Settings) -> Iterator[Create]:
         body = {
             "model": settings.model,
             "max_output_tokens": MAX_OUTPUT_TOKENS,
-            "metadata": {"oaiconform_run": RUN_PREFIX},
+            "metadata": run_metadata(run_objects.run_id),
             **fields,
         }
         exchange = require_route(target.post("responses", json=body))
@@ -69,12 +67,12 @@ def create(target: Target, settings: Settings) -> Iterator[Create]:
             response_id = exchange.json().get("id")
             if isinstance(response_id, str):
                 created.append(response_id)
+                run_objects.created("response", response_id)
         return exchange
 
     yield create_response
-    for response_id in created:
-        with contextlib.suppress(TargetError):  # best effort; the test's own outcome stands
-            target.request("DELETE", f"responses/{response_id}")
+    for response_id in created:  # best effort; the test's own outcome stands
+        delete_object(target, "response", f"responses/{response_id}", response_id)
 
 
 def ok(exchange: Exchange, spec: Spec, settings: Settings) -> dict[str, Any]:
@@ -131,7 +129,7 @@ def test_a_deleted_response_is_gone(
 
 @pytest.mark.feature("responses")
 def test_previous_response_id_continues_the_conversation(
-    target: Target, spec: Spec, settings: Settings, create: Create
+    target: Target, spec: Spec, settings: Settings, create: Create, run_objects: ObjectLedger
 ) -> None:
     """A follow-up with previous_response_id names it and counts the earlier turn as input;
     an unknown previous_response_id is a 404."""
@@ -143,7 +141,8 @@ def test_previous_response_id_continues_the_conversation(
         json={
             "model": settings.model,
             "input": "Hi.",
-            "previous_response_id": f"resp_{RUN_PREFIX}-unknown",
+            "previous_response_id": f"resp_{run_objects.run_id}-unknown",
+            "store": False,  # nothing to clean up should a target create it after all
         },
     )
     expect(status_code_is(unknown, 404))

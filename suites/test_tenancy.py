@@ -1,7 +1,7 @@
 """Tenant isolation: what one key creates, another key can neither see, list nor delete.
 
 Runs when a second key is configured (`--second-api-key-env NAME`); the embedded mock makes up
-its own second key. Everything created carries the run prefix and is deleted at the end.
+its own second key. Everything created carries the run's id and is deleted at the end.
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ import pytest
 from oaiconform.checks import expect
 from oaiconform.checks.http import json_object_body, status_code_is
 from oaiconform.checks.tenancy import absent_from_listing, hidden_from_other_tenant
+from oaiconform.cleanup import ObjectLedger, delete_object
 from oaiconform.plugin import require_route
 from oaiconform.settings import Secret
 from oaiconform.target import Target
-
-RUN_PREFIX = f"oaiconform-{secrets.token_hex(4)}"
 
 
 def _as(key: Secret) -> dict[str, str]:
@@ -26,13 +25,13 @@ def _as(key: Secret) -> dict[str, str]:
 
 
 @pytest.fixture
-def first_tenants_file(target: Target) -> Iterator[str]:
+def first_tenants_file(target: Target, run_objects: ObjectLedger) -> Iterator[str]:
     """A small file uploaded with the first key, deleted afterwards whatever happens."""
     boundary = f"oaiconform{secrets.token_hex(8)}"
     body = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n'
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-        f'filename="{RUN_PREFIX}-tenancy.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n'
+        f'filename="{run_objects.run_id}-tenancy.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n'
         f'{{"tenant": "first"}}\n\r\n--{boundary}--\r\n'
     ).encode()
     created = require_route(
@@ -44,10 +43,11 @@ def first_tenants_file(target: Target) -> Iterator[str]:
     )
     expect(status_code_is(created, 200), json_object_body(created))
     file_id = str(created.json()["id"])
+    run_objects.created("file", file_id)
     try:
         yield file_id
     finally:
-        target.request("DELETE", f"files/{file_id}")
+        delete_object(target, "file", f"files/{file_id}", file_id)
 
 
 @pytest.mark.feature("tenancy.isolation")

@@ -158,7 +158,28 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--spec", metavar="PATH|URL", help="the OpenAPI description")
 
     commands.add_parser("profiles", help="list the profiles and their features")
+    _add_clean_parser(commands)
     return parser
+
+
+def _add_clean_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    clean = commands.add_parser(
+        "clean",
+        help="remove what crashed runs left on a target (files, batches, stored completions)",
+        description="List the objects earlier runs left on a target (named oaiconform-... or "
+        "tagged with metadata oaiconform_run); remove them only with --yes.",
+    )
+    clean.add_argument("--target", metavar="BASE_URL", required=True, help="the target's base URL")
+    clean.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        default="OPENAI_API_KEY",
+        help="environment variable that holds the API key (default OPENAI_API_KEY)",
+    )
+    clean.add_argument("--yes", action="store_true", help="remove them (default: only list)")
+    clean.add_argument(
+        "--max-requests", metavar="N", type=int, default=None, help="request cap (1000)"
+    )
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -228,6 +249,34 @@ def _cmd_mock(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_clean(args: argparse.Namespace) -> int:
+    from oaiconform.settings import DEFAULT_MAX_RESPONSE_BYTES, Secret, normalize_target_url
+    from oaiconform.sweep import DEFAULT_MAX_REQUESTS, clean
+    from oaiconform.target import RequestBudget, Target
+
+    try:
+        base_url = normalize_target_url(args.target)
+    except SettingsError as exc:
+        print(f"oaiconform: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    key = os.environ.get(args.api_key_env)
+    if not key:
+        print(f"oaiconform: error: the variable {args.api_key_env} is not set", file=sys.stderr)
+        return EXIT_USAGE
+    target = Target(
+        base_url,
+        api_key=Secret(key),
+        api_key_env=args.api_key_env,
+        timeout_s=30.0,
+        max_response_bytes=DEFAULT_MAX_RESPONSE_BYTES,
+        budget=RequestBudget(args.max_requests or DEFAULT_MAX_REQUESTS),
+    )
+    try:
+        return clean(target, yes=args.yes, out=sys.stdout)
+    finally:
+        target.close()
+
+
 def _cmd_profiles() -> int:
     from oaiconform.profiles import available_profiles, load_profile
 
@@ -260,6 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_mock(args)
     if args.command == "profiles":
         return _cmd_profiles()
+    if args.command == "clean":
+        return _cmd_clean(args)
     build_parser().print_help()
     return EXIT_USAGE
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from oaiconform.cleanup import ObjectLedger, activate, make_run_id
 from oaiconform.profiles import Profile, load_profile
 from oaiconform.settings import Secret, Settings, settings_from_handoff, settings_to_handoff
 from oaiconform.spec import Spec, SpecSource, load_spec, resolve_spec_source
@@ -57,12 +58,23 @@ class RunContext:
     _worker_keys: tuple[Secret, ...] = ()  # the embedded mock's tenant per parallel worker
     _worker_count: int = 0  # workers xdist announced before the target started
     _attached: dict[str, Any] | None = None  # a worker's share of the controller's target
+    # What the run created on the target (see cleanup.py); its id tags every such object.
+    objects: ObjectLedger = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.objects = ObjectLedger(make_run_id(self.settings.seed, self.started_at))
+        activate(self.objects)
+
+    @property
+    def run_id(self) -> str:
+        return self.objects.run_id
 
     @classmethod
     def for_worker(cls, handoff: dict[str, Any]) -> RunContext:
         """A parallel worker's context: the controller's settings and target, never a mock."""
         context = cls(settings_from_handoff(handoff["settings"]), managed_by_cli=True)
         context._attached = handoff["target"]
+        context.objects.run_id = handoff.get("run_id") or context.run_id  # one id for the run
         return context
 
     def worker_handoff(self, index: int, count: int) -> dict[str, Any]:
@@ -88,6 +100,7 @@ class RunContext:
         second = self._mock_second_key
         return {
             "settings": settings_to_handoff(self.settings),
+            "run_id": self.run_id,
             "target": {
                 "base_url": base_url,
                 "api_key": key.reveal() if key else None,

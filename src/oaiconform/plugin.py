@@ -23,6 +23,7 @@ from oaiconform.applicability import (
 )
 from oaiconform.checks import ConformanceError, Failure
 from oaiconform.checks.routes import route_missing
+from oaiconform.cleanup import ObjectLedger, activate
 from oaiconform.context import RunContext, TestResult
 from oaiconform.exchange import Exchange, stream_metrics
 from oaiconform.features import is_known
@@ -160,6 +161,7 @@ def pytest_configure(config: pytest.Config) -> None:
             except SettingsError as exc:
                 raise pytest.UsageError(str(exc)) from None
             config.stash[CONTEXT_KEY] = RunContext(settings)
+    activate(config.stash[CONTEXT_KEY].objects)  # the suites record what they create into it
     config.pluginmanager.register(ResultCollector(config.stash[CONTEXT_KEY]), "oaiconform-results")
 
 
@@ -263,6 +265,12 @@ def spec(oaiconform_context: RunContext) -> Spec:
         return oaiconform_context.spec
     except SpecError as exc:
         pytest.exit(f"oaiconform: {exc}", returncode=2)
+
+
+@pytest.fixture(scope="session")
+def run_objects(oaiconform_context: RunContext) -> ObjectLedger:
+    """The run's ledger of created objects; its `run_id` names and tags them (cleanup.py)."""
+    return oaiconform_context.objects
 
 
 @pytest.fixture(scope="session")
@@ -442,8 +450,12 @@ class ResultCollector:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
-        """xdist, controller side: count the worker's requests in the run's budget."""
-        traffic = getattr(node, "workeroutput", {}).get(HANDOFF_KEY)
+        """xdist, controller side: count the worker's requests in the run's budget, and the
+        objects it created and removed in the run's ledger."""
+        traffic = dict(getattr(node, "workeroutput", {}).get(HANDOFF_KEY) or {})
+        objects = traffic.pop("objects", None)
+        if isinstance(objects, dict):
+            self.context.objects.absorb(objects)
         if traffic and self.context.target_started:
             self.context.target.budget.absorb(**traffic)
 
@@ -458,6 +470,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 "used": budget.used,
                 "exhausted": budget.exhausted,
                 "rate_limited_retries": budget.rate_limited_retries,
+                "objects": context.objects.handoff(),
             }
         return
     if context is None or not context.results or context.managed_by_cli:

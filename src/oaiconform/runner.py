@@ -123,6 +123,18 @@ def _waits(report: Report) -> str:
     return f" ({waits} after waiting out a 429)" if waits else ""
 
 
+def _left(report: Report) -> str:
+    """Only when the run left objects on the target: a loop of runs would pile them up."""
+    left = report.cleanup.get("left", 0)
+    if not left:
+        return ""
+    kinds: dict[str, int] = {}
+    for entry in report.cleanup.get("left_reasons") or []:
+        kinds[entry["kind"]] = kinds.get(entry["kind"], 0) + 1
+    which = ", ".join(f"{kind}: {count}" for kind, count in sorted(kinds.items()))
+    return f"; {left} created objects left on the target ({which}; report.json: cleanup)"
+
+
 def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
     built = {f: r for f, r in report.features.items() if not r.reason.startswith("not built")}
     not_built = sorted(set(report.features) - set(built))
@@ -156,7 +168,7 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
         + "".join(f"{c}, " for c in counts)
         + f"{s['skipped']} skipped ({len(not_built)} not built yet) features; "
         f"{s['requests']} requests{_waits(report)}; "
-        f"seed {report.seed}",
+        f"seed {report.seed}{_left(report)}",
         file=out,
     )
     reasons = report.exit_reasons()

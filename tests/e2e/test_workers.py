@@ -63,6 +63,10 @@ def test_two_workers_give_the_results_of_one(tmp_path: Path, fault: str | None) 
     # Every worker's requests are counted in the one report.
     assert parallel["summary"]["requests"] == parallel["budget"]["used"]
     assert parallel["summary"]["requests"] >= 0.8 * serial["summary"]["requests"]
+    # ... and every worker's created objects in the one ledger, under the run's one id.
+    cleanup = parallel["cleanup"]
+    assert cleanup["created"] >= 0.8 * serial["cleanup"]["created"] > 0
+    assert cleanup["left"] == serial["cleanup"]["left"] == 0
     if fault:
         failed = [f for f, r in parallel["features"].items() if r["status"] == "failed"]
         assert "models.list" in failed and "schema.retrieveModel" in failed

@@ -224,8 +224,9 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(config: MockConfig, spec: Spec) -> ASGIApp:
-    """The mock as an ASGI app; faults (if any) wrap the correct server from the outside."""
+def create_app(config: MockConfig, spec: Spec, state: MockState | None = None) -> ASGIApp:
+    """The mock as an ASGI app; faults (if any) wrap the correct server from the outside.
+    `state`, when given, is the one it serves (a self-test seeds its store directly)."""
     routes = [route for module in HANDLER_MODULES for route in module.ROUTES]
     routes += generic_routes(spec)  # last: any documented operation no handler above serves
     app = Starlette(
@@ -236,7 +237,7 @@ def create_app(config: MockConfig, spec: Spec) -> ASGIApp:
             Exception: _server_error,
         },
     )
-    app.state.mock = MockState(config, spec)
+    app.state.mock = state if state is not None else MockState(config, spec)
     wrapped: ASGIApp = Gateway(app, config.api_keys)
     faults = resolve_faults(config.faults)
     if faults:

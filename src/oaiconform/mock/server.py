@@ -12,6 +12,7 @@ import uvicorn
 from oaiconform.mock.app import create_app
 from oaiconform.mock.config import MockConfig
 from oaiconform.mock.handlers._common import PREFIX
+from oaiconform.mock.state import MockState
 from oaiconform.spec import Spec
 
 _STARTUP_TIMEOUT_S = 10.0
@@ -31,8 +32,12 @@ class MockServer:
         self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._socket.bind((host, port))
         self.port: int = self._socket.getsockname()[1]
+        self.state = MockState(config, spec)  # what it stores; self-tests may seed it
         uv_config = uvicorn.Config(
-            create_app(config, spec), log_level="warning", access_log=False, lifespan="off"
+            create_app(config, spec, self.state),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
         )
         self._server = uvicorn.Server(uv_config)
         self._thread = threading.Thread(target=self._run, name="oaiconform-mock", daemon=True)

@@ -34,10 +34,11 @@ import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity
 from schemathesis.generation import GenerationMode
 
+from oaiconform.cleanup import active, run_metadata
 from oaiconform.exchange import Exchange
 from oaiconform.property._types import AnyCase
 from oaiconform.property.clamp import make_affordable
-from oaiconform.property.cleanup import MAX_CLEANUP_REQUESTS, Created, remove_all
+from oaiconform.property.cleanup import MAX_CLEANUP_REQUESTS, Created, kind_of, remove_all
 from oaiconform.property.creators import (
     ObjectStep,
     example_body,
@@ -46,7 +47,7 @@ from oaiconform.property.creators import (
     step_for_collection,
 )
 from oaiconform.property.groups import expensive_group
-from oaiconform.property.recipes import RECIPES, Recipe, RecipeInputs
+from oaiconform.property.recipes import RECIPES, TAGGED, Recipe, RecipeInputs
 from oaiconform.property.sender import CappedSender
 from oaiconform.property.session import GenerationUnavailable, PropertySchema
 from oaiconform.property.wire import Discard, safe_identifier, shape, to_wire
@@ -196,7 +197,9 @@ class _Preparer:
         recipe = RECIPES.get(step.collection)
         files_at = fill(step.item, values) if recipe is not None and recipe.leaves_files else None
         parameter = None if dependency else step.parameter
-        self.prepared.created.append(Created(parameter, found, cleanup, files_at))
+        kind = kind_of(step.collection)
+        active().created(kind, found)
+        self.prepared.created.append(Created(parameter, found, cleanup, files_at, kind))
 
     def _from_recipe(
         self,
@@ -216,7 +219,7 @@ class _Preparer:
                 return None
             self._record(step, found, {}, dependency=True)
             needed[collection] = found
-        inputs = RecipeInputs(self.options.models, self.token, needed, to_cancel)
+        inputs = RecipeInputs(self.options.models, self.token, needed, to_cancel, active().run_id)
         content, content_type = recipe.build(inputs)
         exchange = self.sender.send(
             "POST",
@@ -276,7 +279,7 @@ class _Preparer:
             if found or raised or tried >= attempts:
                 raise _Stop  # ends the search (and its replay) without generating more
             try:
-                shape(case, model, pinned=parents)
+                shape(case, model, pinned=parents, tag=creation_tag(creator))
                 wire = to_wire(case, self.target.base_url)
             except Discard:
                 return
@@ -300,6 +303,61 @@ class _Preparer:
         if raised:
             raise raised[0]
         return found[0] if found else None
+
+
+def creation_tag(operation: Operation) -> dict[str, str] | None:
+    """The run's metadata for the generated bodies of an operation that creates a tagged
+    object (POST /batches, /responses, /chat/completions); None for any other operation."""
+    if operation.method != "POST" or operation.route not in TAGGED:
+        return None
+    return run_metadata(active().run_id)
+
+
+# Creations that store nothing unless the request asks for it (`store: true`).
+_STORED_WHEN_ASKED = frozenset({"/chat/completions"})
+
+
+def track_example(
+    prepared: PreparedObjects,
+    schema: PropertySchema,
+    route: str,
+    body: bytes | None,
+    answer: Exchange,
+) -> None:
+    """An example of a creating operation (POST on a collection the description can remove
+    objects of) that was answered 2xx made an object: it is removed with the prepared ones."""
+    if answer.request.method != "POST" or not 200 <= answer.status < 300:
+        return
+    step = step_for_collection(schema.spec, route)
+    if step is None or step.parents or (step.deleter is None and step.canceller is None):
+        return
+    sent = _json_or_none(body)
+    if sent.get("store") is False or (
+        route in _STORED_WHEN_ASKED and sent.get("store") is not True
+    ):
+        return
+    found = object_id(answer, step.parameter)
+    if found is None:
+        return
+    values = {step.parameter: found}
+    if step.deleter is not None:
+        cleanup: tuple[tuple[str, str], ...] = (("DELETE", _route_of(step.deleter, values)),)
+    else:
+        assert step.canceller is not None
+        cleanup = (("POST", _route_of(step.canceller, values)),)
+    recipe = RECIPES.get(step.collection)
+    files_at = fill(step.item, values) if recipe is not None and recipe.leaves_files else None
+    kind = kind_of(step.collection)
+    active().created(kind, found)
+    prepared.created.append(Created(None, found, cleanup, files_at, kind))
+
+
+def _json_or_none(body: bytes | None) -> dict[str, object]:
+    try:
+        value = json.loads(body) if body else None
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def prepare_objects(

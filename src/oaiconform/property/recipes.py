@@ -26,6 +26,14 @@ class RecipeInputs:
     token: str  # per run and operation: names files, separates multipart parts
     needed: Mapping[str, str]  # collection route -> id of the object created for the body
     to_cancel: bool = False  # the operation cancels the object: it must still be running
+    run_id: str = ""  # names and tags what is created (cleanup.py); "" outside a run
+
+    def tag(self) -> dict[str, Any]:
+        """The run's metadata for a body whose object has `metadata` (nothing outside a run)."""
+        return {"metadata": {"oaiconform_run": self.run_id}} if self.run_id else {}
+
+    def name(self) -> str:
+        return f"{self.run_id or 'oaiconform'}-{self.token}"
 
     def chat_model(self) -> str:
         return self.models.get("createChatCompletion") or DEFAULT_MODEL
@@ -51,7 +59,7 @@ class Recipe:
 
 def _jsonl_line(inputs: RecipeInputs) -> bytes:
     line = {
-        "custom_id": f"oaiconform-{inputs.token}",
+        "custom_id": inputs.name(),
         "method": "POST",
         "url": _BATCH_ENDPOINT,
         "body": {
@@ -67,7 +75,7 @@ def _file(inputs: RecipeInputs) -> Body:
     # Purpose `batch` with one JSONL request: accepted everywhere, and a batch can run it.
     return multipart_body(
         {"purpose": "batch"},
-        f"oaiconform-{inputs.token}.jsonl",
+        f"{inputs.name()}.jsonl",
         _jsonl_line(inputs),
         f"oaiconform{inputs.token}",
     )
@@ -79,6 +87,7 @@ def _batch(inputs: RecipeInputs) -> Body:
             "input_file_id": inputs.needed["/files"],
             "endpoint": _BATCH_ENDPOINT,
             "completion_window": "24h",
+            **inputs.tag(),
         }
     )
 
@@ -90,6 +99,7 @@ def _chat_completion(inputs: RecipeInputs) -> Body:
             "messages": [{"role": "user", "content": _PROMPT}],
             "store": True,  # only stored completions can be retrieved
             "max_completion_tokens": 16,
+            **inputs.tag(),
         }
     )
 
@@ -100,6 +110,7 @@ def _response(inputs: RecipeInputs) -> Body:
         "input": _PROMPT,
         "store": True,
         "max_output_tokens": 16,
+        **inputs.tag(),
     }
     if inputs.to_cancel:
         body["background"] = True  # only background responses can be cancelled
@@ -107,16 +118,19 @@ def _response(inputs: RecipeInputs) -> Body:
 
 
 def _assistant(inputs: RecipeInputs) -> Body:
-    return _json({"model": inputs.chat_model(), "name": f"oaiconform-{inputs.token}"})
+    return _json({"model": inputs.chat_model(), "name": inputs.name()})
 
 
 def _named(inputs: RecipeInputs) -> Body:
-    return _json({"name": f"oaiconform-{inputs.token}"})
+    return _json({"name": inputs.name()})
 
 
 def _empty(inputs: RecipeInputs) -> Body:
     return _json({})
 
+
+# Collections whose objects carry the run's metadata tag (their create bodies have `metadata`).
+TAGGED = frozenset({"/batches", "/chat/completions", "/responses"})
 
 RECIPES: dict[str, Recipe] = {
     recipe.collection: recipe

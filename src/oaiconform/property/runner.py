@@ -27,7 +27,12 @@ from oaiconform.exchange import Exchange
 from oaiconform.property._types import AnyCase
 from oaiconform.property.checks import event_stream_conformance, run_response_checks
 from oaiconform.property.convert import to_schemathesis_response
-from oaiconform.property.objects import PreparedObjects, prepare_objects
+from oaiconform.property.objects import (
+    PreparedObjects,
+    creation_tag,
+    prepare_objects,
+    track_example,
+)
 from oaiconform.property.retry import send_with_backoff
 from oaiconform.property.routes import route_missing_for
 from oaiconform.property.session import GenerationUnavailable, PropertySchema
@@ -80,12 +85,14 @@ class OperationRun:
     stop: BaseException | None = None  # budget, transport error or missing route: no more sends
     last_failure: ConformanceError | None = None
     objects: PreparedObjects = field(default_factory=PreparedObjects)  # for path parameters
+    _tag: dict[str, str] | None = None  # the run's metadata for bodies that create objects
     _started: float = field(default_factory=time.monotonic)
 
     def run(self) -> None:
         """Raise ConformanceError, RouteMissing, PropertySkip, or a Target exception; else pass."""
         operation = self.schema.spec.operation(self.operation_id)
         self._route_check = route_missing_for("{" in operation.path)
+        self._tag = creation_tag(operation)
         body_types = ((operation.raw.get("requestBody") or {}).get("content")) or {}
         # Only JSON body negations are judged (see wire.py): without one, negative generation
         # would only produce cases that are discarded, at the cost of generating them.
@@ -184,7 +191,12 @@ class OperationRun:
 
     def _judge(self, case: AnyCase) -> None:
         try:
-            shape(case, self.options.models.get(self.operation_id), pinned=self.objects.ids)
+            shape(
+                case,
+                self.options.models.get(self.operation_id),
+                pinned=self.objects.ids,
+                tag=self._tag,
+            )
             wire = to_wire(case, self.target.base_url)
         except Discard:
             hypothesis.reject()
@@ -238,6 +250,8 @@ class OperationRun:
             return None
         if positive and 200 <= exchange.status < 300 and self.accepted is None:
             self.accepted = wire
+        route = self.schema.spec.operation(self.operation_id).route
+        track_example(self.objects, self.schema, route, wire.body, exchange)
         response = to_schemathesis_response(exchange, wire.prepared)
         failures = run_response_checks(case, response, exchange)
         failures += event_stream_conformance(self.schema.spec, self.operation_id, exchange)

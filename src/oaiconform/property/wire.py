@@ -106,14 +106,21 @@ def _keep_as_generated(case: AnyCase) -> None:
         record()
 
 
-def shape(case: AnyCase, model: str | None = None, pinned: Mapping[str, str] | None = None) -> None:
+def shape(
+    case: AnyCase,
+    model: str | None = None,
+    pinned: Mapping[str, str] | None = None,
+    tag: Mapping[str, str] | None = None,
+) -> None:
     """Make the case affordable and sendable, in place; raise Discard when it cannot be.
 
     `model`, when given, replaces a generated `model` of a positive body: a random name only
     ever reaches the target's "unknown model" path, never the operation itself. `pinned`
     path parameters (ids of objects created for the run, see objects.py) replace generated
     ones in a positive case, so it reaches the operation's success path; a negative case
-    keeps its generated values.
+    keeps its generated values. `tag`, the run's metadata, replaces the generated `metadata`
+    of a positive body that creates an object, so that `oaiconform clean` finds what a
+    crashed run left (a valid metadata map for a valid one: the case stays positive).
     """
     negative = is_negative(case)  # read before any edit: an edit triggers revalidation
     if negative and case.media_type and case.media_type.startswith("multipart/"):
@@ -145,6 +152,8 @@ def shape(case: AnyCase, model: str | None = None, pinned: Mapping[str, str] | N
                 and isinstance(shaped.get("model"), str)
             ):
                 shaped = {**shaped, "model": model}
+            if tag and isinstance(shaped, dict):
+                shaped = {**shaped, "metadata": dict(tag)}
         if shaped != body:
             case.body = shaped
     if not negative:

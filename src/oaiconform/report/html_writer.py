@@ -108,6 +108,27 @@ def _verdict(report: Report) -> str:
     return f"<p><b>Exit code {report.verdict.get('exit_code')}</b>, because:</p><ul>{items}</ul>"
 
 
+def _cleanup(report: Report) -> str:
+    """One line on what the run left on the target; the objects left, folded."""
+    cleanup = report.cleanup
+    if not cleanup:
+        return ""
+    left = cleanup.get("left_reasons") or []
+    line = (
+        f"<p class='muted'>Cleanup (run <code>{escape(str(cleanup.get('run_id')))}</code>): "
+        f"{cleanup.get('created', 0)} objects created, {cleanup.get('removed', 0)} removed, "
+        f"{cleanup.get('left', 0)} left on the target.</p>"
+    )
+    if not left:
+        return line
+    items = "".join(
+        f"<li><code>{escape(str(o.get('kind')))} {escape(str(o.get('id')))}</code>: "
+        f"{escape(str(o.get('reason')))}</li>"
+        for o in left[:50]
+    )
+    return f"{line}<details><summary>objects left</summary><ul>{items}</ul></details>"
+
+
 def _feature_row(feature_id: str, result: FeatureResult) -> str:
     detail = f'<span class="muted">{escape(result.reason)}</span>' if result.reason else ""
     if result.failures:
@@ -221,7 +242,7 @@ def render_html(report: Report) -> str:
 {escape(str(report.spec.get("version")))}{overlay_note} · seed {report.seed} ·
 {escape(report.started_at)} · {report.duration_s:.1f} s ·
 {s.get("requests", 0)} requests{budget_note} · oaiconform {escape(report.tool["version"])}</div>
-{error}<div class="cards">{cards}</div>{_bar(counts)}{_verdict(report)}
+{error}<div class="cards">{cards}</div>{_bar(counts)}{_verdict(report)}{_cleanup(report)}
 {_tool_errors(report)}{_failures(report)}{_areas(report)}{_stream_chart(report)}
 <p class="muted">Replay this run with <code>--seed {report.seed}</code>. The canonical data is in
 report.json.</p></body></html>

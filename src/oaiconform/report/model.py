@@ -115,6 +115,9 @@ class Report:
     error: str | None = None
     interrupted: bool = False
     verdict: dict[str, Any] = field(default_factory=dict)  # {exit_code, reasons}
+    # What the run created on the target and whether it was removed (cleanup.py); additive:
+    # {run_id, created, removed, left, left_reasons: [{kind, id, reason}]}
+    cleanup: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -261,6 +264,9 @@ def build_report(context: RunContext) -> Report:
     }
     code, reasons = exit_code_and_reasons(features, tests, budget_info)
     summary["tool_errors"] = sum(1 for t in tests if t.outcome == "error")
+    cleanup = context.objects.summary()
+    for entry in cleanup["left_reasons"]:
+        entry["reason"] = text(entry["reason"])
     source = context._source
     target = dict(context.target_info())
     if target.get("base_url"):
@@ -297,4 +303,5 @@ def build_report(context: RunContext) -> Report:
         error=text(context.error) if context.error else None,
         interrupted=context.interrupted,
         verdict={"exit_code": code, "reasons": reasons},
+        cleanup=cleanup,
     )
