@@ -17,6 +17,7 @@ import time
 import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -110,9 +111,11 @@ class RequestBudget:
 
 
 class _Deadline(threading.local):
-    """When the request being sent on this thread must be over (monotonic), if it must."""
+    """When the request being sent on this thread must be over (monotonic), if it must, and
+    how many bytes of its response arrived (a hang and a drip are told apart by it)."""
 
     at: float | None = None
+    received: int = 0
 
     def cap(self, timeout: float | None, expired: type[Exception]) -> float | None:
         """The socket timeout for one connect/read/write: never beyond the deadline."""
@@ -137,7 +140,9 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._deadline = deadline
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, self._deadline.cap(timeout, httpcore.ReadTimeout))
+        data = self._inner.read(max_bytes, self._deadline.cap(timeout, httpcore.ReadTimeout))
+        self._deadline.received += len(data)
+        return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._inner.write(buffer, self._deadline.cap(timeout, httpcore.WriteTimeout))
@@ -287,6 +292,16 @@ class _BodyDecoder:
         return out
 
 
+@dataclass(frozen=True)
+class _Limit:
+    """The time limits of one request, as sent."""
+
+    seconds: float  # the whole request on the wire: connect, TLS, head and body
+    read_s: float  # one read (the idle timeout)
+    named: str  # which option sets it, for the messages
+    cut_by_run: bool  # shortened to what is left of the run (--max-duration)
+
+
 class Target:
     """An OpenAI-compatible base URL (SDK convention: path prefix included, e.g. .../v1)."""
 
@@ -376,25 +391,28 @@ class Target:
             return left, True
         return total_s, False
 
-    def _failure(
-        self, method: str, url: str, exc: httpx.HTTPError, limits_s: tuple[float, float], cut: bool
-    ) -> Exception:
+    def _failure(self, where: str, exc: httpx.HTTPError, limit: _Limit) -> Exception:
         """What a transport error says about the target, as the exception to raise."""
-        where = f"{method} {strip_userinfo(url)}"
-        limit_s, read_s = limits_s
         overdue = self._deadline.at is not None and time.monotonic() >= self._deadline.at
-        if overdue and cut:
+        if overdue and limit.cut_by_run:
             return self.budget.deadline_error()
+        received = self._deadline.received
+        if overdue and not received:
+            return TargetError(
+                f"{where}: no response data within {limit.seconds:g} s "
+                f"(the target hangs), {limit.named}"
+            )
         if overdue:
             return TargetError(
-                f"{where}: the response did not complete within {limit_s:g} s, the limit per "
-                "request (--timeout): the target hangs or sends too slowly"
+                f"{where}: the response did not complete within {limit.seconds:g} s, "
+                f"{limit.named}: {received} bytes arrived, the target sends too slowly"
             )
         if isinstance(exc, httpx.ConnectError) and _tls_failure(exc) is None:
             return TargetUnreachableError(
-                f"{where}: the target became unreachable: {_describe_transport_error(exc, read_s)}"
+                f"{where}: the target became unreachable: "
+                f"{_describe_transport_error(exc, limit.read_s)}"
             )
-        return TargetError(f"{where}: {_describe_transport_error(exc, read_s)}")
+        return TargetError(f"{where}: {_describe_transport_error(exc, limit.read_s)}")
 
     @contextmanager
     def _send(
@@ -409,6 +427,7 @@ class Target:
         params: Mapping[str, Any] | None,
         total_s: float,
         read_timeout_s: float | None = None,
+        limit_named: str = "the limit per request (--timeout)",
     ) -> Iterator[tuple[httpx.Response, RecordedRequest]]:
         """Send a request whose response is read, in the `with` block, by `total_s` at most."""
         limit_s, cut_by_run = self._limit(total_s)
@@ -425,8 +444,10 @@ class Target:
             method, str(request.url), tuple(request.headers.items()), body or b""
         )
         read_s = min(read_timeout_s or self.timeout_s, limit_s)
+        limit = _Limit(limit_s, read_s, limit_named, cut_by_run)
         timeout = httpx.Timeout(read_s, connect=min(CONNECT_TIMEOUT_S, limit_s))
         self._deadline.at = time.monotonic() + limit_s
+        self._deadline.received = 0
         try:
             with self._client.stream(
                 method,
@@ -437,7 +458,8 @@ class Target:
             ) as response:
                 yield response, recorded
         except httpx.HTTPError as exc:
-            raise self._failure(method, recorded.url, exc, (limit_s, read_s), cut_by_run) from None
+            where = f"{method} {strip_userinfo(recorded.url)}"
+            raise self._failure(where, exc, limit) from None
         finally:
             self._deadline.at = None
 
@@ -527,8 +549,9 @@ class Target:
         Bytes go to the SSE parser as they come, so each event gets its arrival time. Reading
         stops at the idle timeout (no byte for that long), the total time cap or the byte cap;
         the reason is recorded in `interrupted` rather than raised, so the checks still see what
-        arrived. A non-SSE answer is read whole, as `request` reads it. The total cap also
-        bounds the connect and the response head: a target that never answers is a TargetError.
+        arrived. A non-SSE answer is read whole, as `request` reads it. On the wire the whole
+        request (connect and head included) ends by the total cap plus one idle timeout: a
+        target that never sends the head is a TargetError.
         """
         idle = idle_timeout_s if idle_timeout_s is not None else self.timeout_s
         total = total_timeout_s if total_timeout_s is not None else self.timeout_s
@@ -542,8 +565,11 @@ class Target:
             headers=headers,
             auth=auth,
             params=None,
-            total_s=total,
+            # On the wire the stream gets one idle timeout beyond its total cap: a stream that
+            # went silent just before the cap is then reported as stalled, which it is.
+            total_s=total + idle,
             read_timeout_s=idle,
+            limit_named=f"the stream's total cap of {total:g} s plus its idle timeout",
         ) as (response, recorded):
             deadline_at = self._deadline.at or time.monotonic() + total
             reader = _StreamReader(response, started, idle, total, cap, deadline_at)
@@ -660,7 +686,7 @@ class _StreamReader:
     ) -> None:
         self.response = response
         self.started = started
-        self.deadline_at = deadline_at  # monotonic: the total cap, connect and head included
+        self.deadline_at = deadline_at  # monotonic: when the wire gives up (see Target.stream)
         self.overdue = False
         self.idle_s = idle_s
         self.total_s = total_s
@@ -706,11 +732,11 @@ class _StreamReader:
                     self.truncated = True
                     self.interrupted = f"the response exceeded the byte cap of {self.cap} bytes"
                     return
-                if time.monotonic() >= self.deadline_at:
+                if now > self.total_s:
                     self._too_long()
                     return
         except httpx.ReadTimeout:
-            if time.monotonic() >= self.deadline_at:  # the total cap, not a stall
+            if time.monotonic() >= self.deadline_at:  # cut short by the total, not a stall
                 self._too_long()
             else:
                 self.interrupted = (

@@ -94,12 +94,12 @@ def huge(sock: socket.socket, stop: threading.Event) -> None:
 
 
 @cache
-def _bomb() -> bytes:
+def gzip_bomb_body() -> bytes:
     return gzip.compress(b"\0" * (64 << 20), compresslevel=9)  # 64 MiB decoded, ~64 KiB sent
 
 
 def gzip_bomb(sock: socket.socket, stop: threading.Event) -> None:
-    body = _bomb()
+    body = gzip_bomb_body()
     sock.sendall(head(Content_Length=str(len(body)), Content_Encoding="gzip") + body)
 
 
