@@ -459,9 +459,19 @@ class Target:
                 yield response, recorded
         except httpx.HTTPError as exc:
             where = f"{method} {strip_userinfo(recorded.url)}"
-            raise self._failure(where, exc, limit) from None
+            failure = self._failure(where, exc, limit)
+            self._record_unanswered(recorded)
+            raise failure from None
+        except TargetError:  # over the byte cap, an encoding we cannot read
+            self._record_unanswered(recorded)
+            raise
         finally:
             self._deadline.at = None
+
+    def _record_unanswered(self, recorded: RecordedRequest) -> None:
+        """Log a request that got no usable answer (status 0), so the failure's curl repro
+        is this request, not the one before it."""
+        self.exchanges.append(Exchange(request=recorded, status=0))
 
     def _not_redirected(self, exchange: Exchange) -> None:
         """A redirect is never followed (our key would go with it): it is the target's fault."""
