@@ -317,9 +317,11 @@ _TARGET_FAULTS = (ConformanceError, TargetError, BodyNotJSONError)
 def judge_exception(exc: BaseException) -> str:
     """Whose fault an exception that ended a test phase is, as a test outcome.
 
-    `failed` is the target's (a check's ConformanceError, a TargetError); skips are
-    `not_applicable`, `not_implemented` or `not_run` (the budget, a precondition, a probe that
-    could not be made); anything else is a bug of this tool: `error`, never the target's.
+    `failed` is the target's (a check's ConformanceError, a TargetError, a body a suite needed
+    as JSON that is not); skips are `not_applicable`, `not_implemented` or `not_run` (the
+    budget or the run's time limit, a target that became unreachable during the run, a
+    precondition, a probe that could not be made); anything else is a bug of this tool:
+    `error`, never the target's.
     """
     if isinstance(exc, NotApplicable):
         return "not_applicable"
