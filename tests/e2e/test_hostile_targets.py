@@ -13,6 +13,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,6 +53,11 @@ def make_target(
     )
 
 
+def _named(cases: list[tuple[str, str]]) -> list[Any]:
+    """(path, expected) cases, named by their path: the message expected is no name."""
+    return [pytest.param(path, expected, id=path) for path, expected in cases]
+
+
 @pytest.fixture(scope="module")
 def hostile() -> Iterator[HostileServer]:
     with HostileServer(default="hang") as server:
@@ -77,13 +83,15 @@ SLOW = "did not complete within 0.5 s, the limit per request (--timeout): "
 
 @pytest.mark.parametrize(
     ("path", "said"),
-    [
-        ("hang", HUNG),
-        ("head-only", SLOW),
-        ("drip-head", SLOW),
-        ("drip-body", SLOW),
-        ("sse-forever", SLOW),
-    ],
+    _named(
+        [
+            ("hang", HUNG),
+            ("head-only", SLOW),
+            ("drip-head", SLOW),
+            ("drip-body", SLOW),
+            ("sse-forever", SLOW),
+        ]
+    ),
 )
 def test_a_request_ends_within_its_total_time_limit(
     hostile: HostileServer, path: str, said: str
@@ -108,10 +116,12 @@ def test_an_endless_stream_ends_at_the_total_cap(hostile: HostileServer) -> None
 
 @pytest.mark.parametrize(
     ("path", "said"),
-    [
-        ("hang", r"no response data within 0\.2 s \(the target hangs\)"),  # the idle timeout
-        ("drip-head", r"did not complete within 0\.5 s, the stream's total cap of 0\.3 s"),
-    ],
+    _named(
+        [
+            ("hang", r"no response data within 0\.2 s \(the target hangs\)"),  # the idle timeout
+            ("drip-head", r"did not complete within 0\.5 s, the stream's total cap of 0\.3 s"),
+        ]
+    ),
 )
 def test_a_stream_whose_head_never_completes_is_a_target_error(
     hostile: HostileServer, path: str, said: str
@@ -161,11 +171,13 @@ def test_an_encoding_not_asked_for_is_a_target_error() -> None:
 
 @pytest.mark.parametrize(
     ("path", "said"),
-    [
-        ("length-long", "peer closed connection without sending complete message body"),
-        ("reset-body", "the connection broke while the response was read"),
-        ("close", "Server disconnected without sending a response"),
-    ],
+    _named(
+        [
+            ("length-long", "peer closed connection without sending complete message body"),
+            ("reset-body", "the connection broke while the response was read"),
+            ("close", "Server disconnected without sending a response"),
+        ]
+    ),
 )
 def test_broken_framing_is_a_target_error(hostile: HostileServer, path: str, said: str) -> None:
     message, elapsed = _fails(make_target(hostile.base_url), path)
@@ -199,14 +211,16 @@ def test_an_http_1_0_close_delimited_body_is_legal(hostile: HostileServer) -> No
 
 @pytest.mark.parametrize(
     ("path", "reason"),
-    [
-        ("bad-utf8", "invalid UTF-8 at byte"),
-        ("nul", "Invalid control character"),
-        ("deep", "nested too deeply to parse"),
-        ("big-int", "Exceeds the limit"),
-        ("big-float", "number out of range: 1e999999"),
-        ("duplicate-keys", "duplicate key 'object'"),
-    ],
+    _named(
+        [
+            ("bad-utf8", "invalid UTF-8 at byte"),
+            ("nul", "Invalid control character"),
+            ("deep", "nested too deeply to parse"),
+            ("big-int", "Exceeds the limit"),
+            ("big-float", "number out of range: 1e999999"),
+            ("duplicate-keys", "duplicate key 'object'"),
+        ]
+    ),
 )
 def test_hostile_json_is_not_json_with_a_reason(
     hostile: HostileServer, path: str, reason: str
