@@ -78,6 +78,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", metavar="SECONDS", help="time limit per request (30)")
     run.add_argument("--max-response-bytes", metavar="N", help="byte cap per response (16 MiB)")
     run.add_argument(
+        "--max-duration",
+        metavar="SECONDS",
+        help="time limit of the whole run; the tests left are reported not run "
+        "(default: none for loopback targets, 1800 for others)",
+    )
+    run.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        help="PEM file of the CAs to trust for an https target (e.g. a self-signed one)",
+    )
+    run.add_argument(
+        "--insecure",
+        action="store_true",
+        default=None,
+        help="do not verify the https target's certificate",
+    )
+    run.add_argument(
         "--budget-requests",
         metavar="N",
         help="hard cap on requests (default 500 for non-loopback targets)",

@@ -107,6 +107,7 @@ class RunContext:
                 "second_api_key": second.reveal() if second else None,
                 "embedded_mock": target.embedded_mock,
                 "budget_limit": share,
+                "seconds_left": budget.seconds_left(),
             },
         }
 
@@ -167,10 +168,16 @@ class RunContext:
         api_key = settings.api_key
         base_url = settings.target_url
         budget_limit = settings.budget_requests
+        seconds_left = (
+            None
+            if settings.max_duration_s is None
+            else settings.max_duration_s - self.duration_s  # the run started before the target
+        )
         embedded_mock = settings.embedded_mock
         attached = self._attached
         if attached is not None:
             base_url, budget_limit = attached["base_url"], attached["budget_limit"]
+            seconds_left = attached.get("seconds_left")
             embedded_mock = attached["embedded_mock"]
             api_key = Secret(attached["api_key"]) if attached["api_key"] else None
             if embedded_mock:
@@ -215,9 +222,11 @@ class RunContext:
             else None,
             timeout_s=settings.timeout_s,
             max_response_bytes=settings.max_response_bytes,
-            budget=RequestBudget(budget_limit),
+            budget=RequestBudget(budget_limit, settings.max_duration_s, seconds_left),
             embedded_mock=embedded_mock,
             deterministic=embedded_mock or settings.deterministic,
+            ca_bundle=settings.ca_bundle,
+            insecure=settings.insecure,
         )
 
     def close(self) -> None:
@@ -243,9 +252,15 @@ class RunContext:
         return time.monotonic() - self.started_monotonic
 
     def target_info(self) -> dict[str, Any]:
+        tls = {"insecure": self.settings.insecure, "ca_bundle": self.settings.ca_bundle}
         if self._target is not None:
             return {
                 "base_url": self._target.display_url,
                 "embedded_mock": self._target.embedded_mock,
+                **tls,
             }
-        return {"base_url": self.settings.target_url, "embedded_mock": self.settings.embedded_mock}
+        return {
+            "base_url": self.settings.target_url,
+            "embedded_mock": self.settings.embedded_mock,
+            **tls,
+        }

@@ -7,12 +7,61 @@ and the self-tests build them by hand; a check never knows which.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
 from typing import Any
 
 _NOT_JSON = object()
+_REASON_CHARS = 120
+
+
+class BodyNotJSONError(ValueError):
+    """A test needed a JSON body and the target sent something else: the target's fault."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:  # json.loads would keep the last one silently; clients disagree
+            raise ValueError(f"duplicate key {key!r} in an object")
+        seen[key] = value
+    return seen
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e999999 parses to inf, which no JSON document can mean
+        raise ValueError(f"number out of range: {text[:20]}{'...' if len(text) > 20 else ''}")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(body: bytes) -> tuple[Any, str | None]:
+    """The parsed body and None, or _NOT_JSON and why, however hostile the bytes are.
+
+    Strict where Python's parser is lenient (NaN, Infinity, duplicate keys, numbers out of
+    range) and safe where it would raise something else (nesting past the recursion limit,
+    integers past the digit limit).
+    """
+    try:
+        parsed = json.loads(
+            body,
+            object_pairs_hook=_unique_keys,
+            parse_float=_finite,
+            parse_constant=_no_constant,
+        )
+    except UnicodeDecodeError as exc:
+        return _NOT_JSON, f"invalid UTF-8 at byte {exc.start}"
+    except RecursionError:
+        return _NOT_JSON, "nested too deeply to parse"
+    except ValueError as exc:  # JSONDecodeError, the int digit limit, the hooks above
+        return _NOT_JSON, str(exc).splitlines()[0][:_REASON_CHARS]
+    return parsed, None
 
 
 @dataclass(frozen=True)
@@ -50,21 +99,30 @@ class Exchange:
         return (self.header("content-type") or "").split(";")[0].strip().lower()
 
     @cached_property
-    def _parsed(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
-            return _NOT_JSON
+    def _parsed(self) -> tuple[Any, str | None]:
+        return parse_json(self.body)
 
     @property
     def is_json(self) -> bool:
-        return self._parsed is not _NOT_JSON
+        return self._parsed[0] is not _NOT_JSON
+
+    @property
+    def json_error(self) -> str | None:
+        """Why the body is not JSON (None when it is)."""
+        return self._parsed[1]
 
     def json(self) -> Any:
-        """The parsed body; raises ValueError when it is not JSON (checks test `is_json` first)."""
-        if self._parsed is _NOT_JSON:
-            raise ValueError("response body is not JSON")
-        return self._parsed
+        """The parsed body; raises BodyNotJSONError (a ValueError) when it is not JSON.
+
+        Checks test `is_json` first; a suite that needs the body to go on may call it
+        directly, and then a body that is not JSON fails the test as the target's fault.
+        """
+        if self._parsed[0] is _NOT_JSON:
+            raise BodyNotJSONError(
+                f"{self.describe()}: the body is not JSON ({self._parsed[1]}): "
+                f"{self.body_excerpt()}"
+            )
+        return self._parsed[0]
 
     def describe(self) -> str:
         return f"{self.request.method} {self.request.url} -> {self.status}"

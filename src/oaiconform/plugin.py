@@ -25,13 +25,13 @@ from oaiconform.checks import ConformanceError, Failure
 from oaiconform.checks.routes import route_missing
 from oaiconform.cleanup import ObjectLedger, activate
 from oaiconform.context import RunContext, TestResult
-from oaiconform.exchange import Exchange, stream_metrics
+from oaiconform.exchange import BodyNotJSONError, Exchange, stream_metrics
 from oaiconform.features import is_known
 from oaiconform.profiles import ProfileError
 from oaiconform.redact import Redactor, redact_files
 from oaiconform.settings import Secret, Settings, SettingsError, build_settings
 from oaiconform.spec import Spec, SpecError
-from oaiconform.target import BudgetExhaustedError, Target, TargetError
+from oaiconform.target import BudgetExhaustedError, Target, TargetError, TargetUnreachableError
 
 CONTEXT_KEY = pytest.StashKey[RunContext]()
 HANDOFF_KEY = "oaiconform"  # in xdist's workerinput (controller -> worker) and workeroutput
@@ -56,6 +56,9 @@ _OPTIONS = (
     "property_examples",
     "property_negative_examples",
     "second_api_key_env",
+    "max_duration",
+    "ca_bundle",
+    "insecure",
 )
 
 
@@ -117,6 +120,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--seed", help="seed for generation and the mock")
     group.addoption("--request-timeout", dest="timeout", help="seconds per request (30)")
     group.addoption("--budget-requests", help="hard cap on requests sent to the target")
+    group.addoption("--max-duration", help="time limit of the whole run, in seconds")
+    group.addoption("--ca-bundle", help="PEM file of the CAs to trust for an https target")
+    group.addoption(
+        "--insecure",
+        action="store_true",
+        default=None,
+        help="do not verify the https target's certificate",
+    )
     group.addoption(
         "--overlay", dest="overlays", action="append", help="a vendor OpenAPI Overlay file"
     )
@@ -320,21 +331,25 @@ def pytest_fixture_setup(
 
 _TRACEBACK_CHARS = 8000
 DID_NOT_FINISH = "did not finish: the run ended while it ran (interrupted)"
-_TARGET_FAULTS = (ConformanceError, TargetError)
+_TARGET_FAULTS = (ConformanceError, TargetError, BodyNotJSONError)
 
 
 def judge_exception(exc: BaseException) -> str:
     """Whose fault an exception that ended a test phase is, as a test outcome.
 
-    `failed` is the target's (a check's ConformanceError, a TargetError); skips are
-    `not_applicable`, `not_implemented` or `not_run` (the budget, a precondition, a probe that
-    could not be made); anything else is a bug of this tool: `error`, never the target's.
+    `failed` is the target's (a check's ConformanceError, a TargetError, a body a suite needed
+    as JSON that is not); skips are `not_applicable`, `not_implemented` or `not_run` (the
+    budget or the run's time limit, a target that became unreachable during the run, a
+    precondition, a probe that could not be made); anything else is a bug of this tool:
+    `error`, never the target's.
     """
     if isinstance(exc, NotApplicable):
         return "not_applicable"
     if isinstance(exc, FeatureNotImplemented):
         return "not_implemented"
     if isinstance(exc, BudgetExhaustedError | pytest.skip.Exception):
+        return "not_run"
+    if isinstance(exc, TargetUnreachableError):  # it died during the run: nothing to judge
         return "not_run"
     if isinstance(exc, _TARGET_FAULTS):
         return "failed"
@@ -471,6 +486,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 "exhausted": budget.exhausted,
                 "rate_limited_retries": budget.rate_limited_retries,
                 "objects": context.objects.handoff(),
+                "deadline_hit": budget.deadline_hit,
             }
         return
     if context is None or not context.results or context.managed_by_cli:

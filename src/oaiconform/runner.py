@@ -272,11 +272,11 @@ def run(
         file=out,
     )
 
-    _clean_allure_dir(report_dir)
-    _settle_heap()
     code: int = pytest.ExitCode.INTERNAL_ERROR
     with _sigterm_as_interrupt():
-        try:
+        try:  # from here on, Ctrl-C or SIGTERM at any moment leaves a partial report
+            _clean_allure_dir(report_dir)
+            _settle_heap()
             code = pytest.main(
                 _pytest_args(settings, report_dir, quiet, wanted),
                 plugins=[ContextProvider(context)],

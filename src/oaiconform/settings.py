@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -24,6 +25,7 @@ DEFAULT_MODERATION_MODEL = "omni-moderation-latest"
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 DEFAULT_REMOTE_BUDGET = 500
+DEFAULT_REMOTE_MAX_DURATION_S = 1800.0  # a run against a remote API ends within 30 minutes
 DEFAULT_PROPERTY_EXAMPLES = 5
 DEFAULT_PROPERTY_NEGATIVE_EXAMPLES = 3
 
@@ -82,6 +84,9 @@ class Settings:
     property_examples: int = DEFAULT_PROPERTY_EXAMPLES  # positive generated requests per operation
     property_negative_examples: int = DEFAULT_PROPERTY_NEGATIVE_EXAMPLES
     workers: int = 1  # parallel test processes (pytest-xdist); 1 runs in this process
+    max_duration_s: float | None = None  # the run's time limit; None: none (loopback default)
+    ca_bundle: str | None = None  # PEM file of the CAs trusted for an https target
+    insecure: bool = False  # do not verify the https target's certificate
 
     @property
     def embedded_mock(self) -> bool:
@@ -125,6 +130,34 @@ def _workers(value: Any) -> int:
     return _int("--workers", value, minimum=1)
 
 
+def _is_loopback(target_url: str) -> bool:
+    host = urlsplit(target_url).hostname or ""
+    return host.startswith("127.") or host in ("localhost", "::1")
+
+
+def _ca_bundle(path: Any) -> str | None:
+    """The --ca-bundle file, checked now: a bad file is a usage error, not a TLS failure later."""
+    if not path:
+        return None
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except FileNotFoundError:
+        raise SettingsError(f"--ca-bundle: no such file: {path}") from None
+    except (OSError, ssl.SSLError) as exc:
+        raise SettingsError(
+            f"--ca-bundle: {path} is not a readable PEM file of certificates ({exc})"
+        ) from None
+    return str(path)
+
+
+def _max_duration(value: Any, target_url: str | None) -> float | None:
+    if value is not None:
+        return _float("--max-duration", value)
+    if target_url is not None and not _is_loopback(target_url):
+        return DEFAULT_REMOTE_MAX_DURATION_S  # a remote run is never left without an end
+    return None
+
+
 def _second_key(env_name: str | None, environ: Mapping[str, str]) -> Secret | None:
     if not env_name:
         return None
@@ -159,10 +192,8 @@ def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Set
     key_value = environ.get(api_key_env)
     seed = given("seed")
     budget = given("budget_requests")
-    if budget is None and target_url is not None:
-        host = urlsplit(target_url).hostname or ""
-        if not (host.startswith("127.") or host in ("localhost", "::1")):
-            budget = DEFAULT_REMOTE_BUDGET  # a paid API is never hit without a bound
+    if budget is None and target_url is not None and not _is_loopback(target_url):
+        budget = DEFAULT_REMOTE_BUDGET  # a paid API is never hit without a bound
     return Settings(
         target_url=target_url,
         api_key_env=api_key_env,
@@ -205,6 +236,9 @@ def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Set
             else DEFAULT_PROPERTY_NEGATIVE_EXAMPLES,
         ),
         workers=_workers(given("workers")),
+        max_duration_s=_max_duration(given("max_duration"), target_url),
+        ca_bundle=_ca_bundle(given("ca_bundle")),
+        insecure=bool(given("insecure")),
     )
 
 

@@ -11,13 +11,17 @@ from __future__ import annotations
 import base64
 import json
 import shlex
+import ssl
 import threading
 import time
+import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import httpcore
 import httpx
 
 from oaiconform import __version__
@@ -27,6 +31,8 @@ from oaiconform.settings import Secret
 from oaiconform.sse import SSEParser
 
 CONNECT_TIMEOUT_S = 5.0
+# Only encodings decoded here, under the byte cap (httpx would also offer br/zstd if installed).
+ACCEPT_ENCODING = "gzip, deflate"
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # One event larger than this is a defect, whatever the stream's total byte cap.
 _MAX_EVENT_BYTES = 16 * 1024 * 1024
@@ -37,23 +43,53 @@ class TargetError(Exception):
 
 
 class TargetUnreachableError(TargetError):
-    """Nothing answers at the base URL at all; the run cannot start (exit code 3)."""
+    """Nothing answers at the base URL: before the run it cannot start (exit code 3); during
+    the run (the target died) the tests left are `not_run`, not failed."""
 
 
 class BudgetExhaustedError(Exception):
     """The run's request budget is spent; remaining tests are skipped, and the report says so."""
 
 
+class RunDeadlineError(BudgetExhaustedError):
+    """The run's time limit (--max-duration) has passed: every further request is refused."""
+
+
 class RequestBudget:
-    def __init__(self, limit: int | None) -> None:
+    """The run's caps on requests: how many (`limit`) and until when (`max_duration_s`)."""
+
+    def __init__(
+        self,
+        limit: int | None,
+        max_duration_s: float | None = None,
+        seconds_left: float | None = None,
+    ) -> None:
         self.limit = limit
         self.used = 0
         self.exhausted = False
         self.rate_limited_retries = 0  # 429 answers waited out (each retry is also `used`)
+        self.max_duration_s = max_duration_s  # as configured, for the messages and the report
+        # A run's deadline counts from its start: a worker is handed what is left of it.
+        left = max_duration_s if seconds_left is None else seconds_left
+        self.deadline = None if left is None else time.monotonic() + left
+        self.deadline_hit = False
         self._lock = threading.Lock()
+
+    def seconds_left(self) -> float | None:
+        """What is left of the run's time limit (None: no limit)."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def deadline_error(self) -> RunDeadlineError:
+        self.deadline_hit = True
+        return RunDeadlineError(
+            f"the run's time limit of {self.max_duration_s:g} s (--max-duration) has passed"
+        )
 
     def take(self) -> None:
         with self._lock:
+            left = self.seconds_left()
+            if left is not None and left <= 0:
+                raise self.deadline_error()
             if self.limit is not None and self.used >= self.limit:
                 self.exhausted = True
                 raise BudgetExhaustedError(f"request budget of {self.limit} requests is spent")
@@ -63,17 +99,145 @@ class RequestBudget:
         with self._lock:
             self.rate_limited_retries += retries
 
-    def absorb(self, used: int, exhausted: bool, rate_limited_retries: int) -> None:
+    def absorb(
+        self, used: int, exhausted: bool, rate_limited_retries: int, deadline_hit: bool = False
+    ) -> None:
         """Add a parallel worker's share, so the run's report counts every request."""
         with self._lock:
             self.used += used
             self.exhausted = self.exhausted or exhausted
             self.rate_limited_retries += rate_limited_retries
+            self.deadline_hit = self.deadline_hit or deadline_hit
+
+
+class _Deadline(threading.local):
+    """When the request being sent on this thread must be over (monotonic), if it must, and
+    how many bytes of its response arrived (a hang and a drip are told apart by it)."""
+
+    at: float | None = None
+    received: int = 0
+
+    def cap(self, timeout: float | None, expired: type[Exception]) -> float | None:
+        """The socket timeout for one connect/read/write: never beyond the deadline."""
+        if self.at is None:
+            return timeout
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise expired("the request's deadline has passed")
+        return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every read and write ends by the request's deadline.
+
+    httpx's timeouts apply to each socket operation: a target that drips one byte a second
+    never trips them. Capping each operation by what is left of one deadline bounds the
+    whole request (connect, TLS, headers and body) however the bytes arrive.
+    """
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: _Deadline) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        data = self._inner.read(max_bytes, self._deadline.cap(timeout, httpcore.ReadTimeout))
+        self._deadline.received += len(data)
+        return data
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._deadline.cap(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        timeout = self._deadline.cap(timeout, httpcore.ConnectTimeout)
+        inner = self._inner.start_tls(ssl_context, server_hostname, timeout)
+        return _DeadlineStream(inner, self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, deadline: _Deadline) -> None:
+        self._inner = httpcore.SyncBackend()
+        self._deadline = deadline
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        timeout = self._deadline.cap(timeout, httpcore.ConnectTimeout)
+        stream = self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _ssl_context(ca_bundle: str | None, insecure: bool) -> ssl.SSLContext:
+    if insecure:  # --insecure: the user accepts any certificate for this target
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if ca_bundle:  # --ca-bundle: this file's CAs only, as curl's --cacert
+        return ssl.create_default_context(cafile=ca_bundle)
+    return httpx.create_ssl_context()  # httpx's default: certifi's bundle
+
+
+def _transport(deadline: _Deadline, ca_bundle: str | None, insecure: bool) -> httpx.BaseTransport:
+    """httpx's transport with a connection pool on the deadline-bound sockets."""
+    context = _ssl_context(ca_bundle, insecure)
+    transport = httpx.HTTPTransport(verify=context)
+    limits = httpx.Limits()
+    # httpx builds its pool without a way to pass the network backend: build the same pool.
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=context,
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=_DeadlineBackend(deadline),
+    )
+    return transport
+
+
+def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind an httpx error, if the handshake is what failed."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _describe_tls(error: ssl.SSLError) -> str:
+    reason = getattr(error, "verify_message", None) or getattr(error, "reason", None) or error
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return (
+            f"TLS certificate not trusted ({reason}): pass --ca-bundle FILE with the CA that "
+            "signed it, or --insecure to skip verification"
+        )
+    return f"TLS handshake failed ({reason})"
 
 
 def _describe_transport_error(exc: httpx.HTTPError, timeout_s: float) -> str:
+    tls = _tls_failure(exc)
+    if tls is not None:
+        return _describe_tls(tls)
     if isinstance(exc, httpx.ConnectTimeout):
-        return f"connection not established within {CONNECT_TIMEOUT_S:g} s"
+        return f"connection not established within {min(CONNECT_TIMEOUT_S, timeout_s):g} s"
     if isinstance(exc, httpx.ConnectError):
         return f"connection failed ({exc})"
     if isinstance(exc, httpx.ReadTimeout):
@@ -82,9 +246,60 @@ def _describe_transport_error(exc: httpx.HTTPError, timeout_s: float) -> str:
         return f"timed out after {timeout_s:g} s"
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"malformed HTTP response or connection reset ({exc})"
+    if isinstance(exc, httpx.ReadError):
+        return f"the connection broke while the response was read ({exc})"
+    if isinstance(exc, httpx.WriteError):
+        return f"the connection broke while the request was sent ({exc})"
     if isinstance(exc, httpx.TooManyRedirects):
         return "too many redirects"
     return f"{type(exc).__name__}: {exc}"
+
+
+class _BodyDecoder:
+    """Undoes the Content-Encoding with the byte cap applied to the *decoded* size.
+
+    A gzip bomb is small on the wire and gigabytes decoded: zlib is asked for at most what
+    the cap still allows, so the decoded body never grows past it in memory.
+    """
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding.strip().lower()
+        self._zlib: Any = None
+        if self.encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif self.encoding == "deflate":
+            self._zlib = zlib.decompressobj()
+        elif self.encoding not in ("", "identity"):
+            raise ValueError(
+                f"Content-Encoding {encoding!r}, which was not asked for "
+                f"(Accept-Encoding: {ACCEPT_ENCODING})"
+            )
+        self._first = True
+
+    def feed(self, raw: bytes, room: int) -> bytes:
+        """Decoded bytes of `raw`: at most room + 1 (one more than fits says "over the cap")."""
+        if self._zlib is None:
+            return raw
+        try:
+            out: bytes = self._zlib.decompress(raw, room + 1)
+        except zlib.error as exc:
+            if not (self._first and self.encoding == "deflate"):
+                raise ValueError(f"the {self.encoding} body cannot be decoded ({exc})") from None
+            # Some servers send raw deflate data without the zlib header the name promises.
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self.feed(raw, room)
+        self._first = False
+        return out
+
+
+@dataclass(frozen=True)
+class _Limit:
+    """The time limits of one request, as sent."""
+
+    seconds: float  # the whole request on the wire: connect, TLS, head and body
+    read_s: float  # one read (the idle timeout)
+    named: str  # which option sets it, for the messages
+    cut_by_run: bool  # shortened to what is left of the run (--max-duration)
 
 
 class Target:
@@ -102,6 +317,8 @@ class Target:
         embedded_mock: bool = False,
         deterministic: bool | None = None,
         named_keys: dict[str, str] | None = None,
+        ca_bundle: str | None = None,
+        insecure: bool = False,
     ) -> None:
         parts = urlsplit(base_url)
         # Credentials in the URL never travel in request URLs (and so never into a failure
@@ -125,10 +342,14 @@ class Target:
         self.deterministic = embedded_mock if deterministic is None else deterministic
         self.exchanges: list[Exchange] = []  # of the current test; the plugin clears it
         self.streams: list[StreamExchange] = []  # likewise; their timings go into the report
+        self.ca_bundle = ca_bundle
+        self.insecure = insecure
+        self._deadline = _Deadline()
         self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout_s, connect=CONNECT_TIMEOUT_S),
+            timeout=httpx.Timeout(timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s)),
             follow_redirects=False,  # a redirect is reported, never followed with our key
-            headers={"User-Agent": f"oaiconform/{__version__}"},
+            headers={"User-Agent": f"oaiconform/{__version__}", "Accept-Encoding": ACCEPT_ENCODING},
+            transport=_transport(self._deadline, ca_bundle, insecure),
         )
 
     @property
@@ -161,6 +382,38 @@ class Target:
         out.update(headers or {})
         return out
 
+    def _limit(self, total_s: float) -> tuple[float, bool]:
+        """A request's time limit: `total_s`, or what is left of the run if that is less."""
+        left = self.budget.seconds_left()
+        if left is not None and left <= 0:
+            raise self.budget.deadline_error()
+        if left is not None and left < total_s:
+            return left, True
+        return total_s, False
+
+    def _failure(self, where: str, exc: httpx.HTTPError, limit: _Limit) -> Exception:
+        """What a transport error says about the target, as the exception to raise."""
+        overdue = self._deadline.at is not None and time.monotonic() >= self._deadline.at
+        if overdue and limit.cut_by_run:
+            return self.budget.deadline_error()
+        received = self._deadline.received
+        if overdue and not received:
+            return TargetError(
+                f"{where}: no response data within {limit.seconds:g} s "
+                f"(the target hangs), {limit.named}"
+            )
+        if overdue:
+            return TargetError(
+                f"{where}: the response did not complete within {limit.seconds:g} s, "
+                f"{limit.named}: {received} bytes arrived, the target sends too slowly"
+            )
+        if isinstance(exc, httpx.ConnectError) and _tls_failure(exc) is None:
+            return TargetUnreachableError(
+                f"{where}: the target became unreachable: "
+                f"{_describe_transport_error(exc, limit.read_s)}"
+            )
+        return TargetError(f"{where}: {_describe_transport_error(exc, limit.read_s)}")
+
     @contextmanager
     def _send(
         self,
@@ -172,8 +425,12 @@ class Target:
         headers: Mapping[str, str] | None,
         auth: bool,
         params: Mapping[str, Any] | None,
+        total_s: float,
         read_timeout_s: float | None = None,
+        limit_named: str = "the limit per request (--timeout)",
     ) -> Iterator[tuple[httpx.Response, RecordedRequest]]:
+        """Send a request whose response is read, in the `with` block, by `total_s` at most."""
+        limit_s, cut_by_run = self._limit(total_s)
         self.budget.take()
         body = content
         all_headers = self._headers(headers, auth)
@@ -186,9 +443,11 @@ class Target:
         recorded = RecordedRequest(
             method, str(request.url), tuple(request.headers.items()), body or b""
         )
-        timeout: httpx.Timeout | httpx._client.UseClientDefault = httpx.USE_CLIENT_DEFAULT
-        if read_timeout_s is not None:
-            timeout = httpx.Timeout(read_timeout_s, connect=CONNECT_TIMEOUT_S)
+        read_s = min(read_timeout_s or self.timeout_s, limit_s)
+        limit = _Limit(limit_s, read_s, limit_named, cut_by_run)
+        timeout = httpx.Timeout(read_s, connect=min(CONNECT_TIMEOUT_S, limit_s))
+        self._deadline.at = time.monotonic() + limit_s
+        self._deadline.received = 0
         try:
             with self._client.stream(
                 method,
@@ -199,10 +458,29 @@ class Target:
             ) as response:
                 yield response, recorded
         except httpx.HTTPError as exc:
+            where = f"{method} {strip_userinfo(recorded.url)}"
+            failure = self._failure(where, exc, limit)
+            self._record_unanswered(recorded)
+            raise failure from None
+        except TargetError:  # over the byte cap, an encoding we cannot read
+            self._record_unanswered(recorded)
+            raise
+        finally:
+            self._deadline.at = None
+
+    def _record_unanswered(self, recorded: RecordedRequest) -> None:
+        """Log a request that got no usable answer (status 0), so the failure's curl repro
+        is this request, not the one before it."""
+        self.exchanges.append(Exchange(request=recorded, status=0))
+
+    def _not_redirected(self, exchange: Exchange) -> None:
+        """A redirect is never followed (our key would go with it): it is the target's fault."""
+        location = exchange.header("location")
+        if 300 <= exchange.status < 400 and location is not None:
             raise TargetError(
-                f"{method} {strip_userinfo(str(request.url))}: "
-                f"{_describe_transport_error(exc, read_timeout_s or self.timeout_s)}"
-            ) from None
+                f"{exchange.describe()}: a redirect to {strip_userinfo(location)}, not followed "
+                "(the API must answer at its own URL; the key is never sent elsewhere)"
+            )
 
     def request(
         self,
@@ -215,43 +493,54 @@ class Target:
         params: Mapping[str, Any] | None = None,
         auth: bool = True,
     ) -> Exchange:
-        """Send one request and read the whole response, within the time and byte caps."""
+        """Send one request and read the whole response, within the time and byte caps.
+
+        The time cap is total (connect, headers and body, --timeout), not only between bytes;
+        the byte cap applies to the decoded body. Either one hit is a TargetError.
+        """
         started = time.perf_counter()
-        deadline = started + self.timeout_s
         with self._send(
-            method, path, json_body=json, content=content, headers=headers, auth=auth, params=params
+            method,
+            path,
+            json_body=json,
+            content=content,
+            headers=headers,
+            auth=auth,
+            params=params,
+            total_s=self.timeout_s,
         ) as (response, recorded):
-            chunks: list[bytes] = []
-            size = 0
-            truncated = False
-            try:
-                for chunk in response.iter_raw():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > self.max_response_bytes:
-                        truncated = True
-                        break
-                    if time.perf_counter() > deadline:
-                        raise TargetError(
-                            f"{method} {recorded.url}: the response did not end "
-                            f"within {self.timeout_s:g} s"
-                        )
-            except httpx.HTTPError as exc:
-                raise TargetError(
-                    f"{method} {strip_userinfo(recorded.url)}: "
-                    f"{_describe_transport_error(exc, self.timeout_s)}"
-                ) from None
-            body = b"".join(chunks)[: self.max_response_bytes]
+            body = self._read_body(response, recorded)
             exchange = Exchange(
                 request=recorded,
                 status=response.status_code,
                 headers=tuple(response.headers.items()),
                 body=body,
                 elapsed_s=time.perf_counter() - started,
-                truncated=truncated,
             )
         self.exchanges.append(exchange)
+        self._not_redirected(exchange)
         return exchange
+
+    def _read_body(self, response: httpx.Response, recorded: RecordedRequest) -> bytes:
+        where = f"{recorded.method} {strip_userinfo(recorded.url)}"
+        cap = self.max_response_bytes
+        try:
+            decoder = _BodyDecoder(response.headers.get("content-encoding", ""))
+            chunks: list[bytes] = []
+            size = 0
+            for raw in response.iter_raw():
+                chunk = decoder.feed(raw, cap - size)
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > cap:
+                    decoded = " decoded" if decoder.encoding not in ("", "identity") else ""
+                    raise TargetError(
+                        f"{where}: the response exceeded the byte cap of {cap} bytes{decoded} "
+                        "(--max-response-bytes)"
+                    )
+        except ValueError as exc:  # an encoding we cannot (or did not ask to) decode
+            raise TargetError(f"{where} -> {response.status_code}: {exc}") from None
+        return b"".join(chunks)
 
     def stream(
         self,
@@ -270,7 +559,9 @@ class Target:
         Bytes go to the SSE parser as they come, so each event gets its arrival time. Reading
         stops at the idle timeout (no byte for that long), the total time cap or the byte cap;
         the reason is recorded in `interrupted` rather than raised, so the checks still see what
-        arrived. A non-SSE answer is read whole, as `request` reads it.
+        arrived. A non-SSE answer is read whole, as `request` reads it. On the wire the whole
+        request (connect and head included) ends by the total cap plus one idle timeout: a
+        target that never sends the head is a TargetError.
         """
         idle = idle_timeout_s if idle_timeout_s is not None else self.timeout_s
         total = total_timeout_s if total_timeout_s is not None else self.timeout_s
@@ -284,10 +575,18 @@ class Target:
             headers=headers,
             auth=auth,
             params=None,
+            # On the wire the stream gets one idle timeout beyond its total cap: a stream that
+            # went silent just before the cap is then reported as stalled, which it is.
+            total_s=total + idle,
             read_timeout_s=idle,
+            limit_named=f"the stream's total cap of {total:g} s plus its idle timeout",
         ) as (response, recorded):
-            reader = _StreamReader(response, started, idle, total, cap)
+            deadline_at = self._deadline.at or time.monotonic() + total
+            reader = _StreamReader(response, started, idle, total, cap, deadline_at)
             reader.read()
+            left = self.budget.seconds_left()
+            if reader.overdue and left is not None and left <= 0:
+                raise self.budget.deadline_error()  # the run's time is up, not the stream's
         head = Exchange(
             request=recorded,
             status=response.status_code,
@@ -307,6 +606,7 @@ class Target:
         )
         self.exchanges.append(head)
         self.streams.append(result)
+        self._not_redirected(head)
         return result
 
     def get(self, path: str, **kwargs: Any) -> Exchange:
@@ -316,15 +616,29 @@ class Target:
         return self.request("POST", path, **kwargs)
 
     def probe(self) -> None:
-        """Fail fast (TargetUnreachableError) when nothing answers at the base URL."""
+        """Fail fast (TargetUnreachableError) when nothing answers at the base URL.
+
+        Only the response head is read, within --timeout in total: what the body holds is
+        for the tests to judge.
+        """
+        self._deadline.at = time.monotonic() + self.timeout_s
         try:
-            response = self._client.get(self.url("models"), headers=self._headers(None, True))
-            response.close()
+            with self._client.stream(
+                "GET", self.url("models"), headers=self._headers(None, True)
+            ) as response:
+                _ = response.status_code
         except httpx.HTTPError as exc:
+            overdue = time.monotonic() >= self._deadline.at
+            reason = (
+                f"no complete response head within {self.timeout_s:g} s (--timeout)"
+                if overdue
+                else _describe_transport_error(exc, self.timeout_s)
+            )
             raise TargetUnreachableError(
-                f"target {self.display_url} is unreachable: "
-                f"{_describe_transport_error(exc, self.timeout_s)}"
+                f"target {self.display_url} is unreachable: {reason}"
             ) from None
+        finally:
+            self._deadline.at = None
 
     def curl(self, exchange: Exchange) -> str:
         """A shell command that replays the request, with the key as a variable reference."""
@@ -372,10 +686,18 @@ class _StreamReader:
     """Reads one response: events with arrival times for SSE, the whole body otherwise."""
 
     def __init__(
-        self, response: httpx.Response, started: float, idle_s: float, total_s: float, cap: int
+        self,
+        response: httpx.Response,
+        started: float,
+        idle_s: float,
+        total_s: float,
+        cap: int,
+        deadline_at: float,
     ) -> None:
         self.response = response
         self.started = started
+        self.deadline_at = deadline_at  # monotonic: when the wire gives up (see Target.stream)
+        self.overdue = False
         self.idle_s = idle_s
         self.total_s = total_s
         self.cap = cap
@@ -411,7 +733,9 @@ class _StreamReader:
 
     def read(self) -> None:
         try:
-            for chunk in self.response.iter_bytes():
+            decoder = _BodyDecoder(self.response.headers.get("content-encoding", ""))
+            for raw in self.response.iter_raw():
+                chunk = decoder.feed(raw, self.cap - self.size)
                 now = time.perf_counter() - self.started
                 self._add(chunk, now)
                 if self.size > self.cap:
@@ -419,19 +743,29 @@ class _StreamReader:
                     self.interrupted = f"the response exceeded the byte cap of {self.cap} bytes"
                     return
                 if now > self.total_s:
-                    self.interrupted = (
-                        f"the stream did not end within {self.total_s:g} s "
-                        f"({len(self.events)} events received)"
-                    )
+                    self._too_long()
                     return
         except httpx.ReadTimeout:
-            self.interrupted = f"no data for {self.idle_s:g} s {self._where()} (the stream stalled)"
+            if time.monotonic() >= self.deadline_at:  # cut short by the total, not a stall
+                self._too_long()
+            else:
+                self.interrupted = (
+                    f"no data for {self.idle_s:g} s {self._where()} (the stream stalled)"
+                )
         except httpx.HTTPError as exc:
             self.interrupted = (
                 f"the connection failed {self._where()}: "
                 f"{_describe_transport_error(exc, self.idle_s)}"
             )
+        except ValueError as exc:  # an encoding we cannot (or did not ask to) decode
+            self.interrupted = f"the body cannot be read {self._where()}: {exc}"
         finally:
             if self.is_sse:
                 now = time.perf_counter() - self.started
                 self.events.extend(StreamEvent(e.data, e.event, now) for e in self.parser.close())
+
+    def _too_long(self) -> None:
+        self.overdue = True
+        self.interrupted = (
+            f"the stream did not end within {self.total_s:g} s ({len(self.events)} events received)"
+        )

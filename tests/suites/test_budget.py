@@ -11,7 +11,14 @@ def test_the_budget_caps_requests_and_the_report_says_so(run_suites: RunSuites) 
     )
     report = outcome.report
     assert report is not None
-    assert report.budget == {"limit": 5, "used": 5, "exhausted": True, "rate_limited_retries": 0}
+    assert report.budget == {
+        "limit": 5,
+        "used": 5,
+        "exhausted": True,
+        "rate_limited_retries": 0,
+        "max_duration_s": None,
+        "deadline_hit": False,
+    }
     assert report.summary["requests"] == 5
     not_run = [t for t in report.tests if t.outcome == "not_run"]
     assert not_run

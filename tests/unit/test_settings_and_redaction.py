@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from oaiconform.redact import Redactor, redact_files, strip_userinfo
-from oaiconform.settings import DEFAULT_REMOTE_BUDGET, Secret, SettingsError, build_settings
+from oaiconform.settings import (
+    DEFAULT_REMOTE_BUDGET,
+    DEFAULT_REMOTE_MAX_DURATION_S,
+    Secret,
+    SettingsError,
+    build_settings,
+)
 
 KEY = "sk-live-0123456789abcdefXYZ"
 
@@ -48,6 +54,21 @@ def test_remote_targets_get_a_request_budget_by_default() -> None:
     )
 
 
+def test_remote_targets_get_a_run_time_limit_by_default() -> None:
+    remote = build_settings({"target": "https://api.openai.com/v1"}, {})
+    assert remote.max_duration_s == DEFAULT_REMOTE_MAX_DURATION_S
+    assert build_settings({"target": "http://127.0.0.1:8000/v1"}, {}).max_duration_s is None
+    assert build_settings({}, {}).max_duration_s is None  # the embedded mock
+    local = build_settings({"target": "http://localhost:1/v1", "max_duration": "90"}, {})
+    assert local.max_duration_s == 90.0
+
+
+def test_tls_options_are_kept() -> None:
+    settings = build_settings({"insecure": True}, {})
+    assert settings.insecure and settings.ca_bundle is None
+    assert not build_settings({}, {}).insecure
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [
@@ -56,6 +77,9 @@ def test_remote_targets_get_a_request_budget_by_default() -> None:
         ({"seed": "abc"}, "--seed: expected an integer"),
         ({"timeout": "-1"}, "--timeout: must be positive"),
         ({"budget_requests": "0"}, "--budget-requests: must be at least 1"),
+        ({"max_duration": "0"}, "--max-duration: must be positive"),
+        ({"ca_bundle": "/nonexistent/ca.pem"}, "--ca-bundle: no such file"),
+        ({"ca_bundle": __file__}, "--ca-bundle: .* is not a readable PEM file"),
     ],
 )
 def test_bad_values_are_named(values: dict[str, str], message: str) -> None:
@@ -112,6 +136,8 @@ def test_a_parallel_worker_rebuilds_the_same_settings() -> None:
             "second_api_key_env": "SECOND",
             "workers": "3",
             "seed": "5",
+            "max_duration": "120",
+            "insecure": True,
         },
         env,
     )
@@ -148,6 +174,29 @@ def test_worker_handoffs_split_the_budget_left_and_give_each_worker_a_tenant() -
             assert worker.target.base_url == context.target.base_url
             assert worker.target.embedded_mock and worker.target.budget.limit == 3
             assert worker.target.request("GET", "/models").status == 200  # its key works
+            assert worker.target.budget.deadline is None  # no --max-duration on the mock
+        finally:
+            worker.close()
+    finally:
+        context.close()
+
+
+def test_a_worker_gets_what_is_left_of_the_run_time_limit() -> None:
+    import os
+
+    from oaiconform.context import RunContext
+
+    env = {"OAICONFORM_SPEC": os.environ.get("OAICONFORM_SPEC", "")}
+    settings = build_settings({"workers": "2", "seed": "1", "max_duration": "60"}, env)
+    context = RunContext(settings)
+    try:
+        left = context.worker_handoff(0, 2)["target"]["seconds_left"]
+        assert 0 < left <= 60
+        worker = RunContext.for_worker(context.worker_handoff(1, 2))
+        try:
+            budget = worker.target.budget
+            assert budget.max_duration_s == 60.0
+            assert 0 < (budget.seconds_left() or 0) <= left
         finally:
             worker.close()
     finally:

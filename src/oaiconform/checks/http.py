@@ -39,7 +39,9 @@ def json_object_body(exchange: Exchange) -> list[Failure]:
     elif not exchange.is_json:
         failures.append(
             Failure(
-                "json_body", f"{exchange.describe()}: body is not JSON: {exchange.body_excerpt()}"
+                "json_body",
+                f"{exchange.describe()}: body is not JSON ({exchange.json_error}): "
+                f"{exchange.body_excerpt()}",
             )
         )
     elif not isinstance(exchange.json(), dict):

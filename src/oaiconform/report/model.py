@@ -155,6 +155,11 @@ def exit_code_and_reasons(
             f"the budget of {budget.get('limit')} requests was spent after {done} feature(s) "
             "ran in full; raise --budget-requests"
         )
+    if budget.get("deadline_hit"):
+        reasons.append(
+            f"the run's time limit of {budget.get('max_duration_s'):g} s passed before every "
+            "test ran; raise --max-duration"
+        )
     for feature_id, result in sorted(blocking.items()):
         why = result.reason or (result.failures[0].message if result.failures else "")
         reasons.append(f"required feature {feature_id} is {result.label}: {why[:200]}")
@@ -261,6 +266,8 @@ def build_report(context: RunContext) -> Report:
         "used": budget.used if budget else 0,
         "exhausted": budget.exhausted if budget else False,
         "rate_limited_retries": budget.rate_limited_retries if budget else 0,
+        "max_duration_s": context.settings.max_duration_s,
+        "deadline_hit": budget.deadline_hit if budget else False,
     }
     code, reasons = exit_code_and_reasons(features, tests, budget_info)
     summary["tool_errors"] = sum(1 for t in tests if t.outcome == "error")
