@@ -23,7 +23,26 @@ class _PassThrough(BaseHTTPRequestHandler):
     upstream = ""
     drop_response_headers: re.Pattern[str] | None = None
     echo_paths: re.Pattern[str] | None = None
+    limit_every = 0  # answer every n-th request (the 1st, the n+1-th, ...) with a 429
+    count = 0
+    lock = threading.Lock()
     protocol_version = "HTTP/1.1"
+
+    def _limited(self) -> bool:
+        if not self.limit_every:
+            return False
+        with self.lock:
+            type(self).count += 1
+            return self.count % self.limit_every == 1 % self.limit_every
+
+    def _too_many_requests(self) -> None:
+        payload = b'{"error":{"message":"slow down","type":"requests","param":null,"code":null}}'
+        self.send_response(429)
+        self.send_header("content-type", "application/json")
+        self.send_header("retry-after", "0")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     def _echo(self) -> None:
         """Answer 500 with the request, headers included, in the error: a careless proxy."""
@@ -43,6 +62,9 @@ class _PassThrough(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         if self.echo_paths is not None and self.echo_paths.search(self.path):
             self._echo()
+            return
+        if self._limited():
+            self._too_many_requests()
             return
         headers = {
             name: value
@@ -76,11 +98,13 @@ def pass_through(
     *,
     drop_response_headers: str | None = None,
     echo_paths: str | None = None,
+    limit_every: int = 0,
 ) -> Iterator[str]:
     """Serve a proxy to `upstream_base_url` (…/v1) on 127.0.0.1; yields the proxy's base URL.
 
     `drop_response_headers`: a regex of response header names it drops; `echo_paths`: a regex
-    of request paths it answers itself, with a 500 that echoes the request's headers."""
+    of request paths it answers itself, with a 500 that echoes the request's headers;
+    `limit_every`: every n-th request gets a 429 with Retry-After: 0 (a rate-limited API)."""
     handler = type(
         "Handler",
         (_PassThrough,),
@@ -90,6 +114,7 @@ def pass_through(
             if drop_response_headers
             else None,
             "echo_paths": re.compile(echo_paths) if echo_paths else None,
+            "limit_every": limit_every,
         },
     )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)

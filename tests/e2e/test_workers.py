@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from oaiconform.mock import MockServer
 from tests.conftest import TEST_KEY
 from tests.e2e.test_cli import assert_no_traceback, oaiconform
+from tests.passthrough import pass_through
 
 # A mix of every kind of suite: behavioural, pagination walks, tenancy, generated (schema.*).
 FEATURES = (
@@ -97,61 +95,11 @@ def test_bad_worker_counts_are_refused(tmp_path: Path) -> None:
         assert_no_traceback(result)
 
 
-class _RateLimitingProxy(BaseHTTPRequestHandler):
-    """Forwards to the mock, but answers every other request with 429 and Retry-After: 0."""
-
-    upstream = ""
-    count = 0
-    lock = threading.Lock()
-
-    def _handle(self) -> None:
-        with self.lock:
-            type(self).count += 1
-            limited = self.count % 2 == 1
-        length = int(self.headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length else b""
-        if limited:
-            payload = (
-                b'{"error":{"message":"slow down","type":"requests","param":null,"code":null}}'
-            )
-            self.send_response(429)
-            self.send_header("content-type", "application/json")
-            self.send_header("retry-after", "0")
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-            return
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host",)}
-        answer = httpx.request(
-            self.command, self.upstream + self.path, headers=headers, content=body, timeout=10
-        )
-        self.send_response(answer.status_code)
-        for name, value in answer.headers.items():
-            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
-                self.send_header(name, value)
-        self.send_header("content-length", str(len(answer.content)))
-        self.end_headers()
-        self.wfile.write(answer.content)
-
-    do_GET = do_POST = do_DELETE = _handle
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
-
-
 @pytest.fixture
 def rate_limiting_target(correct_mock: MockServer) -> Iterator[str]:
-    handler = type(
-        "Handler", (_RateLimitingProxy,), {"upstream": correct_mock.base_url.removesuffix("/v1")}
-    )
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
+    """Forwards to the mock, but answers every other request with 429 and Retry-After: 0."""
+    with pass_through(correct_mock.base_url, limit_every=2) as url:
+        yield url
 
 
 def test_429s_waited_out_are_counted_in_the_report(
