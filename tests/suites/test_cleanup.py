@@ -101,3 +101,22 @@ def test_the_report_shows_what_was_left(spec: Spec, spec_path: str, tmp_path: Pa
     html = (tmp_path / "report.html").read_text()
     assert "objects left" in html and report.cleanup["left_reasons"][0]["id"] in html
     assert '"cleanup"' in (tmp_path / "report.json").read_text()
+
+
+def test_an_interrupted_run_still_removes_what_it_created(
+    spec: Spec, spec_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in the middle of a walk over the run's files: the fixtures' teardown still runs,
+    the files go, and the partial report counts them."""
+    from oaiconform.checks import pagination
+
+    def interrupt(*args: object, **kwargs: object) -> list[object]:
+        raise KeyboardInterrupt
+
+    check = pagination.visits_each_once
+    monkeypatch.setattr(getattr(check, "__wrapped__", check), "__code__", interrupt.__code__)
+    with MockServer(MockConfig(api_keys=(TEST_KEY,)), spec) as server:
+        report = _run(server, spec_path, tmp_path / "r", ("files", "pagination.files"))
+        assert report.interrupted
+        assert report.cleanup["created"] > 0
+        assert_nothing_deletable_left(server, report)
