@@ -38,6 +38,19 @@ _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 _MAX_EVENT_BYTES = 16 * 1024 * 1024
 
 
+# A route (method and first path segment) whose answers ran into the time limit this many times
+# in a row is not asked again: one more request there costs another full --timeout and would
+# tell nothing new. A target that hangs everywhere then costs a few timeouts per route, not one
+# per request (hours at the default 30 s); each answer in time on the route resets its count.
+SILENT_ROUTE_LIMIT = 3
+
+
+def route_of(method: str, path: str) -> str:
+    """The route a request counts against: "POST chat", "GET files" (ids and queries aside)."""
+    first = path.split("?", 1)[0].strip("/").split("/", 1)[0]
+    return f"{method.upper()} {first}"
+
+
 class TargetError(Exception):
     """The target did not answer usably (refused, reset, timed out, oversized, malformed)."""
 
@@ -345,6 +358,7 @@ class Target:
         self.ca_bundle = ca_bundle
         self.insecure = insecure
         self._deadline = _Deadline()
+        self._timed_out: dict[str, int] = {}  # route -> answers cut by the time limit in a row
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s)),
             follow_redirects=False,  # a redirect is reported, never followed with our key
@@ -430,6 +444,8 @@ class Target:
         limit_named: str = "the limit per request (--timeout)",
     ) -> Iterator[tuple[httpx.Response, RecordedRequest]]:
         """Send a request whose response is read, in the `with` block, by `total_s` at most."""
+        route = route_of(method, path)
+        self._refuse_silent_route(route, method, path)
         limit_s, cut_by_run = self._limit(total_s)
         self.budget.take()
         body = content
@@ -461,12 +477,30 @@ class Target:
             where = f"{method} {strip_userinfo(recorded.url)}"
             failure = self._failure(where, exc, limit)
             self._record_unanswered(recorded)
+            overdue = self._deadline.at is not None and time.monotonic() >= self._deadline.at
+            self.note_timing(route, timed_out=overdue and not cut_by_run)
             raise failure from None
         except TargetError:  # over the byte cap, an encoding we cannot read
             self._record_unanswered(recorded)
             raise
         finally:
             self._deadline.at = None
+
+    def note_timing(self, route: str, *, timed_out: bool) -> None:
+        """Count an answer cut by the time limit on `route`, or reset its count."""
+        if timed_out:
+            self._timed_out[route] = self._timed_out.get(route, 0) + 1
+        else:
+            self._timed_out.pop(route, None)
+
+    def _refuse_silent_route(self, route: str, method: str, path: str) -> None:
+        count = self._timed_out.get(route, 0)
+        if count >= SILENT_ROUTE_LIMIT:
+            raise TargetUnreachableError(
+                f"{method} {strip_userinfo(self.url(path))}: not sent: the target stopped "
+                f"answering {route} in time ({count} requests in a row ran into the time "
+                "limit); raise --timeout if it is only slow"
+            )
 
     def _record_unanswered(self, recorded: RecordedRequest) -> None:
         """Log a request that got no usable answer (status 0), so the failure's curl repro
@@ -517,6 +551,7 @@ class Target:
                 body=body,
                 elapsed_s=time.perf_counter() - started,
             )
+        self.note_timing(route_of(method, path), timed_out=False)
         self.exchanges.append(exchange)
         self._not_redirected(exchange)
         return exchange
@@ -588,6 +623,9 @@ class Target:
             deadline_at = self._deadline.at or time.monotonic() + total
             reader = _StreamReader(response, started, idle, total, cap, deadline_at)
             reader.read()
+            # Its head came in time: the route answers. A stream that stalls or never ends is
+            # judged by the stream checks, with their own caps, and does not trip the route.
+            self.note_timing(route_of(method, path), timed_out=False)
             left = self.budget.seconds_left()
             if reader.overdue and left is not None and left <= 0:
                 raise self.budget.deadline_error()  # the run's time is up, not the stream's

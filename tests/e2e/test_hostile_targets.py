@@ -23,11 +23,13 @@ from oaiconform.plugin import judge_exception
 from oaiconform.runner import RunOutcome, run
 from oaiconform.settings import Secret, Settings
 from oaiconform.target import (
+    SILENT_ROUTE_LIMIT,
     RequestBudget,
     RunDeadlineError,
     Target,
     TargetError,
     TargetUnreachableError,
+    route_of,
 )
 from tests.e2e.hostile import MODELS, HostileServer, answer, answer_then_die
 
@@ -394,12 +396,17 @@ def test_a_run_against_a_target_that_never_answers_chat_ends(
         outcome, report, elapsed, _ = _run(spec_path, tmp_path, server.base_url)
     assert outcome.exit_code == 1
     assert elapsed < RUN_BOUND_S
-    for feature in ("chat.completions", "chat.stream"):
-        found = _feature(report, feature)
-        assert found["status"] == "failed"
-        failures = found["failures"]
-        assert isinstance(failures, list) and failures
-        assert any(words in failures[0]["message"] for words in HANG_WORDS)
+    chat_completions = _feature(report, "chat.completions")
+    assert chat_completions["status"] == "failed"
+    failures = chat_completions["failures"]
+    assert isinstance(failures, list) and failures
+    assert any(words in failures[0]["message"] for words in HANG_WORDS)
+    # The streams share the route: failed where they met the hang, or not run once the route
+    # stopped answering (3 timeouts in a row), never passed.
+    stream = _feature(report, "chat.stream")
+    assert stream["status"] in ("failed", "partial")
+    if stream["status"] == "partial":
+        assert "stopped answering POST chat in time" in str(stream["reason"])
 
 
 def test_a_run_against_a_target_that_dies_half_way(spec_path: str, tmp_path: Path) -> None:
@@ -477,3 +484,29 @@ def test_the_command_line_names_the_tls_options_and_takes_them(
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["target"]["ca_bundle"] == str(certificate[0])
     assert report["budget"]["max_duration_s"] == 60.0
+
+
+def test_a_route_that_keeps_timing_out_is_not_asked_again() -> None:
+    """After SILENT_ROUTE_LIMIT answers in a row cut by the time limit, a route's requests are
+    refused unsent (TargetUnreachableError: the tests are not_run); other routes still work."""
+    with HostileServer({"models": "models"}, default="hang") as server:
+        target = make_target(server.base_url, timeout_s=0.3)
+        for _ in range(SILENT_ROUTE_LIMIT):
+            with pytest.raises(TargetError, match="the target hangs"):
+                target.post("chat/completions", json={})
+        sent = len(server.seen)
+        with pytest.raises(TargetUnreachableError, match="stopped answering POST chat in time"):
+            target.post("chat/completions", json={})
+        assert len(server.seen) == sent  # refused without being sent
+        assert target.get("models").status == 200
+
+
+def test_an_answer_in_time_resets_the_routes_count() -> None:
+    target = make_target("http://127.0.0.1:9/v1")
+    for timed_out in (True, True, False, True, True):
+        target.note_timing("POST chat", timed_out=timed_out)
+    target._refuse_silent_route("POST chat", "POST", "chat/completions")  # 2 in a row: asked
+    target.note_timing("POST chat", timed_out=True)
+    with pytest.raises(TargetUnreachableError):
+        target._refuse_silent_route("POST chat", "POST", "chat/completions")
+    assert route_of("get", "files/file-1/content?x=1") == "GET files"
