@@ -120,3 +120,13 @@ def test_an_interrupted_run_still_removes_what_it_created(
         assert report.interrupted
         assert report.cleanup["created"] > 0
         assert_nothing_deletable_left(server, report)
+
+
+def test_the_embedded_mock_keeping_batches_is_not_news(spec_path: str, tmp_path: Path) -> None:
+    """The embedded mock goes away with the run: the summary does not warn about what it keeps,
+    and report.json still counts it."""
+    out = io.StringIO()
+    settings = Settings(spec=spec_path, report_dir=tmp_path, seed=99, features=("batches",))
+    outcome = run(settings, out=out, err=io.StringIO())
+    assert outcome.report is not None and outcome.report.cleanup["left"] == 2
+    assert "created objects left" not in out.getvalue()
