@@ -354,8 +354,10 @@ def judge_exception(exc: BaseException) -> str:
     if isinstance(exc, _TARGET_FAULTS):
         return "failed"
     if isinstance(exc, BaseExceptionGroup):  # hypothesis: several distinct failures, or flaky
-        leaves = [judge_exception(e) for e in exc.exceptions]
-        return "failed" if leaves and all(o == "failed" for o in leaves) else "error"
+        leaves = {judge_exception(e) for e in exc.exceptions}
+        if not leaves or "error" in leaves:
+            return "error"  # one bug of ours among them makes the whole verdict ours
+        return "failed" if "failed" in leaves else "not_run" if "not_run" in leaves else "error"
     return "error"
 
 

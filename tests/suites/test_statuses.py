@@ -205,3 +205,16 @@ def test_a_target_echoing_the_key_in_a_fixture_error_leaks_it_into_no_artifact(
     ]
     assert leaks == []
     assert any(outcome.report_dir.glob("allure-results/*-container.json"))
+
+
+def test_exception_groups_are_judged_by_their_leaves() -> None:
+    from oaiconform.checks import ConformanceError, Failure
+    from oaiconform.plugin import judge_exception
+    from oaiconform.target import BudgetExhaustedError, TargetError
+
+    failed = ConformanceError([Failure("x", "y")])
+    assert judge_exception(ExceptionGroup("g", [failed, TargetError("t")])) == "failed"
+    assert judge_exception(ExceptionGroup("g", [failed, BudgetExhaustedError("b")])) == "failed"
+    assert judge_exception(ExceptionGroup("g", [BudgetExhaustedError("b")])) == "not_run"
+    assert judge_exception(ExceptionGroup("g", [failed, KeyError("ours")])) == "error"
+    assert judge_exception(KeyError("ours")) == "error"
