@@ -29,7 +29,7 @@ from oaiconform.redact import Redactor
 from oaiconform.report import Report, build_report, write_reports
 from oaiconform.report.model import NOT_SELECTED
 from oaiconform.settings import Settings
-from oaiconform.spec import SpecError
+from oaiconform.spec import Spec, SpecError, list_operations
 from oaiconform.suite_index import suite_modules_for
 from oaiconform.target import TargetUnreachableError
 
@@ -215,6 +215,17 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _absent_from_spec(features: Collection[str], spec: Spec) -> list[str]:
+    """Selected family members (schema.<operationId>, pagination.<list>) the description lacks."""
+    lists = {operation.feature for operation in list_operations(spec)}
+    return [
+        f
+        for f in features
+        if (f.startswith("schema.") and f.removeprefix("schema.") not in spec.operations)
+        or (f.startswith("pagination.") and f not in lists)
+    ]
+
+
 def _write(report: Report, report_dir: Path, err: TextIO) -> bool:
     """Write the reports; a disk that filled up during the run is one line, not a traceback."""
     try:
@@ -253,8 +264,15 @@ def run(
         context.check_faults()
         spec = context.spec
         wanted = settings.features or context.profile.features
+        absent = _absent_from_spec(settings.features, spec)
     except (ProfileError, SpecError, ValueError) as exc:  # an unknown fault: ValueError
         return stop(EXIT_USAGE, str(exc))
+    if absent:
+        return stop(
+            EXIT_USAGE,
+            f"--feature {absent[0]}: the description has no such operation or list, so there "
+            "would be nothing to check",
+        )
     print(
         f"oaiconform: spec {spec.version} ({context.spec_source.origin}: "
         f"{context.spec_source.location}), profile {settings.profile}, seed {settings.seed} "

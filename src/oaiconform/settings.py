@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from oaiconform.features import is_known
 from oaiconform.profiles import DEFAULT_PROFILE
 
 DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
@@ -180,6 +181,17 @@ def normalize_target_url(url: str) -> str:
     return url.rstrip("/")
 
 
+def _features(ids: Any) -> tuple[str, ...]:
+    """--feature ids, each known: an unknown one would select nothing, and a run that checked
+    nothing must not read as a pass."""
+    unknown = [f for f in ids if not is_known(str(f))]
+    if unknown:
+        raise SettingsError(
+            f"--feature: unknown feature id {unknown[0]!r} (`oaiconform profiles` lists them)"
+        )
+    return tuple(str(f) for f in ids)
+
+
 def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
     """Merge explicit values (flags; None means not given) over the environment and defaults."""
 
@@ -203,7 +215,7 @@ def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         completion_model=given("completion_model") or DEFAULT_COMPLETION_MODEL,
         moderation_model=given("moderation_model") or DEFAULT_MODERATION_MODEL,
         profile=given("profile") or DEFAULT_PROFILE,
-        features=tuple(given("features") or ()),
+        features=_features(given("features") or ()),
         spec=given("spec"),
         spec_env=environ.get("OAICONFORM_SPEC") or None,
         report_dir=Path(given("report_dir")) if given("report_dir") else None,

@@ -90,6 +90,9 @@ def test_a_spec_that_is_not_openapi_3_exits_2(tmp_path: Path, content: str) -> N
         ["run", "--profile", "nope"],
         ["run", "--mock-fault", "nope"],
         ["run", "--seed", "x"],
+        ["run", "--feature", "nope.x"],
+        ["run", "--feature", "schema.noSuchOperation"],
+        ["run", "--feature", "pagination.no_such_list"],
         ["frobnicate"],
     ],
 )
