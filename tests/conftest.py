@@ -12,6 +12,7 @@ import pytest
 
 from oaiconform.checks import observe_failing_checks
 from oaiconform.mock import MockConfig, MockServer
+from oaiconform.report import Report
 from oaiconform.runner import RunOutcome, run
 from oaiconform.settings import Secret, Settings
 from oaiconform.spec import Spec, SpecUnavailableError, load_spec, resolve_spec_source
@@ -89,6 +90,32 @@ def observed_run(settings: Settings) -> ObservedOutcome:
 
 
 RunSuites = Callable[..., ObservedOutcome]
+
+
+def run_against(
+    server: MockServer,
+    spec_path: str,
+    report_dir: Path,
+    features: tuple[str, ...],
+    *,
+    seed: int,
+    out: io.StringIO | None = None,
+) -> Report:
+    """A whole run against a self-test mock as a remote target (its state stays readable),
+    with `paid_objects` as on the embedded mock (the full profile): batches cost nothing here."""
+    settings = Settings(
+        target_url=server.base_url,
+        api_key=Secret(TEST_KEY),
+        spec=spec_path,
+        report_dir=report_dir,
+        seed=seed,
+        profile="full",
+        features=features,
+        timeout_s=30.0,
+    )
+    outcome = run(settings, out=out or io.StringIO(), err=io.StringIO())
+    assert outcome.report is not None
+    return outcome.report
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from oaiconform.mock import MockConfig, MockServer
 from oaiconform.profiles import DEFAULT_PROFILE, load_profile
 from oaiconform.report import Report
 from oaiconform.runner import run
-from oaiconform.settings import Secret, Settings
+from oaiconform.settings import Settings
 from oaiconform.spec import Spec
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, run_against
 
 # Operations whose examples and path objects create files, batches, responses and stored
 # chat completions: generated bodies as well as the hand-written recipes.
@@ -33,28 +33,6 @@ SCHEMA_FEATURES = (
     "schema.getChatCompletion",
 )
 DELETABLE = ("file", "response", "chat.completion")
-
-
-def _run(
-    server: MockServer,
-    spec_path: str,
-    report_dir: Path,
-    features: tuple[str, ...],
-    out: io.StringIO | None = None,
-) -> Report:
-    settings = Settings(
-        target_url=server.base_url,
-        api_key=Secret(TEST_KEY),
-        spec=spec_path,
-        report_dir=report_dir,
-        seed=99,
-        profile="full",  # `paid_objects` as on the embedded mock: batches, stored completions
-        features=features,
-        timeout_s=30.0,
-    )
-    outcome = run(settings, out=out or io.StringIO(), err=io.StringIO())
-    assert outcome.report is not None
-    return outcome.report
 
 
 def assert_nothing_deletable_left(server: MockServer, report: Report) -> None:
@@ -81,7 +59,7 @@ def test_a_core_run_leaves_nothing_deletable(
 ) -> None:
     features = SCHEMA_FEATURES if with_schema else load_profile(DEFAULT_PROFILE).features
     with MockServer(MockConfig(api_keys=(TEST_KEY,), seed=99), spec) as server:
-        report = _run(server, spec_path, tmp_path, features)
+        report = run_against(server, spec_path, tmp_path, features, seed=99)
         assert_nothing_deletable_left(server, report)
     assert report.cleanup["created"] > 0
     tagged = {f: r.status for f, r in report.features.items() if f in features}
@@ -92,7 +70,7 @@ def test_the_report_shows_what_was_left(spec: Spec, spec_path: str, tmp_path: Pa
     """report.json, report.html and the summary line name the objects left."""
     out = io.StringIO()
     with MockServer(MockConfig(api_keys=(TEST_KEY,)), spec) as server:
-        report = _run(server, spec_path, tmp_path, ("batches",), out)
+        report = run_against(server, spec_path, tmp_path, ("batches",), seed=99, out=out)
     assert "2 created objects left on the target (batch: 2; report.json: cleanup)" in (
         out.getvalue()
     )  # one batch per test: the API cannot delete them
@@ -116,7 +94,9 @@ def test_an_interrupted_run_still_removes_what_it_created(
     check = pagination.visits_each_once
     monkeypatch.setattr(getattr(check, "__wrapped__", check), "__code__", interrupt.__code__)
     with MockServer(MockConfig(api_keys=(TEST_KEY,)), spec) as server:
-        report = _run(server, spec_path, tmp_path / "r", ("files", "pagination.files"))
+        report = run_against(
+            server, spec_path, tmp_path / "r", ("files", "pagination.files"), seed=99
+        )
         assert report.interrupted
         assert report.cleanup["created"] > 0
         assert_nothing_deletable_left(server, report)

@@ -8,17 +8,13 @@ cap) and every run costs more than the last.
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 
 from oaiconform.mock import MockConfig, MockServer
 from oaiconform.mock.store import StoredObject
-from oaiconform.report import Report
-from oaiconform.runner import run
-from oaiconform.settings import Secret, Settings
 from oaiconform.spec import Spec
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, run_against
 
 HELD_FILES = 5_000
 HELD_BATCHES = 500
@@ -64,31 +60,15 @@ def seed_store(server: MockServer, files: int, batches: int) -> None:
         store.add(TEST_KEY, "batch", StoredObject(batch_id, created, body))
 
 
-def _run_against(server: MockServer, spec_path: str, report_dir: Path) -> Report:
-    settings = Settings(
-        target_url=server.base_url,
-        api_key=Secret(TEST_KEY),
-        spec=spec_path,
-        report_dir=report_dir,
-        seed=4321,
-        profile="full",  # `paid_objects`: batches are free on a mock
-        features=FEATURES,
-        timeout_s=30.0,
-    )
-    outcome = run(settings, out=io.StringIO(), err=io.StringIO())
-    assert outcome.report is not None
-    return outcome.report
-
-
 def test_a_target_holding_data_gets_the_verdicts_of_an_empty_one(
     spec: Spec, spec_path: str, tmp_path: Path
 ) -> None:
     config = MockConfig(api_keys=(TEST_KEY,), seed=4321)
     with MockServer(config, spec) as empty:
-        clean = _run_against(empty, spec_path, tmp_path / "empty")
+        clean = run_against(empty, spec_path, tmp_path / "empty", FEATURES, seed=4321)
     with MockServer(config, spec) as held:
         seed_store(held, HELD_FILES, HELD_BATCHES)
-        seeded = _run_against(held, spec_path, tmp_path / "held")
+        seeded = run_against(held, spec_path, tmp_path / "held", FEATURES, seed=4321)
         left_files = len(held.state.store.list(TEST_KEY, "file"))
     statuses = {f: r.status for f, r in clean.features.items()}
     assert statuses == {f: r.status for f, r in seeded.features.items()}
