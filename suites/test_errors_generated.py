@@ -15,7 +15,7 @@ import string
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +25,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from oaiconform.checks import ConformanceError, Failure
+from oaiconform.checks import ConformanceError
 from oaiconform.checks.errors import client_error
 from oaiconform.checks.routes import route_missing
 from oaiconform.plugin import not_applicable
@@ -156,7 +156,7 @@ def _each_is_refused(
         failures = client_error(exchange)
         if failures:
             raise ConformanceError(
-                Failure(f.check, f"{f.message} (generated: {mutation})") for f in failures
+                replace(f, message=f"{f.message} (generated: {mutation})") for f in failures
             )
 
     with _scratch_hypothesis_home():

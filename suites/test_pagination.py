@@ -209,9 +209,9 @@ def bounded_walk(
 def _first_two_of_each(failures: list[Failure]) -> list[Failure]:
     kept: dict[str, list[Failure]] = {}
     for failure in failures:
-        kept.setdefault(failure.check, [])
-        if len(kept[failure.check]) < 2:
-            kept[failure.check].append(failure)
+        kept.setdefault(failure.rule, [])
+        if len(kept[failure.rule]) < 2:
+            kept[failure.rule].append(failure)
     return [f for group in kept.values() for f in group]
 
 

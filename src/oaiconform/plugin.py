@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Generator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -21,7 +22,7 @@ from oaiconform.applicability import (
     UnknownRequirementError,
     unmet,
 )
-from oaiconform.checks import ConformanceError, Failure
+from oaiconform.checks import ConformanceError
 from oaiconform.checks.routes import route_missing
 from oaiconform.cleanup import ObjectLedger, activate
 from oaiconform.context import RunContext, TestResult
@@ -311,7 +312,9 @@ def _redact_exception(exc: BaseException, context: RunContext) -> None:
     redact = Redactor(context.secrets()).text
     exc.args = tuple(redact(a) if isinstance(a, str) else a for a in exc.args)
     if isinstance(exc, ConformanceError):
-        exc.failures = tuple(Failure(f.check, redact(f.message)) for f in exc.failures)
+        exc.failures = tuple(
+            replace(f, message=redact(f.message), found=redact(f.found)) for f in exc.failures
+        )
     if isinstance(exc, BaseExceptionGroup):
         for inner in exc.exceptions:
             _redact_exception(inner, context)

@@ -75,7 +75,7 @@ def _tool(url: str) -> dict[str, Any]:
 
 
 def _unusable(failures: list[Failure], url: str) -> None:
-    assert [f.check for f in failures] == ["unusable_schema"], failures
+    assert [f.rule for f in failures] == ["unusable_schema"], failures
     assert "cannot be compiled offline" in failures[0].message
     assert url in failures[0].message
 
@@ -157,7 +157,7 @@ def test_a_local_ref_still_resolves_offline() -> None:
     tool = {"type": "function", "function": {"name": "get_weather", "parameters": parameters}}
     assert tool_calls_well_formed(_chat_tool_call('{"city": "Oslo"}'), [tool]) == []
     wrong = tool_calls_well_formed(_chat_tool_call('{"city": 1}'), [tool])
-    assert [f.check for f in wrong] == ["tool_calls"]
+    assert [f.rule for f in wrong] == ["tool_calls"]
     assert 'is not of type "string"' in wrong[0].message
 
 

@@ -266,7 +266,7 @@ def test_event_streams_are_validated_event_by_event(spec: Spec) -> None:
     good = _stream(_chunk(), "data: [DONE]\n\n")
     assert event_stream_conformance(spec, "createChatCompletion", good) == []
     bad = event_stream_conformance(spec, "createChatCompletion", _stream(_chunk(created="x")))
-    assert [f.check for f in bad] == ["response_schema_conformance"]
+    assert [f.rule for f in bad] == ["response_schema_conformance"]
     assert "event 0" in bad[0].message
     garbage = event_stream_conformance(spec, "createChatCompletion", _stream("data: {oops\n\n"))
     assert "is not JSON" in garbage[0].message

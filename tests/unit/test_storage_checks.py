@@ -65,7 +65,7 @@ def test_file_object_fields() -> None:
         file_object_fields({**FILE, "created_at": "1"}, **good)
     )
     assert "asked for 'file-2'" in messages(file_object_fields(FILE, file_id="file-2", **good))
-    assert file_object_fields([], **good)[0].check == "file_object"
+    assert file_object_fields([], **good)[0].rule == "file_object"
 
 
 def test_file_content_is() -> None:
@@ -84,7 +84,7 @@ def test_listing_and_deletion() -> None:
     )
     assert "is missing from" in messages(file_listed([], "file-1", expected=True, when="now"))
     assert deletion_confirmed({"id": "f", "object": "file", "deleted": True}, "f", "file") == []
-    assert deletion_confirmed({"id": "f", "deleted": False}, "f", "file")[0].check == "deletion"
+    assert deletion_confirmed({"id": "f", "deleted": False}, "f", "file")[0].rule == "deletion"
 
 
 def test_multipart_body_round_trips_through_the_mock_parser() -> None:
@@ -224,4 +224,4 @@ def test_input_items_echo() -> None:
     listing = {"data": [{"type": "message", "content": [{"type": "input_text", "text": "Hello"}]}]}
     assert input_items_echo(listing, "Hello") == []
     assert "no input message" in messages(input_items_echo(listing, "Bye"))
-    assert input_items_echo({}, "Hello")[0].check == "input_items"
+    assert input_items_echo({}, "Hello")[0].rule == "input_items"

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from oaiconform.checks._failure import Failure
-from oaiconform.checks._registry import check
+from oaiconform.checks._registry import Impact, check, register
 from oaiconform.exchange import Exchange
+
+# A request the target did not answer within the limits (a timeout, a reset, a redirect, a
+# body over the byte cap): Target raises TargetError, and the plugin files it under this id.
+TARGET_ERROR = register(
+    "http.target_error",
+    title="The target answers each request, within the time and size limits",
+    impact=Impact.BREAKS_CLIENTS,
+    reason="a client gets an exception (timeout, connection error) instead of an answer",
+).id
 
 
 @check

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from oaiconform.checks._failure import Failure, capped
@@ -153,7 +153,7 @@ def mid_stream_errors(stream: StreamExchange, events: DataEvents) -> list[Failur
             json.dumps(value).encode(),
         )
         failures += [
-            Failure(f.check, f"event #{number}: {f.message}") for f in error_envelope(as_exchange)
+            replace(f, message=f"event #{number}: {f.message}") for f in error_envelope(as_exchange)
         ]
         error = value.get("error")
         message = error.get("message") if isinstance(error, dict) else error
