@@ -132,7 +132,7 @@ def run_suites(spec_path: str, tmp_path: Path) -> RunSuites:
             mock_faults=faults,
             features=features,
             timeout_s=10.0,
-            **overrides,  # type: ignore[arg-type]
+            **{"verdict": "strict", **overrides},  # type: ignore[arg-type]
         )
         return observed_run(settings)
 

@@ -128,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
         "with a seed): run the tests that compare answers (streamed against plain)",
     )
     run.add_argument(
+        "--verdict",
+        choices=("compat", "strict"),
+        help="which verdict sets the exit code: compat (default) fails on what breaks clients "
+        "or behaves wrongly; strict also on spec-literal differences (both are reported)",
+    )
+    run.add_argument(
         "--property-examples",
         metavar="N",
         help="generated valid requests per operation in schema.* features (5)",

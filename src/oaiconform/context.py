@@ -34,6 +34,10 @@ class TestResult:
     repro: str = ""
     metrics: dict[str, float] | None = None  # e.g. stream timings (first event, gaps)
     traceback: str = ""  # outcome error: where the tool itself broke (redacted)
+    # outcome failed: the typed failures (Failure fields as plain data, redacted), and what
+    # the official SDK did with the test's recorded answers (sdk_replay.SdkReplay as data)
+    failures: list[dict[str, str]] = field(default_factory=list)
+    sdk: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Generator
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
+import allure
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
@@ -22,7 +23,9 @@ from oaiconform.applicability import (
     UnknownRequirementError,
     unmet,
 )
-from oaiconform.checks import ConformanceError
+from oaiconform.checks import ConformanceError, Failure, collect_deferred, impact_of
+from oaiconform.checks._failure import capped
+from oaiconform.checks.http import JSON_OBJECT_BODY, TARGET_ERROR
 from oaiconform.checks.routes import route_missing
 from oaiconform.cleanup import ObjectLedger, activate
 from oaiconform.context import RunContext, TestResult
@@ -60,6 +63,7 @@ _OPTIONS = (
     "max_duration",
     "ca_bundle",
     "insecure",
+    "verdict",
 )
 
 
@@ -150,6 +154,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=None,
         help="the target answers the same request and seed the same way",
+    )
+    group.addoption(
+        "--verdict",
+        choices=("compat", "strict"),
+        help="the verdict that sets the exit code (compat)",
     )
     group.addoption("--property-examples", help="generated valid requests per operation (5)")
     group.addoption(
@@ -332,6 +341,46 @@ def pytest_fixture_setup(
         _redact_exception(excinfo[1], _context(request.config))
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """Failures clients cope with (spec-literal, advisory) do not stop a suite test: `expect`
+    keeps them, and they are raised here, once the test has made every other check."""
+    if _feature_of(item) is None:
+        return (yield)
+    with collect_deferred() as deferred:
+        result = yield
+    if deferred:
+        raise ConformanceError(capped(deferred))
+    return result
+
+
+def failures_of_exception(exc: BaseException) -> list[Failure]:
+    """The typed failures behind a `failed` outcome: a check's, or the target's own error."""
+    if isinstance(exc, ConformanceError):
+        return list(exc.failures)
+    if isinstance(exc, BodyNotJSONError):
+        return [Failure("json_body", str(exc), where="body", check_id=JSON_OBJECT_BODY)]
+    if isinstance(exc, TargetError):
+        return [Failure("target_error", str(exc), check_id=TARGET_ERROR)]
+    if isinstance(exc, BaseExceptionGroup):
+        return [f for inner in exc.exceptions for f in failures_of_exception(inner)]
+    return []
+
+
+def _label_failures(report: pytest.TestReport, failures: list[dict[str, str]]) -> None:
+    """The check ids and impact classes of a failed test, for JUnit (<properties>) and allure
+    (labels and tags), so both can be filtered and grouped as report.json's problems are."""
+    pairs = dict.fromkeys((f["check_id"] or f["rule"], f["impact"]) for f in failures)
+    for check_id, impact in pairs:
+        allure.dynamic.label("oaiconform_check", check_id)  # type: ignore[no-untyped-call]
+        allure.dynamic.tag(impact)  # type: ignore[no-untyped-call]
+    # xunit2 has no per-test properties: the failure text JUnit carries names them instead.
+    if failures:
+        report.longrepr = "\n".join(
+            f"[{f['check_id'] or f['rule']} | {f['impact']}] {f['message']}" for f in failures
+        )
+
+
 _TRACEBACK_CHARS = 8000
 DID_NOT_FINISH = "did not finish: the run ended while it ran (interrupted)"
 _TARGET_FAULTS = (ConformanceError, TargetError, BodyNotJSONError)
@@ -420,6 +469,10 @@ def pytest_runtest_makereport(
     elif outcome == "failed":
         report.longrepr = str(exc)  # the failures are the message; a traceback adds nothing
         update["message"] = str(exc)
+        update["failures"] = [
+            {**asdict(f), "impact": impact_of(f).value} for f in failures_of_exception(exc)
+        ]
+        _label_failures(report, update["failures"])
         if report.when != "call":
             update["message"] = f"in {report.when}: {exc}"
     else:  # error: the tool's own fault, reported with its traceback as a bug to file
@@ -459,6 +512,10 @@ class ResultCollector:
             result.repro = update["repro"]
         if update.get("traceback"):
             result.traceback = update["traceback"]
+        if update.get("failures"):
+            result.failures = update["failures"]
+        if update.get("sdk"):
+            result.sdk = update["sdk"]
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:

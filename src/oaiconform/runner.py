@@ -137,20 +137,80 @@ def _left(report: Report) -> str:
     return f"; {left} created objects left on the target ({which}; report.json: cleanup)"
 
 
+_PROBLEMS_SHOWN = 10
+
+
+def _verdict_lines(report: Report) -> list[str]:
+    """One line per verdict, the one that sets the exit code marked."""
+    lines = []
+    for verdict, summary in report.verdicts.items():
+        counts = summary["features"]
+        mark = "  <- exit code (--verdict)" if verdict == report.verdict_mode else ""
+        shown = [
+            f"{counts.get(status, 0)} {status.replace('_', ' ')}"
+            for status in ("passed", "failed", "not_implemented", "partial", "error")
+            if counts.get(status) or status in ("passed", "failed")
+        ]
+        lines.append(
+            f"{verdict:<6}  {'PASS' if summary['passed'] else 'FAIL'}  "
+            f"{summary['problems']} problem(s); features: {', '.join(shown)}{mark}"
+        )
+    return lines
+
+
+def _problem_lines(report: Report) -> list[str]:
+    lines = []
+    for number, problem in enumerate(report.problems[:_PROBLEMS_SHOWN], 1):
+        lines.append(f"  {number}. [{problem.impact}] {problem.title}  ({problem.id})")
+        lines.append(
+            f"     {len(problem.features)} feature(s), {len(problem.tests)} test(s): "
+            f"{problem.detail[:200]}"
+        )
+        if problem.sdk.get("outcome") in ("raised", "differs"):
+            lines.append(
+                f"     openai SDK {problem.sdk.get('sdk_version', '')} {problem.sdk['outcome']}: "
+                f"{problem.sdk.get('detail', '')[:160]}"
+            )
+        if problem.known_deviation:
+            known = problem.known_deviation
+            lines.append(f"     looks like {known['reference']}: {known['description']}")
+    if len(report.problems) > _PROBLEMS_SHOWN:
+        more = len(report.problems) - _PROBLEMS_SHOWN
+        lines.append(f"  ... and {more} more (report.html, report.json: problems)")
+    return lines
+
+
 def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
     built = {f: r for f, r in report.features.items() if not r.reason.startswith("not built")}
     not_built = sorted(set(report.features) - set(built))
     built = {f: r for f, r in built.items() if r.reason != NOT_SELECTED}
     width = max((len(f) for f in built), default=10)
     print(file=out)
+    for line in _verdict_lines(report):
+        print(line, file=out)
+    if report.problems:
+        print(f"\n{len(report.problems)} problem(s), worst first:", file=out)
+        for line in _problem_lines(report):
+            print(line, file=out)
+    numbers: dict[str, list[str]] = {}
+    for number, problem in enumerate(report.problems, 1):
+        for feature_id in problem.features:
+            numbers.setdefault(feature_id, []).append(str(number))
+    print(file=out)
     for feature_id, result in sorted(built.items()):
         marker = "" if result.required else " (optional)"
         status = result.label
         if result.status == "failed" and result.level == "should":
             status = status.replace("failed", "failed (should: warning)", 1)
+        softer = {v: s for v, s in result.statuses.items() if s != result.status}
+        if softer:
+            status += " (" + ", ".join(f"{v}: {s}" for v, s in softer.items()) + ")"
+        if numbers.get(feature_id):
+            status += f"  problems {', '.join(numbers[feature_id][:8])}"
         print(f"  {feature_id:<{width}}  {status}{marker}", file=out)
-        for failure in result.failures[:3]:
-            print(f"      {failure.message[:300]}", file=out)
+        if result.failures and not numbers.get(feature_id):
+            for failure in result.failures[:3]:
+                print(f"      {failure.message[:300]}", file=out)
         for error in result.errors[:3]:
             print(f"      {error.message[:300]}", file=out)
         if result.status in ("partial", "not_applicable", "not_implemented") and result.reason:

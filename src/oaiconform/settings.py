@@ -28,6 +28,10 @@ DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 DEFAULT_REMOTE_BUDGET = 500
 DEFAULT_REMOTE_MAX_DURATION_S = 1800.0  # a run against a remote API ends within 30 minutes
 DEFAULT_PROPERTY_EXAMPLES = 5
+# compat by default: a gate that fails servers for differences their clients cope with (and the
+# real API itself shows) is one people switch off; strict is one flag away.
+VERDICTS = ("compat", "strict")
+DEFAULT_VERDICT = "compat"
 DEFAULT_PROPERTY_NEGATIVE_EXAMPLES = 3
 
 
@@ -88,6 +92,9 @@ class Settings:
     max_duration_s: float | None = None  # the run's time limit; None: none (loopback default)
     ca_bundle: str | None = None  # PEM file of the CAs trusted for an https target
     insecure: bool = False  # do not verify the https target's certificate
+    # Which verdict sets the exit code: compat fails on what breaks clients or behaves wrongly,
+    # strict on spec-literal differences too (both are in the report either way).
+    verdict: str = DEFAULT_VERDICT
 
     @property
     def embedded_mock(self) -> bool:
@@ -192,6 +199,12 @@ def _features(ids: Any) -> tuple[str, ...]:
     return tuple(str(f) for f in ids)
 
 
+def _verdict(value: str) -> str:
+    if value not in VERDICTS:
+        raise SettingsError(f"--verdict: expected one of {', '.join(VERDICTS)}, got {value!r}")
+    return value
+
+
 def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
     """Merge explicit values (flags; None means not given) over the environment and defaults."""
 
@@ -251,6 +264,7 @@ def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         max_duration_s=_max_duration(given("max_duration"), target_url),
         ca_bundle=_ca_bundle(given("ca_bundle")),
         insecure=bool(given("insecure")),
+        verdict=_verdict(given("verdict") or environ.get("OAICONFORM_VERDICT") or DEFAULT_VERDICT),
     )
 
 

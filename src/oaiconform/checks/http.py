@@ -61,3 +61,7 @@ def json_object_body(exchange: Exchange) -> list[Failure]:
             )
         )
     return failures
+
+
+# A body a suite needed as JSON that is not (BodyNotJSONError) is this check's failure.
+JSON_OBJECT_BODY = "http.json_object_body"

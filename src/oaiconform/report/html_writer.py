@@ -1,6 +1,9 @@
 """report.html: one self-contained page (no external assets) a person can read at a glance.
 
-Failures come first with their repro; then the areas as stacked bars; then every feature,
+The two verdicts come first, then the problems (the failures grouped by defect, worst impact
+first, each expandable to every failure it stands for, with its repro, what the official SDK did
+with the answer and the known upstream bug it looks like); then the areas as stacked bars; then
+every feature,
 grouped by area, with the 288 `schema.*` features folded away; then streaming timings as a
 chart when the run measured any. Everything is escaped: a target's text never becomes markup.
 """
@@ -13,6 +16,7 @@ from pathlib import Path
 from oaiconform.features import get_feature
 from oaiconform.report.json_writer import write_atomically
 from oaiconform.report.model import FeatureResult, Report
+from oaiconform.report.problems import Problem
 
 _COLORS = {  # one per feature status, in the order the cards show them
     "passed": "#1a7f37",
@@ -22,6 +26,12 @@ _COLORS = {  # one per feature status, in the order the cards show them
     "partial": "#bc4c00",
     "not_applicable": "#57606a",
     "skipped": "#8c959f",
+}
+_IMPACT_COLORS = {
+    "breaks-clients": "#cf222e",
+    "wrong-behaviour": "#bc4c00",
+    "spec-literal": "#9a6700",
+    "advisory": "#57606a",
 }
 _STYLE = """
 body{font:14px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:76rem;color:#1f2328;
@@ -64,20 +74,101 @@ def _counts(results: list[FeatureResult]) -> dict[str, int]:
     return counts
 
 
-def _failures(report: Report) -> str:
-    blocks = []
+def _impact_badge(impact: str) -> str:
+    color = _IMPACT_COLORS.get(impact, "#57606a")
+    return f'<span class="badge" style="background:{color}">{escape(impact)}</span>'
+
+
+def _verdicts(report: Report) -> str:
+    rows = []
+    for verdict, summary in report.verdicts.items():
+        counts = summary.get("features") or {}
+        mark = " · <b>sets the exit code</b>" if verdict == report.verdict_mode else ""
+        result = _badge("passed" if summary.get("passed") else "failed")
+        rows.append(
+            f"<tr><td><b>{escape(verdict)}</b></td><td>{result}</td>"
+            f"<td>{summary.get('problems', 0)} problem(s)</td><td>{_bar(counts)}</td>"
+            f"<td class='muted'>{counts.get('passed', 0)} passed, {counts.get('failed', 0)} "
+            f"failed{mark}</td></tr>"
+        )
+    if not rows:
+        return ""
+    return (
+        "<table><tbody>" + "".join(rows) + "</tbody></table><p class='muted'>compat fails on "
+        "what breaks clients or behaves wrongly; strict also on spec-literal differences; "
+        "advisory differences never fail a verdict.</p>"
+    )
+
+
+def _problem(number: int, problem: Problem, report: Report) -> str:
+    sdk = problem.sdk
+    sdk_line = ""
+    if sdk.get("outcome") in ("raised", "differs", "fine"):
+        sdk_line = (
+            f"<p>Official SDK (openai {escape(sdk.get('sdk_version', ''))}), "
+            f"<code>{escape(sdk.get('call', ''))}</code>: <b>{escape(sdk['outcome'])}</b> "
+            f"{escape(sdk.get('detail', ''))}</p>"
+        )
+    elif sdk.get("detail"):
+        sdk_line = f"<p class='muted'>{escape(sdk['detail'])}</p>"
+    known = problem.known_deviation
+    known_line = (
+        f'<p>Looks like <a href="{escape(known["url"])}">{escape(known["reference"])}</a>: '
+        f"{escape(known['description'])}</p>"
+        if known
+        else ""
+    )
+    tests = set(problem.tests)
+    every = "".join(
+        f'<div><span class="muted">{escape(t.id)}</span>'
+        + "".join(
+            f"<pre>{escape(f.get('message', ''))}</pre>"
+            for f in t.failures
+            if f.get("check_id", "") == problem.check
+        )
+        + "</div>"
+        for t in report.tests
+        if t.id in tests
+    )
+    repro = problem.example.get("repro", "")
+    features = ", ".join(f"<code>{escape(f)}</code>" for f in problem.features[:30])
+    if len(problem.features) > 30:
+        features += f" and {len(problem.features) - 30} more"
+    return (
+        f'<div class="fail" style="border-color:{_IMPACT_COLORS.get(problem.impact, "#57606a")}">'
+        f"<b>{number}. {escape(problem.title)}</b> {_impact_badge(problem.impact)} "
+        f'<span class="muted"><code>{escape(problem.id)}</code></span>'
+        f"<p>{len(problem.features)} feature(s), {len(problem.tests)} test(s), "
+        f"{problem.failures} failure(s): {features}</p>"
+        f"<pre>{escape(problem.detail)}</pre>"
+        + (f"<pre>{escape(repro)}</pre>" if repro else "")
+        + sdk_line
+        + known_line
+        + f"<p class='muted'>Why {escape(problem.impact)}: {escape(problem.impact_reason)}</p>"
+        f"<details><summary>every failure ({problem.failures})</summary>{every}</details></div>"
+    )
+
+
+def _problems(report: Report) -> str:
+    blocks = [_problem(n, p, report) for n, p in enumerate(report.problems, 1)]
+    grouped = {t for p in report.problems for t in p.tests}
+    loose = []  # failed tests no problem stands for (no typed failure): shown as they are
     for feature_id, result in sorted(report.features.items()):
         for failure in result.failures:
-            level = "" if result.level == "must" else " (should: a warning)"
+            if failure.test in grouped:
+                continue
             repro = f"<pre>{escape(failure.repro)}</pre>" if failure.repro else ""
-            blocks.append(
-                f'<div class="fail"><b><code>{escape(feature_id)}</code></b>{level} · '
+            loose.append(
+                f'<div class="fail"><b><code>{escape(feature_id)}</code></b> · '
                 f'<span class="muted">{escape(failure.test)}</span>'
                 f"<pre>{escape(failure.message)}</pre>{repro}</div>"
             )
-    if not blocks:
-        return ""
-    return f"<h2>Failures ({len(blocks)})</h2>" + "".join(blocks)
+    html = ""
+    if blocks:
+        html += f"<h2>Problems ({len(blocks)}), worst first</h2>" + "".join(blocks)
+    if loose:
+        html += f"<h2>Other failures ({len(loose)})</h2>" + "".join(loose)
+    return html
 
 
 def _tool_errors(report: Report) -> str:
@@ -132,7 +223,7 @@ def _cleanup(report: Report) -> str:
 def _feature_row(feature_id: str, result: FeatureResult) -> str:
     detail = f'<span class="muted">{escape(result.reason)}</span>' if result.reason else ""
     if result.failures:
-        detail = f"{len(result.failures)} failing test(s), see Failures"
+        detail = f"{len(result.failures)} failing test(s), see Problems"
     notes = "".join(
         f'<li class="muted">{what}: <code>{escape(note.test.rpartition("::")[2])}</code>: '
         f"{escape(note.reason)}</li>"
@@ -142,9 +233,14 @@ def _feature_row(feature_id: str, result: FeatureResult) -> str:
     if notes:
         detail += f"<details><summary>tests that did not run</summary><ul>{notes}</ul></details>"
     requirement = "required" if result.required else "optional"
+    verdicts = "".join(
+        f'<div class="muted">{escape(v)}: {escape(status.replace("_", " "))}</div>'
+        for v, status in result.statuses.items()
+        if status != result.status
+    )
     return (
         f"<tr><td><code>{escape(feature_id)}</code></td><td>{_badge(result.status)}"
-        f'<div class="muted">{escape(result.label)}</div></td>'
+        f'<div class="muted">{escape(result.label)}</div>{verdicts}</td>'
         f"<td>{requirement} · {result.level}</td><td>{result.tests}</td><td>{detail}</td></tr>"
     )
 
@@ -242,8 +338,8 @@ def render_html(report: Report) -> str:
 {escape(str(report.spec.get("version")))}{overlay_note} · seed {report.seed} ·
 {escape(report.started_at)} · {report.duration_s:.1f} s ·
 {s.get("requests", 0)} requests{budget_note} · oaiconform {escape(report.tool["version"])}</div>
-{error}<div class="cards">{cards}</div>{_bar(counts)}{_verdict(report)}{_cleanup(report)}
-{_tool_errors(report)}{_failures(report)}{_areas(report)}{_stream_chart(report)}
+{error}{_verdicts(report)}<div class="cards">{cards}</div>{_bar(counts)}{_verdict(report)}
+{_cleanup(report)}{_tool_errors(report)}{_problems(report)}{_areas(report)}{_stream_chart(report)}
 <p class="muted">Replay this run with <code>--seed {report.seed}</code>. The canonical data is in
 report.json.</p></body></html>
 """

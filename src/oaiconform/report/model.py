@@ -14,6 +14,13 @@ from oaiconform.context import RunContext, TestResult
 from oaiconform.features import get_feature
 from oaiconform.profiles import Profile, ProfileError
 from oaiconform.redact import Redactor, strip_userinfo
+from oaiconform.report.problems import (
+    VERDICT_FAILS_ON,
+    FailedTest,
+    Problem,
+    build_problems,
+    failed_in,
+)
 
 # 2: test outcome `skipped` became `not_run` (and `not_applicable`, `error` were added);
 # feature status `partial`, `error` and `not_applicable` were added; `passed` got stricter.
@@ -68,6 +75,9 @@ class FeatureResult:
     errors: list[FeatureFailure] = field(default_factory=list)  # the tool broke, not the target
     not_applicable: list[TestNote] = field(default_factory=list)
     not_run: list[TestNote] = field(default_factory=list)
+    # The status under each verdict (compat, strict): `status` counts every failure, advisory
+    # ones too; a verdict counts only the failures of the impact classes it fails on.
+    statuses: dict[str, str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -96,6 +106,9 @@ class TestEntry:
     message: str
     metrics: dict[str, float] | None = None  # e.g. stream timings; additive
     traceback: str = ""  # outcome error: a bug of this tool, to file with this text
+    # outcome failed: typed failures {rule, check_id, impact, where, expected, found, message}
+    failures: list[dict[str, str]] = field(default_factory=list)
+    sdk: list[dict[str, str]] = field(default_factory=list)  # what the official SDK did
 
 
 @dataclass(frozen=True)
@@ -118,28 +131,48 @@ class Report:
     # What the run created on the target and whether it was removed (cleanup.py); additive:
     # {run_id, created, removed, left, left_reasons: [{kind, id, reason}]}
     cleanup: dict[str, Any] = field(default_factory=dict)
+    # The failures grouped by defect, worst impact and widest first (report/problems.py).
+    problems: list[Problem] = field(default_factory=list)
+    # Both verdicts of the run: {compat|strict: {passed, features_failed, problems}}; the one
+    # named in verdict["mode"] sets the exit code.
+    verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def verdict_mode(self) -> str:
+        return str(self.verdict.get("mode") or "compat")
+
     def exit_code(self) -> int:
         """4 when the tool itself broke; 1 when a required feature did not pass; else 0."""
-        return exit_code_and_reasons(self.features, self.tests, self.budget)[0]
+        return self.exit_code_and_reasons()[0]
 
     def exit_reasons(self) -> list[str]:
         """One line per reason the exit code is not 0, e.g. the budget that cut the run."""
-        return exit_code_and_reasons(self.features, self.tests, self.budget)[1]
+        return self.exit_code_and_reasons()[1]
+
+    def exit_code_and_reasons(self) -> tuple[int, list[str]]:
+        return exit_code_and_reasons(self.features, self.tests, self.budget, self.verdict_mode)
 
 
-def _blocks(result: FeatureResult) -> bool:
+def status_under(result: FeatureResult, verdict: str) -> str:
+    return result.statuses.get(verdict, result.status)
+
+
+def _blocks(result: FeatureResult, verdict: str) -> bool:
     """A required feature that did not pass keeps the run from exiting 0."""
-    if result.status in ("passed", "not_applicable"):
+    status = status_under(result, verdict)
+    if status in ("passed", "not_applicable"):
         return False
-    return not (result.status == "skipped" and result.reason == NOT_SELECTED)
+    return not (status == "skipped" and result.reason == NOT_SELECTED)
 
 
 def exit_code_and_reasons(
-    features: dict[str, FeatureResult], tests: list[TestEntry], budget: dict[str, Any]
+    features: dict[str, FeatureResult],
+    tests: list[TestEntry],
+    budget: dict[str, Any],
+    verdict: str = "compat",
 ) -> tuple[int, list[str]]:
     reasons: list[str] = []
     errors = [t for t in tests if t.outcome == "error"]
@@ -148,7 +181,7 @@ def exit_code_and_reasons(
             f"{len(errors)} test(s) hit an error in oaiconform itself (not the target's fault; "
             f"please report it with the traceback in report.json): {errors[0].id}"
         )
-    blocking = {f: r for f, r in features.items() if r.required and _blocks(r)}
+    blocking = {f: r for f, r in features.items() if r.required and _blocks(r, verdict)}
     if budget.get("exhausted"):
         done = sum(1 for r in features.values() if r.tests and not r.not_run)
         reasons.append(
@@ -162,9 +195,19 @@ def exit_code_and_reasons(
         )
     for feature_id, result in sorted(blocking.items()):
         why = result.reason or (result.failures[0].message if result.failures else "")
-        reasons.append(f"required feature {feature_id} is {result.label}: {why[:200]}")
+        status = status_under(result, verdict).replace("_", " ")
+        reasons.append(f"required feature {feature_id} is {status} ({verdict}): {why[:200]}")
     code = EXIT_TOOL_ERROR if errors else EXIT_FAILED if blocking else EXIT_OK
     return code, reasons
+
+
+def outcome_under(outcome: str, failures: list[dict[str, str]], verdict: str) -> str:
+    """A failed test passes a verdict when every failure it met is of a class the verdict
+    does not fail on (the test ran to its end: such failures never stop it, see `expect`)."""
+    if outcome != "failed":
+        return outcome
+    counted = [f.get("impact", "") for f in failures if not f.get("message", "").startswith("...")]
+    return "failed" if failed_in(counted, verdict) else "passed"
 
 
 def _feature_status(outcomes: list[str]) -> str:
@@ -212,6 +255,12 @@ def build_report(context: RunContext) -> Report:
             features[feature_id] = FeatureResult("skipped", 0, level, required, reason=reason)
             continue
         status = _feature_status([r.outcome for r in results])
+        statuses = {
+            verdict: _feature_status(
+                [outcome_under(r.outcome, r.failures, verdict) for r in results]
+            )
+            for verdict in VERDICT_FAILS_ON
+        }
         failures = [
             FeatureFailure(r.nodeid, text(r.message), text(r.repro))
             for r in results
@@ -238,6 +287,7 @@ def build_report(context: RunContext) -> Report:
             errors,
             notes["not_applicable"],
             notes["not_run"],
+            statuses,
         )
         all_tests.extend(results)
     summary = dict.fromkeys(FEATURE_STATUSES, 0)
@@ -258,6 +308,8 @@ def build_report(context: RunContext) -> Report:
             text(r.message),
             r.metrics,
             text(r.traceback),
+            [{k: text(v) for k, v in f.items()} for f in r.failures],
+            [{k: text(v) for k, v in replay.items()} for replay in r.sdk],
         )
         for r in all_tests
     ]
@@ -269,7 +321,18 @@ def build_report(context: RunContext) -> Report:
         "max_duration_s": context.settings.max_duration_s,
         "deadline_hit": budget.deadline_hit if budget else False,
     }
-    code, reasons = exit_code_and_reasons(features, tests, budget_info)
+    mode = context.settings.verdict
+    repro_of = {r.nodeid: text(r.repro) for r in all_tests}
+    code, reasons = exit_code_and_reasons(features, tests, budget_info, mode)
+    problems = build_problems(
+        (
+            FailedTest(t.id, t.feature, t.message, repro_of.get(t.id, ""), t.failures, t.sdk)
+            for t in tests
+            if t.outcome == "failed"
+        ),
+        sdk_installed=sdk_installed(),
+        text=text,
+    )
     summary["tool_errors"] = sum(1 for t in tests if t.outcome == "error")
     cleanup = context.objects.summary()
     for entry in cleanup["left_reasons"]:
@@ -309,6 +372,37 @@ def build_report(context: RunContext) -> Report:
         budget=budget_info,
         error=text(context.error) if context.error else None,
         interrupted=context.interrupted,
-        verdict={"exit_code": code, "reasons": reasons},
+        verdict={"mode": mode, "exit_code": code, "reasons": reasons},
         cleanup=cleanup,
+        problems=problems,
+        verdicts={
+            verdict: _verdict_summary(features, problems, verdict, tests, budget_info)
+            for verdict in VERDICT_FAILS_ON
+        },
     )
+
+
+def _verdict_summary(
+    features: dict[str, FeatureResult],
+    problems: list[Problem],
+    verdict: str,
+    tests: list[TestEntry],
+    budget: dict[str, Any],
+) -> dict[str, Any]:
+    code, _ = exit_code_and_reasons(features, tests, budget, verdict)
+    counts = dict.fromkeys(FEATURE_STATUSES, 0)
+    for result in features.values():
+        counts[status_under(result, verdict)] += 1
+    return {
+        "passed": code == EXIT_OK,
+        "exit_code": code,
+        "features": counts,
+        "problems": sum(1 for p in problems if p.impact in VERDICT_FAILS_ON[verdict]),
+    }
+
+
+def sdk_installed() -> bool:
+    """Whether the official SDK is importable, for the problems' replays (an extra)."""
+    import importlib.util
+
+    return importlib.util.find_spec("openai") is not None
