@@ -33,6 +33,20 @@ def _usage_total_wrong(value: Any) -> Any:
     return value
 
 
+def _refusal_absent(value: Any) -> Any:
+    choices = value.get("choices") if isinstance(value, dict) else None
+    if not isinstance(choices, list):
+        return value
+    kept = []
+    for choice in choices:
+        message = choice.get("message") if isinstance(choice, dict) else None
+        if isinstance(message, dict):
+            message = {k: v for k, v in message.items() if k != "refusal"}
+            choice = {**choice, "message": message}
+        kept.append(choice)
+    return {**value, "choices": kept}
+
+
 FAULTS = (
     Fault(
         "created-as-string",
@@ -51,5 +65,11 @@ FAULTS = (
         "usage.total_tokens equals completion_tokens",
         "servers that forget prompt tokens in the total",
         response=json_rewrite(_usage_total_wrong, success_only=True),
+    ),
+    Fault(
+        "refusal-absent",
+        "chat messages leave out `refusal` (required, nullable) instead of sending null",
+        "servers that omit null fields when serialising (llama.cpp, many proxies)",
+        response=json_rewrite(_refusal_absent, success_only=True),
     ),
 )
