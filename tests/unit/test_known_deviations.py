@@ -70,6 +70,15 @@ def test_each_entry_is_well_formed(entry: KnownDeviation) -> None:
     assert entry.where is not None or entry.message is not None, "say where or what it looks like"
 
 
+def test_no_entry_is_shadowed_for_its_own_servers() -> None:
+    """Entries with one pattern must name other servers, or the later one could never match."""
+    servers_by_pattern: dict[tuple[str, str | None, str | None], set[str]] = {}
+    for entry in ENTRIES:
+        seen = servers_by_pattern.setdefault((entry.check, entry.where, entry.message), set())
+        assert not seen & set(entry.servers), f"{entry.id} repeats an earlier entry"
+        seen |= set(entry.servers)
+
+
 def test_pending_checks_have_not_landed_yet() -> None:
     """Once a pending id is registered, drop it from PENDING_CHECKS."""
     assert not PENDING_CHECKS & set(load_all_checks())
