@@ -39,7 +39,7 @@ class KnownDeviation:
     description: str  # one line, in our own words
     reference: str  # "owner/repo#N": the public issue or pull request
     servers: tuple[str, ...]
-    where: str | None = None  # fnmatch glob on the normalized location
+    where: str | None = None  # glob (* and ?) on the normalized location; [] is literal
     message: str | None = None  # regex searched (case-insensitive) in the failure message
     fixed_in: str | None = None
 
@@ -54,9 +54,14 @@ class KnownDeviation:
     def matches(self, check_id: str, where: str, message: str) -> bool:
         if check_id != self.check:
             return False
-        if self.where is not None and not fnmatchcase(normalize_where(where), self.where):
+        if self.where is not None and not fnmatchcase(normalize_where(where), _glob(self.where)):
             return False
         return self.message is None or re.search(self.message, message, re.IGNORECASE) is not None
+
+
+def _glob(where: str) -> str:
+    """`[]` in a `where` is an array's index, never a character class (`*` and `?` still are)."""
+    return where.replace("[]", "[[][]]")
 
 
 def normalize_where(raw: str) -> str:

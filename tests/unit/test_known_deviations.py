@@ -206,6 +206,9 @@ def test_where_and_check_must_agree() -> None:
     found = match_known_deviation(absent, "choices[0].message.refusal", "is absent")
     assert found is not None and found.id == "llama-cpp-message-refusal-absent"
     assert match_known_deviation(absent, "choices[0].message.content", "is absent") is None
+    nested = KnownDeviation("n", "c.x", "d", "a/b#1", ("s",), where="events[].choices[].delta*")
+    assert nested.matches("c.x", "events[3].choices[0].delta.tool_calls[1].index", "")
+    assert not nested.matches("c.x", "events[3].choices.delta", "")
     flat = 'expected {"error": {message, type, param, code}}, found a flat envelope'
     assert match_known_deviation("errors.error_envelope", "body", flat) is not None
     assert match_known_deviation("errors.bad_request", "body", flat) is None
