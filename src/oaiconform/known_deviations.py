@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from oaiconform.checks._failure import normalize_where  # one normalization for both sides
+
 __all__ = [
     "KnownDeviation",
     "load_known_deviations",
@@ -28,7 +30,6 @@ __all__ = [
 
 _FILE = "known_deviations.yaml"
 _REFERENCE = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)#(?P<number>\d+)$")
-_INDEX = re.compile(r"\[\d+\]")
 _REQUIRED = ("id", "check", "description", "reference", "servers")
 
 
@@ -62,11 +63,6 @@ class KnownDeviation:
 def _glob(where: str) -> str:
     """`[]` in a `where` is an array's index, never a character class (`*` and `?` still are)."""
     return where.replace("[]", "[[][]]")
-
-
-def normalize_where(raw: str) -> str:
-    """`choices[0].message.refusal` and `events[3]...` -> `choices[].message.refusal`..."""
-    return _INDEX.sub("[]", raw)
 
 
 def _entry(position: int, raw: Any) -> KnownDeviation:

@@ -12,6 +12,7 @@ from typing import Any
 from oaiconform import __version__
 from oaiconform.context import RunContext, TestResult
 from oaiconform.features import get_feature
+from oaiconform.known_deviations import match_known_deviation
 from oaiconform.profiles import Profile, ProfileError
 from oaiconform.redact import Redactor, strip_userinfo
 from oaiconform.report.problems import (
@@ -332,6 +333,7 @@ def build_report(context: RunContext) -> Report:
         ),
         sdk_installed=sdk_installed(),
         text=text,
+        known=match_known_deviation,
     )
     summary["tool_errors"] = sum(1 for t in tests if t.outcome == "error")
     cleanup = context.objects.summary()
