@@ -16,6 +16,7 @@ attributes an application reads (`chunk.choices[0].delta.content`) is part of th
 from __future__ import annotations
 
 import base64
+import importlib
 import inspect
 import json
 import math
@@ -122,6 +123,18 @@ def _request_key(method: str, url: str) -> tuple[str, str, tuple[tuple[str, str]
     return method.upper(), unquote(parts.path).rstrip("/"), query
 
 
+def _http_module() -> Any:
+    """The HTTP library the installed SDK builds its client on: httpx2 (openai 3.x), httpx
+    (1.x). Its MockTransport and Response are what the SDK's client accepts."""
+    import openai
+
+    for cls in openai.DefaultHttpxClient.__mro__:
+        root = cls.__module__.split(".")[0]
+        if root in ("httpx2", "httpx"):
+            return importlib.import_module(root)
+    raise RuntimeError(f"openai {openai.__version__}: DefaultHttpxClient is not an httpx client")
+
+
 class _Stop(Exception):
     """Raised inside the transport to end a replay: the SDK wraps it (APIConnectionError)."""
 
@@ -156,8 +169,6 @@ class _Recording:
             raise _Stop from exc
 
     def _answer(self, request: httpx2.Request) -> httpx2.Response:
-        import httpx2
-
         key = _request_key(request.method, str(request.url))
         if key in self.asked:
             self.stop = "loop"
@@ -181,7 +192,10 @@ class _Recording:
             raise _Stop
         self.served.append(answer)
         headers = [(k, v) for k, v in answer.headers if k.lower() not in _WIRE_HEADERS]
-        return httpx2.Response(answer.status, headers=headers, content=answer.body)
+        response: httpx2.Response = _http_module().Response(
+            answer.status, headers=headers, content=answer.body
+        )
+        return response
 
 
 # --- what the server sent and what the SDK handed over, in one shape ------------------------
@@ -361,11 +375,11 @@ class _Replayer:
         calls = _calls(operation, exchange)
         if not calls:
             return []
-        import httpx2
         import openai
 
         recording = _Recording(exchange, self.exchanges)
-        http_client = openai.DefaultHttpxClient(transport=httpx2.MockTransport(recording))
+        transport = _http_module().MockTransport(recording)
+        http_client = openai.DefaultHttpxClient(transport=transport)
         client = openai.OpenAI(
             base_url=operation.base_url,
             api_key=API_KEY,
@@ -514,9 +528,13 @@ def _chat_calls(op: _Operation, exchange: Exchange) -> list[_Call]:
             _add_delta(got, chunk)
         return got
 
+    owner = _chat_stream_owner()
+
     def helper(client: openai.OpenAI) -> dict[int, _Choice]:
-        params = _kwargs(client.chat.completions.stream, op.params, drop=("stream",))
-        with client.chat.completions.stream(**params) as stream:
+        chat: Any = client.chat if owner == "chat" else client.beta.chat
+        resource = chat.completions
+        params = _kwargs(resource.stream, op.params, drop=("stream",))
+        with resource.stream(**params) as stream:
             for n, _event in enumerate(stream):
                 if n >= MAX_EVENTS:
                     break
@@ -531,10 +549,10 @@ def _chat_calls(op: _Operation, exchange: Exchange) -> list[_Call]:
             lambda got, _served: _compare_choices(got, sent, what),
         )
     ]
-    if hasattr(_chat_resource_type(), "stream"):
+    if owner is not None:
         calls.append(
             _Call(
-                "client.chat.completions.stream(...).get_final_completion()",
+                f"client.{owner}.completions.stream(...).get_final_completion()",
                 helper,
                 lambda got, _served: _compare_choices(got, sent, what),
             )
@@ -542,10 +560,17 @@ def _chat_calls(op: _Operation, exchange: Exchange) -> list[_Call]:
     return calls
 
 
-def _chat_resource_type() -> type:
-    from openai.resources.chat.completions import Completions
+def _chat_stream_owner() -> str | None:
+    """Where the SDK has the chat stream helper: `client.chat` (recent), `client.beta.chat`
+    (1.x), or nowhere."""
+    import openai
 
-    return Completions
+    if hasattr(openai.resources.chat.Completions, "stream"):
+        return "chat"
+    beta = getattr(getattr(openai.resources, "beta", None), "chat", None)
+    if hasattr(getattr(beta, "Completions", None), "stream"):
+        return "beta.chat"
+    return None
 
 
 def _completions_calls(op: _Operation, exchange: Exchange) -> list[_Call]:
@@ -774,14 +799,18 @@ def _batches_create(op: _Operation, exchange: Exchange) -> list[_Call]:
 
 
 def _calls(op: _Operation, exchange: Exchange) -> list[_Call]:
+    import openai
+
     if op.kind == "chat":
         return _chat_calls(op, exchange)
     if op.kind == "completions":
         return _completions_calls(op, exchange)
     if op.kind == "embeddings":
         return _embeddings_calls(op, exchange)
-    if op.kind == "responses":
+    if op.kind == "responses" and hasattr(openai.OpenAI, "responses"):  # openai >= 1.66
         return _responses_calls(op, exchange)
+    if op.kind == "responses":
+        return []
     if op.kind == "batches.create":
         return _batches_create(op, exchange)
     if op.kind == "models.list":
