@@ -838,16 +838,22 @@ def replay_exchanges(
     """Replay what one test recorded (`target.exchanges`, `target.streams`) through the SDK.
 
     A stream's head is in both lists (Target.stream appends it to `exchanges` too) and holds
-    the whole stream as received: it is replayed once. Requests the SDK has no call for, and
-    answers without a status, are skipped. [] when the `openai` package is not installed.
+    the whole stream as received (its raw bytes, content-decoded): it is replayed once, from
+    those bytes. Requests the SDK has no call for, and answers without a status, are skipped;
+    so are answers the Target did not read to their end (the byte cap, or a stream it stopped
+    reading: stalled, too slow, reset): their bytes are not all the server sent, and the SDK
+    would judge a cut we made. [] when the `openai` package is not installed.
     """
     version = sdk_version()
     if version is None:
         return []
     logged = {id(e) for e in exchanges}
     recorded = [*exchanges, *(s.head for s in streams if id(s.head) not in logged)]
+    cut = {id(s.head) for s in streams if s.interrupted is not None}
     replayer = _Replayer(recorded, version)
     results: list[SdkReplay] = []
     for exchange in recorded:
+        if exchange.truncated or id(exchange) in cut:
+            continue
         results.extend(replayer.replay(exchange))
     return results

@@ -8,6 +8,7 @@ installed SDK was seen to do, not what it might do.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import struct
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from oaiconform.checks.files import multipart_body
-from oaiconform.exchange import Exchange, RecordedRequest
+from oaiconform.exchange import Exchange, RecordedRequest, StreamExchange
 from oaiconform.mock import MockServer
 from oaiconform.target import Target
 from tests.conftest import StartMock, target_for
@@ -298,6 +299,16 @@ def test_unreplayable_requests_are_skipped() -> None:
     unanswered = recorded("POST", "chat/completions", {"model": "m"}, 0, b"")
     other = recorded("DELETE", "files/f1", None, 200, {"id": "f1", "deleted": True})
     assert replay_exchanges([unanswered, other], []) == []
+
+
+def test_answers_the_target_did_not_read_to_their_end_are_skipped() -> None:
+    request = {"model": "m", "messages": MESSAGES, "stream": True}
+    head = recorded("POST", "chat/completions", request, 200, b'data: {"id', "text/event-stream")
+    stalled = StreamExchange(head=head, interrupted="no data for 1 s (the stream stalled)")
+    capped = dataclasses.replace(
+        recorded("POST", "chat/completions", {"model": "m"}, 200, b'{"id"'), truncated=True
+    )
+    assert replay_exchanges([head, capped], [stalled]) == []
 
 
 def test_an_error_of_the_replay_itself_is_not_reported_as_the_sdks(
