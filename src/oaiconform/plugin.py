@@ -33,6 +33,7 @@ from oaiconform.exchange import BodyNotJSONError, Exchange, stream_metrics
 from oaiconform.features import is_known
 from oaiconform.profiles import ProfileError
 from oaiconform.redact import Redactor, redact_files
+from oaiconform.sdk_replay import replay_exchanges, sdk_version
 from oaiconform.settings import Secret, Settings, SettingsError, build_settings
 from oaiconform.spec import Spec, SpecError
 from oaiconform.target import BudgetExhaustedError, Target, TargetError, TargetUnreachableError
@@ -482,6 +483,21 @@ def pytest_runtest_makereport(
         update["traceback"] = redact(report.longreprtext)[-_TRACEBACK_CHARS:]
     if update["outcome"] == "failed" and context.target_started and context.target.exchanges:
         update["repro"] = context.target.curl(context.target.exchanges[-1])
+        update["sdk"] = _replayed_through_sdk(context)
+
+
+def _replayed_through_sdk(context: RunContext) -> list[dict[str, str]]:
+    """What the official SDK does with the answers a failed test recorded (see sdk_replay);
+    nothing without the SDK. A bug of the replay must not cost the test its verdict: it is
+    recorded as such, never as the SDK's behaviour."""
+    if sdk_version() is None:
+        return []
+    try:
+        replays = replay_exchanges(context.target.exchanges, context.target.streams)
+    except Exception as exc:
+        return [{"outcome": "not_replayed", "detail": f"replay failed: {type(exc).__name__}"}]
+    redact = Redactor(context.secrets()).text
+    return [{k: redact(str(v)) for k, v in asdict(replay).items()} for replay in replays]
 
 
 class ResultCollector:

@@ -28,6 +28,7 @@ from oaiconform.profiles import ProfileError
 from oaiconform.redact import Redactor
 from oaiconform.report import Report, build_report, write_reports
 from oaiconform.report.model import NOT_SELECTED
+from oaiconform.report.problems import root_problems
 from oaiconform.settings import Settings
 from oaiconform.spec import Spec, SpecError, list_operations
 from oaiconform.suite_index import suite_modules_for
@@ -158,9 +159,19 @@ def _verdict_lines(report: Report) -> list[str]:
     return lines
 
 
+def _problem_numbers(report: Report) -> dict[str, int]:
+    """Problem id -> the number the summary shows: roots numbered, consequences share theirs."""
+    numbers = {p.id: n for n, p in enumerate(root_problems(report.problems), 1)}
+    for problem in report.problems:
+        if problem.consequence_of:
+            numbers[problem.id] = numbers[problem.consequence_of]
+    return numbers
+
+
 def _problem_lines(report: Report) -> list[str]:
+    roots = root_problems(report.problems)
     lines = []
-    for number, problem in enumerate(report.problems[:_PROBLEMS_SHOWN], 1):
+    for number, problem in enumerate(roots[:_PROBLEMS_SHOWN], 1):
         lines.append(f"  {number}. [{problem.impact}] {problem.title}  ({problem.id})")
         lines.append(
             f"     {len(problem.features)} feature(s), {len(problem.tests)} test(s): "
@@ -174,8 +185,11 @@ def _problem_lines(report: Report) -> list[str]:
         if problem.known_deviation:
             known = problem.known_deviation
             lines.append(f"     looks like {known['reference']}: {known['description']}")
-    if len(report.problems) > _PROBLEMS_SHOWN:
-        more = len(report.problems) - _PROBLEMS_SHOWN
+        followers = [p.id for p in report.problems if p.consequence_of == problem.id]
+        if followers:
+            lines.append(f"     in the same tests, likely consequences: {', '.join(followers)}")
+    if len(roots) > _PROBLEMS_SHOWN:
+        more = len(roots) - _PROBLEMS_SHOWN
         lines.append(f"  ... and {more} more (report.html, report.json: problems)")
     return lines
 
@@ -189,13 +203,17 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
     for line in _verdict_lines(report):
         print(line, file=out)
     if report.problems:
-        print(f"\n{len(report.problems)} problem(s), worst first:", file=out)
+        roots = len(root_problems(report.problems))
+        print(f"\n{roots} problem(s), worst first:", file=out)
         for line in _problem_lines(report):
             print(line, file=out)
     numbers: dict[str, list[str]] = {}
-    for number, problem in enumerate(report.problems, 1):
+    problem_numbers = _problem_numbers(report)
+    for problem in report.problems:
         for feature_id in problem.features:
-            numbers.setdefault(feature_id, []).append(str(number))
+            shown = numbers.setdefault(feature_id, [])
+            if str(problem_numbers[problem.id]) not in shown:
+                shown.append(str(problem_numbers[problem.id]))
     print(file=out)
     for feature_id, result in sorted(built.items()):
         marker = "" if result.required else " (optional)"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from oaiconform.report.model import outcome_under
-from oaiconform.report.problems import NO_SDK, FailedTest, build_problems, failed_in
+from oaiconform.report.problems import NO_SDK, FailedTest, build_problems, failed_in, root_problems
 
 
 def _failure(check_id: str, impact: str, where: str = "", message: str = "m") -> dict[str, str]:
@@ -109,3 +109,21 @@ def test_verdicts_count_only_the_impact_classes_they_fail_on() -> None:
     assert outcome_under("failed", [], "compat") == "failed"
     assert outcome_under("not_run", literal, "compat") == "not_run"
     assert failed_in([], "compat") and not failed_in(["advisory"], "strict")
+
+
+def test_a_problem_seen_only_where_a_worse_one_of_its_area_is_is_marked_its_consequence() -> None:
+    tests = [
+        _test("t1", "chat.stream", _failure("stream.assemble", "breaks-clients", "events[0].x")),
+        _test(
+            "t2",
+            "chat.stream",
+            _failure("stream.assemble", "breaks-clients", "events[0].x"),
+            _failure("stream.tools_differ", "wrong-behaviour"),
+            _failure("usage.totals", "wrong-behaviour"),  # another area: its own problem
+        ),
+    ]
+    problems = build_problems(tests, sdk_installed=True)
+    by_check = {p.check: p for p in problems}
+    assert by_check["stream.tools_differ"].consequence_of == "stream.assemble@events[].x"
+    assert by_check["usage.totals"].consequence_of == ""
+    assert [p.check for p in root_problems(problems)] == ["stream.assemble", "usage.totals"]

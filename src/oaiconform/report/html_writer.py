@@ -16,7 +16,7 @@ from pathlib import Path
 from oaiconform.features import get_feature
 from oaiconform.report.json_writer import write_atomically
 from oaiconform.report.model import FeatureResult, Report
-from oaiconform.report.problems import Problem
+from oaiconform.report.problems import Problem, root_problems
 
 _COLORS = {  # one per feature status, in the order the cards show them
     "passed": "#1a7f37",
@@ -145,12 +145,29 @@ def _problem(number: int, problem: Problem, report: Report) -> str:
         + sdk_line
         + known_line
         + f"<p class='muted'>Why {escape(problem.impact)}: {escape(problem.impact_reason)}</p>"
-        f"<details><summary>every failure ({problem.failures})</summary>{every}</details></div>"
+        f"<details><summary>every failure ({problem.failures})</summary>{every}</details>"
+        f"{_consequences(problem, report)}</div>"
+    )
+
+
+def _consequences(root: Problem, report: Report) -> str:
+    """Problems seen only in the tests where `root` is: listed under it, each expandable."""
+    followers = [p for p in report.problems if p.consequence_of == root.id]
+    if not followers:
+        return ""
+    items = "".join(
+        f"<li>{_impact_badge(p.impact)} {escape(p.title)} <code>{escape(p.id)}</code>"
+        f"<pre>{escape(p.detail)}</pre></li>"
+        for p in followers
+    )
+    return (
+        f"<details><summary>in the same tests, likely consequences ({len(followers)})"
+        f"</summary><ul>{items}</ul></details>"
     )
 
 
 def _problems(report: Report) -> str:
-    blocks = [_problem(n, p, report) for n, p in enumerate(report.problems, 1)]
+    blocks = [_problem(n, p, report) for n, p in enumerate(root_problems(report.problems), 1)]
     grouped = {t for p in report.problems for t in p.tests}
     loose = []  # failed tests no problem stands for (no typed failure): shown as they are
     for feature_id, result in sorted(report.features.items()):

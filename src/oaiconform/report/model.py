@@ -21,6 +21,7 @@ from oaiconform.report.problems import (
     Problem,
     build_problems,
     failed_in,
+    root_problems,
 )
 
 # 2: test outcome `skipped` became `not_run` (and `not_applicable`, `error` were added);
@@ -399,7 +400,9 @@ def _verdict_summary(
         "passed": code == EXIT_OK,
         "exit_code": code,
         "features": counts,
-        "problems": sum(1 for p in problems if p.impact in VERDICT_FAILS_ON[verdict]),
+        "problems": sum(
+            1 for p in root_problems(problems) if p.impact in VERDICT_FAILS_ON[verdict]
+        ),
     }
 
 

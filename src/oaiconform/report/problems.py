@@ -10,7 +10,7 @@ by impact class, then by how much they touch, so a vendor reads what to fix firs
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from oaiconform.checks import Impact, info_of, normalize_where
@@ -71,6 +71,10 @@ class Problem:
     sdk: dict[str, str] = field(default_factory=dict)  # what the official SDK did, if replayed
     known_deviation: dict[str, str] | None = None  # {id, reference, url, description}
     impact_reason: str = ""
+    # Set on a problem that shows only in tests where a worse or equal problem of the same area
+    # shows too (a stream that cannot be assembled, then its tool calls that differ): likely a
+    # consequence of that one, listed under it rather than as a problem of its own.
+    consequence_of: str = ""
 
 
 def failed_in(impacts: Iterable[str], verdict: str) -> bool:
@@ -159,4 +163,34 @@ def build_problems(
         )
     ranks = {impact.value: impact.rank for impact in Impact}
     problems.sort(key=lambda p: (ranks.get(p.impact, 0), -len(p.features), -len(p.tests), p.id))
-    return problems
+    return _mark_consequences(problems)
+
+
+def _area(check_id: str) -> str:
+    return check_id.partition(".")[0]
+
+
+def _mark_consequences(problems: list[Problem]) -> list[Problem]:
+    """Mark each problem whose tests all show an earlier problem of the same check area (in
+    order: worse or equal impact, wider) as that one's likely consequence. Nothing is dropped:
+    report.json keeps every problem; the summaries show consequences under their root."""
+    marked: list[Problem] = []
+    for problem in problems:
+        tests = set(problem.tests)
+        root = next(
+            (
+                earlier
+                for earlier in marked
+                if not earlier.consequence_of
+                and _area(earlier.check) == _area(problem.check)
+                and tests <= set(earlier.tests)
+            ),
+            None,
+        )
+        marked.append(replace(problem, consequence_of=root.id) if root else problem)
+    return marked
+
+
+def root_problems(problems: list[Problem]) -> list[Problem]:
+    """The problems that are not a consequence of another: what a vendor fixes."""
+    return [p for p in problems if not p.consequence_of]
