@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -126,10 +127,17 @@ def test_a_fault_fails_the_run_and_no_secret_reaches_any_output(
     assert "url-password-42" not in everything
 
 
+@dataclass(frozen=True)
+class HangingTarget:
+    url: str
+    hanging: threading.Event
+
+
 @pytest.fixture
-def half_hanging_target() -> Iterator[str]:
+def half_hanging_target() -> Iterator[HangingTarget]:
     """Answers GET /v1/models correctly, never answers anything else."""
     release = threading.Event()
+    hanging = threading.Event()  # a request is being left unanswered
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -148,6 +156,7 @@ def half_hanging_target() -> Iterator[str]:
                 self.end_headers()
                 self.wfile.write(body)
             else:
+                hanging.set()
                 release.wait(30)
 
         do_POST = do_GET
@@ -158,20 +167,20 @@ def half_hanging_target() -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    yield HangingTarget(f"http://127.0.0.1:{server.server_address[1]}/v1", hanging)
     release.set()
     server.shutdown()
     server.server_close()
 
 
 def test_a_target_that_hangs_fails_its_checks_and_the_run_still_ends(
-    tmp_path: Path, half_hanging_target: str
+    tmp_path: Path, half_hanging_target: HangingTarget
 ) -> None:
     started = time.monotonic()
     result = oaiconform(
         "run",
         "--target",
-        half_hanging_target,
+        half_hanging_target.url,
         "--timeout",
         "0.5",
         "--feature",
@@ -193,7 +202,7 @@ def test_a_target_that_hangs_fails_its_checks_and_the_run_still_ends(
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_or_sigterm_stops_the_run_promptly_and_leaves_a_partial_report(
-    tmp_path: Path, half_hanging_target: str, stop: signal.Signals
+    tmp_path: Path, half_hanging_target: HangingTarget, stop: signal.Signals
 ) -> None:
     process = subprocess.Popen(
         [
@@ -202,7 +211,7 @@ def test_ctrl_c_or_sigterm_stops_the_run_promptly_and_leaves_a_partial_report(
             "oaiconform",
             "run",
             "--target",
-            half_hanging_target,
+            half_hanging_target.url,
             "--timeout",
             "20",
             "--report-dir",
@@ -213,11 +222,10 @@ def test_ctrl_c_or_sigterm_stops_the_run_promptly_and_leaves_a_partial_report(
         text=True,
     )
     assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    line = ""
-    while "oaiconform: target" not in line and time.monotonic() < deadline:
-        line = process.stdout.readline()  # the suites start right after this line
-    time.sleep(2)  # the run is now waiting on a hanging request
+    # Interrupt once a test waits on a hanging request (on a loaded machine collection alone
+    # can take seconds: a fixed sleep would interrupt before any test ran).
+    assert half_hanging_target.hanging.wait(120), "no test reached the hanging target"
+    time.sleep(0.5)
     sent = time.monotonic()
     process.send_signal(stop)
     _, err = process.communicate(timeout=30)
