@@ -74,6 +74,12 @@ def split_violations(
     return hard, nullable
 
 
+def _json_media(media_type: str | None) -> bool:
+    return media_type is not None and (
+        media_type == "application/json" or media_type.endswith("+json")
+    )
+
+
 def _pointer(spec: Spec, operation_id: str, exchange: Exchange) -> str | None:
     return spec.response_schema_pointer(operation_id, exchange.status, exchange.media_type)
 
@@ -104,6 +110,8 @@ def response_schema_conformance(spec: Spec, operation_id: str, exchange: Exchang
                 found=str(exchange.status),
             )
         ]
+    if not _json_media(exchange.media_type):
+        return []  # a documented binary or text body that happens to parse: not JSON to judge
     hard, _ = split_violations(spec, pointer, exchange.json())
     failures = [
         Failure(
@@ -126,7 +134,7 @@ def required_nullable_absent(spec: Spec, operation_id: str, exchange: Exchange) 
     if not exchange.is_json:
         return []
     pointer = _pointer(spec, operation_id, exchange)
-    if pointer is None:
+    if pointer is None or not _json_media(exchange.media_type):
         return []  # response_schema_conformance reports the undocumented status
     _, nullable = split_violations(spec, pointer, exchange.json())
     return [
