@@ -47,7 +47,7 @@ MATRIX: Matrix = {
         "files": "is still in GET /files",
         "pagination.files": "items this run deleted",
     },
-    "delete-object-misnamed": {"files": '"object": "file.deleted"'},
+    "delete-object-misnamed": {"files": "`object` must be \"file\", got 'file.deleted'"},
     "batch-endpoint-unversioned": {
         "batches": "`endpoint` must be '/v1/chat/completions', got '/chat/completions'"
     },
