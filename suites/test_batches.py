@@ -17,6 +17,7 @@ import pytest
 
 from oaiconform.checks import Failure, expect
 from oaiconform.checks.batches import (
+    BATCH_LISTED,
     batch_object_fields,
     completed_batch_counts,
     output_answers_inputs,
@@ -143,4 +144,13 @@ def test_batches_list_has_the_new_batch(target: Target, spec: Spec, batch: dict[
     ids = [b.get("id") for b in listing.json().get("data") or [] if isinstance(b, dict)]
     batch_id = created.json()["id"]
     if batch_id not in ids:
-        expect([Failure("batch_listed", f"batch {batch_id} is missing from GET /batches")])
+        expect(
+            [
+                Failure(
+                    "batch_listed",
+                    f"batch {batch_id} is missing from GET /batches",
+                    where="data[].id",
+                    check_id=BATCH_LISTED,
+                )
+            ]
+        )

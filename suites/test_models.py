@@ -6,7 +6,12 @@ import pytest
 
 from oaiconform.checks import Failure, expect
 from oaiconform.checks.http import json_object_body, status_code_is
-from oaiconform.checks.models import model_list_fields, model_object_fields
+from oaiconform.checks.models import (
+    MODEL_LISTED,
+    MODEL_RETRIEVED,
+    model_list_fields,
+    model_object_fields,
+)
 from oaiconform.checks.schema import response_schema_conformance
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
@@ -39,6 +44,9 @@ def test_models_list_includes_the_configured_model(target: Target, settings: Set
                     "model_listed",
                     f"the configured model {settings.model!r} is not in "
                     f"GET /models (listed: {ids[:10]})",
+                    where="data[].id",
+                    expected=settings.model,
+                    check_id=MODEL_LISTED,
                 )
             ]
         )
@@ -55,5 +63,14 @@ def test_models_retrieve_returns_the_model_object(
     expect(response_schema_conformance(spec, "retrieveModel", exchange), model_object_fields(body))
     if body.get("id") != settings.model:
         expect(
-            [Failure("model_object", f"asked for {settings.model!r}, got id {body.get('id')!r}")]
+            [
+                Failure(
+                    "model_object",
+                    f"asked for {settings.model!r}, got id {body.get('id')!r}",
+                    where="id",
+                    expected=settings.model,
+                    found=repr(body.get("id")),
+                    check_id=MODEL_RETRIEVED,
+                )
+            ]
         )

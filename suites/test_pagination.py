@@ -56,6 +56,8 @@ from oaiconform.checks import Failure, expect
 from oaiconform.checks.files import multipart_body
 from oaiconform.checks.http import json_object_body, status_code_is
 from oaiconform.checks.pagination import (
+    INPUT_ORDER,
+    SDK_WALK,
     CursorFields,
     Walk,
     created_at_ordered,
@@ -482,11 +484,13 @@ def test_sdk_auto_pagination_yields_the_walked_files(
             if pages >= PAGE_CAP or past_mine(yielded, mine):
                 break
     except openai.APIError as exc:
-        expect([Failure("sdk_pagination", f"the SDK's walk failed: {type(exc).__name__}: {exc}")])
+        failed = f"the SDK's walk failed: {type(exc).__name__}: {exc}"
+        expect([Failure("sdk_pagination", failed, where="body", check_id=SDK_WALK)])
     finally:
         client.close()
     if pages >= PAGE_CAP and not past_mine(yielded, mine):
-        expect([Failure("sdk_pagination", f"the SDK's walk did not end after {PAGE_CAP} pages")])
+        endless = f"the SDK's walk did not end after {PAGE_CAP} pages"
+        expect([Failure("sdk_pagination", endless, where="has_more", check_id=SDK_WALK)])
     expect(
         same_sequence(
             [i for i in yielded if i in mine],
@@ -665,7 +669,8 @@ def test_a_walk_over_response_input_items_lists_each_once_in_input_order(
         listed = whole.json().get("data") or []
         found = [((item.get("content") or [{}])[0] or {}).get("text") for item in listed]
         if found != texts:
-            expect([Failure("list_order", f"order=asc lists the input as {found}, sent {texts}")])
+            wrong = f"order=asc lists the input as {found}, sent {texts}"
+            expect([Failure("list_order", wrong, where="data[].content", check_id=INPUT_ORDER)])
         ids = [str(item.get("id")) for item in listed]
         walks = {order: walk(target, path, limit=3, order=order) for order in (None, "asc", "desc")}
         for result in walks.values():

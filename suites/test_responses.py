@@ -14,6 +14,8 @@ import pytest
 from oaiconform.checks import Failure, expect
 from oaiconform.checks.http import json_object_body, status_code_is
 from oaiconform.checks.responses import (
+    OUTPUT_TEXT,
+    STORED,
     continues_conversation,
     function_call_matches,
     incomplete_at_max_output_tokens,
@@ -93,14 +95,16 @@ def test_create_answers_a_response_and_stores_it(
     answers the same response (store defaults to true)."""
     body = ok(create(input=PROMPT), spec, settings)
     if not output_text(body):
-        expect([Failure("response_output", "the response has no output_text in its output")])
+        no_text = "the response has no output_text in its output"
+        expect([Failure("response_output", no_text, where="output", check_id=OUTPUT_TEXT)])
     retrieved = target.get(f"responses/{body['id']}")
     expect(status_code_is(retrieved, 200), json_object_body(retrieved))
     expect(response_schema_conformance(spec, "getResponse", retrieved))
     if retrieved.json().get("id") != body["id"] or output_text(retrieved.json()) != output_text(
         body
     ):
-        expect([Failure("response_stored", "GET /responses/{id} differs from the created one")])
+        differs = "GET /responses/{id} differs from the created one"
+        expect([Failure("response_stored", differs, where="body", check_id=STORED)])
 
 
 @pytest.mark.feature("responses")

@@ -58,11 +58,13 @@ PROVES: Proofs = {
     "flat-errors": {"errors.error_envelope", "errors.error_response"},
     "echo-key": {"errors.key_not_echoed"},
     "created-as-string": {
+        "schema.integer_timestamp",
         "schema.response_schema_conformance",
         "models.model_object_fields",
         "chat.chat_completion_fields",
     },
     "object-misnamed": {
+        "schema.object_value",
         "schema.response_schema_conformance",
         "models.model_list_fields",
         "models.model_object_fields",

@@ -47,7 +47,7 @@ MATRIX: Matrix = {
         "files": "is still in GET /files",
         "pagination.files": "items this run deleted",
     },
-    "delete-object-misnamed": {"files": '"object": "file.deleted"'},
+    "delete-object-misnamed": {"files": "`object` must be \"file\", got 'file.deleted'"},
     "batch-endpoint-unversioned": {
         "batches": "`endpoint` must be '/v1/chat/completions', got '/chat/completions'"
     },
@@ -68,7 +68,11 @@ PROVES: Proofs = {
     },
     "incomplete-as-completed": {"responses.incomplete_at_max_output_tokens"},
     "soft-deleted-files-listed": {"files.file_listed", "pagination.visits_each_once"},
-    "delete-object-misnamed": {"files.deletion_confirmed", "schema.response_schema_conformance"},
+    "delete-object-misnamed": {
+        "files.deletion_confirmed",
+        "schema.object_value",
+        "schema.response_schema_conformance",
+    },
     "batch-endpoint-unversioned": {"batches.batch_object_fields"},
     "response-usage-total-wrong": {"responses.response_object_fields"},
     "input-items-dropped": {"responses.input_items_echo"},

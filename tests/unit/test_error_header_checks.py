@@ -225,7 +225,7 @@ def test_retry_after_accepts_seconds_dates_and_milliseconds(
         (429, (), "the 429 has neither Retry-After nor retry-after-ms"),
         (429, (("retry-after", "soon"),), "Retry-After is 'soon', expected seconds or an HTTP"),
         (429, (("retry-after-ms", "1s"),), "retry-after-ms is '1s', expected a number"),
-        (200, (("retry-after", "1"),), "expected 429 for a rate-limited request, got 200"),
+        (200, (("retry-after", "1"),), "expected status 429, got 200"),
     ],
 )
 def test_retry_after_names_each_defect(

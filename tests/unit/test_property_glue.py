@@ -210,7 +210,8 @@ def _judge(spec: Spec, answer: Exchange) -> str:
     case = _list_models_case(spec)
     wire = to_wire(case, BASE)
     response = to_schemathesis_response(answer, wire.prepared)
-    return " | ".join(str(f) for f in run_response_checks(case, response, answer))
+    failures = run_response_checks(case, response, answer, spec=spec, operation_id="listModels")
+    return " | ".join(str(f) for f in failures)
 
 
 MODELS = json.dumps(

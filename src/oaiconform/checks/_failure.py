@@ -107,5 +107,5 @@ def capped(failures: list[Failure]) -> list[Failure]:
     for rule, count in counts.items():
         if count > _MAX_PER_CHECK:
             more = f"... and {count - _MAX_PER_CHECK} more like these"
-            kept.append(Failure(rule, more, check_id=last[rule].check_id))
+            kept.append(Failure(rule, more, where=last[rule].where, check_id=last[rule].check_id))
     return kept

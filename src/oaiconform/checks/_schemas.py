@@ -27,5 +27,6 @@ def offline_validator(schema: Any, *, what: str) -> tuple[Any | None, list[Failu
                 UNUSABLE,
                 f"{what} cannot be compiled offline, so the answer was not checked against it "
                 f"(checks never fetch a remote $ref): {reason}",
+                where="request",
             )
         ]

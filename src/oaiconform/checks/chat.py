@@ -7,8 +7,16 @@ import time
 from typing import Any
 
 from oaiconform.checks._failure import Failure
-from oaiconform.checks._registry import check
+from oaiconform.checks._registry import Impact, check, register
 from oaiconform.checks._schemas import offline_validator
+from oaiconform.checks.schema import integer_timestamp, object_value
+
+MAX_TOKENS_HONOURED = register(  # judged by the suite, on the limit it sent
+    "chat.max_tokens_honoured",
+    title="max_tokens cuts the answer: finish_reason length, completion_tokens within the limit",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="the max_tokens parameter was ignored",
+).id
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")
 # `created` more than this far from the local clock is a unit or clock error (ms, not s).
@@ -19,11 +27,21 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-@check
-def usage_totals(usage: Any, *, where: str = "usage") -> list[Failure]:
-    """Token counts are non-negative integers and `total_tokens = prompt + completion`."""
+@check(
+    title=(
+        "Token counts are non-negative integers and `total_tokens` is prompt plus completion tokens"
+    ),
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="usage arithmetic that does not add up misstates what a request used and costs",
+)
+def usage_totals(usage: Any, *, where: str = "usage", at: str = "") -> list[Failure]:
+    """Token counts are non-negative integers and `total_tokens = prompt + completion`.
+
+    `where` names the usage in messages, `at` locates it (default: `where`).
+    """
+    at = at or where
     if not isinstance(usage, dict):
-        return [Failure("usage", f"`{where}` must be an object, got {usage!r:.80}")]
+        return [Failure("usage", f"`{where}` must be an object, got {usage!r:.80}", where=at)]
     failures = []
     for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
         if not _is_int(usage.get(name)) or usage[name] < 0:
@@ -31,6 +49,7 @@ def usage_totals(usage: Any, *, where: str = "usage") -> list[Failure]:
                 Failure(
                     "usage",
                     f"`{where}.{name}` must be a non-negative integer, got {usage.get(name)!r}",
+                    where=f"{at}.{name}",
                 )
             )
     if failures:
@@ -47,51 +66,73 @@ def usage_totals(usage: Any, *, where: str = "usage") -> list[Failure]:
                 f"`{where}.total_tokens` is {total}, but prompt_tokens "
                 f"{prompt} + completion_tokens {completion} = "
                 f"{prompt + completion}",
+                where=f"{at}.total_tokens",
+                expected=str(prompt + completion),
+                found=str(total),
             )
         )
     return failures
 
 
-@check
+@check(
+    title=(
+        "A chat completion carries its `id`, `model`, one choice per `n` and an "
+        "assistant message each"
+    ),
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason=(
+        "the answer contradicts the request (n) or omits what applications read; the SDK "
+        "parses it leniently"
+    ),
+)
 def chat_completion_fields(
     body: Any, *, requested_n: int = 1, now: float | None = None
 ) -> list[Failure]:
     """The identity fields and choices of a `chat.completion` object, beyond its schema."""
     if not isinstance(body, dict):
-        return [Failure("chat_completion", f"expected a JSON object, got {type(body).__name__}")]
+        return [
+            Failure(
+                "chat_completion",
+                f"expected a JSON object, got {type(body).__name__}",
+                where="body",
+            )
+        ]
     failures = []
     if not isinstance(body.get("id"), str) or not body["id"]:
         failures.append(
-            Failure("chat_completion", f"`id` must be a non-empty string, got {body.get('id')!r}")
-        )
-    if body.get("object") != "chat.completion":
-        failures.append(
             Failure(
-                "chat_completion", f'`object` must be "chat.completion", got {body.get("object")!r}'
+                "chat_completion",
+                f"`id` must be a non-empty string, got {body.get('id')!r}",
+                where="id",
             )
         )
+    failures += object_value(body, "chat.completion")
+    failures += integer_timestamp(body, "created")
     created = body.get("created")
-    if not _is_int(created):
-        failures.append(
-            Failure("chat_completion", f"`created` must be integer Unix seconds, got {created!r}")
-        )
-    elif isinstance(created, int) and abs(created - (now or time.time())) > _CLOCK_SKEW_S:
+    if isinstance(created, int) and abs(created - (now or time.time())) > _CLOCK_SKEW_S:
         failures.append(
             Failure(
                 "chat_completion",
                 f"`created` {created} is more than a day from now: not Unix seconds",
+                where="created",
             )
         )
     if not isinstance(body.get("model"), str) or not body["model"]:
         failures.append(
             Failure(
-                "chat_completion", f"`model` must be a non-empty string, got {body.get('model')!r}"
+                "chat_completion",
+                f"`model` must be a non-empty string, got {body.get('model')!r}",
+                where="model",
             )
         )
     choices = body.get("choices")
     if not isinstance(choices, list):
         failures.append(
-            Failure("chat_completion", f"`choices` must be an array, got {choices!r:.80}")
+            Failure(
+                "chat_completion",
+                f"`choices` must be an array, got {choices!r:.80}",
+                where="choices",
+            )
         )
         return failures
     indexes = sorted(
@@ -102,6 +143,9 @@ def chat_completion_fields(
             Failure(
                 "chat_completion",
                 f"expected choice indexes {list(range(requested_n))}, got {indexes}",
+                where="choices[].index",
+                expected=str(list(range(requested_n))),
+                found=str(indexes),
             )
         )
     for choice in choices:
@@ -115,6 +159,8 @@ def chat_completion_fields(
                     f"choices[{choice.get('index')}]."
                     f"finish_reason {reason!r} is not one of "
                     f"{', '.join(FINISH_REASONS)}",
+                    where=f"choices[{choice.get('index')}].finish_reason",
+                    found=repr(reason),
                 )
             )
         message = choice.get("message")
@@ -125,6 +171,9 @@ def chat_completion_fields(
                     "chat_completion",
                     f"choices[{choice.get('index')}].message."
                     f'role must be "assistant", got {role!r}',
+                    where=f"choices[{choice.get('index')}].message.role",
+                    expected="assistant",
+                    found=repr(role),
                 )
             )
     if "usage" in body and body["usage"] is not None:
@@ -153,16 +202,24 @@ def _message_contents(body: Any) -> list[tuple[str, Any, Any]]:
 def _parse_json_content(where: str, content: Any) -> tuple[Any, list[Failure]]:
     if not isinstance(content, str):
         return None, [
-            Failure("structured_output", f"{where} must be a string, got {content!r:.60}")
+            Failure(
+                "structured_output", f"{where} must be a string, got {content!r:.60}", where=where
+            )
         ]
     try:
         return json.loads(content), []
     except ValueError:
         hint = " (wrapped in markdown code fences)" if content.lstrip().startswith("```") else ""
-        return None, [Failure("structured_output", f"{where} is not JSON{hint}: {content!r:.80}")]
+        return None, [
+            Failure("structured_output", f"{where} is not JSON{hint}: {content!r:.80}", where=where)
+        ]
 
 
-@check
+@check(
+    title="With response_format json_object, each complete message content is a JSON object",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="the requested response_format was ignored",
+)
 def json_object_content(body: Any) -> list[Failure]:
     """response_format json_object: each (complete) message content parses as a JSON object."""
     failures = []
@@ -175,13 +232,21 @@ def json_object_content(body: Any) -> list[Failure]:
                 Failure(
                     "structured_output",
                     f"{where} must be a JSON object, got a JSON {type(value).__name__}",
+                    where=where,
                 )
             ]
         failures.extend(problems)
     return failures
 
 
-@check
+@check(
+    title=(
+        "With response_format json_schema, each complete message content validates "
+        "against the schema"
+    ),
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="the requested structured output was ignored or broken",
+)
 def json_schema_content(body: Any, schema: dict[str, Any]) -> list[Failure]:
     """response_format json_schema: each (complete) message content validates against it."""
     validator, unusable = offline_validator(schema, what="the response_format json_schema")
@@ -191,7 +256,11 @@ def json_schema_content(body: Any, schema: dict[str, Any]) -> list[Failure]:
     for where, content, finish in _message_contents(body):
         if finish == "length":
             failures.append(
-                Failure("structured_output", f"{where} was cut by max_tokens before it ended")
+                Failure(
+                    "structured_output",
+                    f"{where} was cut by max_tokens before it ended",
+                    where=where,
+                )
             )
             continue
         value, problems = _parse_json_content(where, content)
@@ -203,6 +272,7 @@ def json_schema_content(body: Any, schema: dict[str, Any]) -> list[Failure]:
                     Failure(
                         "structured_output",
                         f"{where} does not match the response schema: {path}: {errors[0].message}",
+                        where=where,
                     )
                 ]
         failures.extend(problems)

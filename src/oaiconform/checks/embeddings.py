@@ -9,7 +9,8 @@ import struct
 from typing import Any, TypeGuard
 
 from oaiconform.checks._failure import Failure
-from oaiconform.checks._registry import check
+from oaiconform.checks._registry import Impact, check
+from oaiconform.checks.schema import object_value
 
 
 def _is_int(value: Any) -> TypeGuard[int]:
@@ -33,7 +34,14 @@ def decode_vector(embedding: Any) -> list[float] | None:
     return None
 
 
-@check
+@check(
+    title="One embedding per input, indexed in input order, of the asked length and encoding",
+    impact=Impact.BREAKS_CLIENTS,
+    reason=(
+        "the SDK decodes base64 itself and applications index vectors by input: a wrong "
+        "size or order is other data"
+    ),
+)
 def embedding_list(
     body: Any,
     *,
@@ -47,18 +55,28 @@ def embedding_list(
     values (what the SDKs decode); "float" expects a JSON array of numbers.
     """
     if not isinstance(body, dict):
-        return [Failure("embeddings", f"expected a JSON object, got {type(body).__name__}")]
-    failures = []
-    if body.get("object") != "list":
-        failures.append(
-            Failure("embeddings", f'`object` must be "list", got {body.get("object")!r}')
-        )
+        return [
+            Failure(
+                "embeddings", f"expected a JSON object, got {type(body).__name__}", where="body"
+            )
+        ]
+    failures: list[Failure] = []
+    failures += object_value(body, "list")
     data = body.get("data")
     if not isinstance(data, list):
-        return [*failures, Failure("embeddings", f"`data` must be an array, got {data!r:.80}")]
+        return [
+            *failures,
+            Failure("embeddings", f"`data` must be an array, got {data!r:.80}", where="data"),
+        ]
     if len(data) != inputs:
         failures.append(
-            Failure("embeddings", f"expected {inputs} embeddings (one per input), got {len(data)}")
+            Failure(
+                "embeddings",
+                f"expected {inputs} embeddings (one per input), got {len(data)}",
+                where="data",
+                expected=str(inputs),
+                found=str(len(data)),
+            )
         )
     indexes = [item.get("index") if isinstance(item, dict) else None for item in data]
     if indexes != list(range(len(data))):
@@ -67,25 +85,40 @@ def embedding_list(
                 "embeddings",
                 f"data[i].index must be i (the input's position, in order): expected "
                 f"{list(range(len(data)))}, got {indexes}",
+                where="data[].index",
             )
         )
     lengths = set()
     for position, item in enumerate(data):
         if not isinstance(item, dict):
-            failures.append(Failure("embeddings", f"data[{position}] is not an object"))
+            failures.append(
+                Failure(
+                    "embeddings", f"data[{position}] is not an object", where=f"data[{position}]"
+                )
+            )
             continue
         failures.extend(_embedding_object(item, position, encoding))
         vector = decode_vector(item.get("embedding"))
         if vector is not None:
             lengths.add(len(vector))
     if len(lengths) > 1:
-        failures.append(Failure("embeddings", f"vectors have different lengths: {sorted(lengths)}"))
+        failures.append(
+            Failure(
+                "embeddings",
+                f"vectors have different lengths: {sorted(lengths)}",
+                where="data[].embedding",
+                found=str(sorted(lengths)),
+            )
+        )
     if dimensions is not None and lengths and lengths != {dimensions}:
         failures.append(
             Failure(
                 "embeddings",
                 f"with dimensions {dimensions}, expected vectors of {dimensions} values, "
                 f"got {sorted(lengths)}",
+                where="data[].embedding",
+                expected=str(dimensions),
+                found=str(sorted(lengths)),
             )
         )
     return failures
@@ -93,11 +126,8 @@ def embedding_list(
 
 def _embedding_object(item: dict[str, Any], position: int, encoding: str) -> list[Failure]:
     where = f"data[{position}]"
-    failures = []
-    if item.get("object") != "embedding":
-        failures.append(
-            Failure("embeddings", f'{where}.object must be "embedding", got {item.get("object")!r}')
-        )
+    failures: list[Failure] = []
+    failures += object_value(item, "embedding", at=where)
     embedding = item.get("embedding")
     if encoding == "base64" and not isinstance(embedding, str):
         kind = "an array of floats" if isinstance(embedding, list) else type(embedding).__name__
@@ -106,6 +136,9 @@ def _embedding_object(item: dict[str, Any], position: int, encoding: str) -> lis
                 "embeddings",
                 f"{where}: with encoding_format base64, expected the vector as a base64 "
                 f"string, got {kind}",
+                where=f"{where}.embedding",
+                expected="base64 string",
+                found=kind,
             )
         )
         return failures
@@ -115,6 +148,9 @@ def _embedding_object(item: dict[str, Any], position: int, encoding: str) -> lis
                 "embeddings",
                 f"{where}: expected the vector as an array of floats, got "
                 f"{type(embedding).__name__}",
+                where=f"{where}.embedding",
+                expected="array",
+                found=type(embedding).__name__,
             )
         )
         return failures
@@ -124,22 +160,35 @@ def _embedding_object(item: dict[str, Any], position: int, encoding: str) -> lis
             Failure(
                 "embeddings",
                 f"{where}.embedding is neither numbers nor base64 of little-endian float32",
+                where=f"{where}.embedding",
             )
         )
     elif not vector:
-        failures.append(Failure("embeddings", f"{where}.embedding is empty"))
+        failures.append(
+            Failure("embeddings", f"{where}.embedding is empty", where=f"{where}.embedding")
+        )
     elif not all(math.isfinite(v) for v in vector):
         bad = next(v for v in vector if not math.isfinite(v))
-        failures.append(Failure("embeddings", f"{where}.embedding contains {bad} (not finite)"))
+        failures.append(
+            Failure(
+                "embeddings",
+                f"{where}.embedding contains {bad} (not finite)",
+                where=f"{where}.embedding",
+            )
+        )
     return failures
 
 
-@check
+@check(
+    title="Embeddings usage counts the prompt tokens, and total_tokens equals prompt_tokens",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="usage arithmetic that does not add up misstates what a request used and costs",
+)
 def embedding_usage(body: Any) -> list[Failure]:
     """usage.prompt_tokens > 0 for non-empty input, and total_tokens = prompt_tokens."""
     usage = body.get("usage") if isinstance(body, dict) else None
     if not isinstance(usage, dict):
-        return [Failure("usage", f"`usage` must be an object, got {usage!r:.80}")]
+        return [Failure("usage", f"`usage` must be an object, got {usage!r:.80}", where="usage")]
     prompt, total = usage.get("prompt_tokens"), usage.get("total_tokens")
     if not (_is_int(prompt) and _is_int(total)):
         return [
@@ -147,17 +196,28 @@ def embedding_usage(body: Any) -> list[Failure]:
                 "usage",
                 f"usage.prompt_tokens and usage.total_tokens must be integers, got "
                 f"{prompt!r} and {total!r}",
+                where="usage",
             )
         ]
     failures = []
     if prompt <= 0:
-        failures.append(Failure("usage", f"usage.prompt_tokens is {prompt} for a non-empty input"))
+        failures.append(
+            Failure(
+                "usage",
+                f"usage.prompt_tokens is {prompt} for a non-empty input",
+                where="usage.prompt_tokens",
+                found=str(prompt),
+            )
+        )
     if total != prompt:
         failures.append(
             Failure(
                 "usage",
                 f"usage.total_tokens {total} differs from prompt_tokens {prompt} "
                 "(embeddings generate no tokens)",
+                where="usage.total_tokens",
+                expected=str(prompt),
+                found=str(total),
             )
         )
     return failures
@@ -169,7 +229,13 @@ def cosine(a: list[float], b: list[float]) -> float:
     return dot / norms if norms else 0.0
 
 
-@check
+@check(
+    title="Each vector of a batch embeds the input at the same position",
+    impact=Impact.BREAKS_CLIENTS,
+    reason=(
+        "applications pair vectors with inputs by position: a shuffled batch hands them other data"
+    ),
+)
 def same_input_same_vector(
     batch: Any, single: Any, *, position: int, positions: int
 ) -> list[Failure]:
@@ -196,5 +262,6 @@ def same_input_same_vector(
             f"data[{position}] should embed input {position} (in input order), but the vector "
             f"closest to that input embedded alone is data[{best}] (cosine {scores[best]:.3f} "
             f"vs {scores[position]:.3f})",
+            where="data[].embedding",
         )
     ]

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from oaiconform.checks._failure import Failure
-from oaiconform.checks._registry import check
+from oaiconform.checks._failure import Failure, is_soft
+from oaiconform.checks._registry import Impact, check
 from oaiconform.exchange import Exchange
 
 # Shown in full, a key lets anyone who reads a log use it. The API masks all but a few chars.
 _ECHO_MIN_LEN = 12
 
 
-@check
+@check(
+    title="Error bodies are JSON with the `error` object: a string message and type",
+    impact=Impact.BREAKS_CLIENTS,
+    reason=(
+        "the SDKs build their exceptions from `error`: without it code, type and param "
+        "reach the application as None"
+    ),
+)
 def error_envelope(exchange: Exchange) -> list[Failure]:
     """application/json and {"error": {message: str, type: str, param: str|null, code: str|null}}.
 
@@ -26,11 +33,18 @@ def error_envelope(exchange: Exchange) -> list[Failure]:
                 f"{where}: error served as {found} with "
                 f"{exchange.body_excerpt()}, expected application/json "
                 'with the {"error": {...}} envelope',
+                where="header:content-type",
+                expected="application/json",
+                found=found,
             )
         ]
     if not exchange.is_json:
         return [
-            Failure("error_envelope", f"{where}: error body is not JSON: {exchange.body_excerpt()}")
+            Failure(
+                "error_envelope",
+                f"{where}: error body is not JSON: {exchange.body_excerpt()}",
+                where="body",
+            )
         ]
     body = exchange.json()
     if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
@@ -46,25 +60,65 @@ def error_envelope(exchange: Exchange) -> list[Failure]:
             Failure(
                 "error_envelope",
                 f'{where}: expected {{"error": {{message, type, param, code}}}}, found {found}',
+                where="error",
             )
         ]
     error = body["error"]
     failures = []
     for name, nullable in (("message", False), ("type", False), ("param", True), ("code", True)):
         if name not in error:
-            failures.append(Failure("error_envelope", f"{where}: error.{name} is missing"))
+            if not nullable:
+                failures.append(
+                    Failure(
+                        "error_envelope",
+                        f"{where}: error.{name} is missing",
+                        where=f"error.{name}",
+                        found="absent",
+                    )
+                )
         elif not (isinstance(error[name], str) or (nullable and error[name] is None)):
             kind = "a string or null" if nullable else "a string"
             failures.append(
                 Failure(
                     "error_envelope",
                     f"{where}: error.{name} must be {kind}, got {error[name]!r:.60}",
+                    where=f"error.{name}",
+                    expected=kind,
+                    found=type(error[name]).__name__,
                 )
             )
-    return failures
+    return failures + error_nullable_fields(exchange)
 
 
-@check
+@check(
+    title="The error object carries `param` and `code`, as null when they do not apply",
+    impact=Impact.SPEC_LITERAL,
+    reason="the SDKs read an absent param or code as None, what null says: the meaning is intact",
+)
+def error_nullable_fields(exchange: Exchange) -> list[Failure]:
+    """error.param and error.code are present (the description requires both, nullable)."""
+    body = exchange.json() if exchange.is_json else None
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return []  # error_envelope reports the envelope
+    return [
+        Failure(
+            "error_envelope",
+            f"{exchange.describe()}: error.{name} is missing; send it as null",
+            where=f"error.{name}",
+            expected="null",
+            found="absent",
+        )
+        for name in ("param", "code")
+        if name not in error
+    ]
+
+
+@check(
+    title="`error.code` is the code the API uses for the condition",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="applications branch on the code: another one sends them down the wrong path",
+)
 def error_code_is(exchange: Exchange, code: str) -> list[Failure]:
     """The envelope's `error.code` is the one the API uses for this condition."""
     body = exchange.json() if exchange.is_json else None
@@ -73,11 +127,21 @@ def error_code_is(exchange: Exchange, code: str) -> list[Failure]:
     if found == code:
         return []
     return [
-        Failure("error_code", f"{exchange.describe()}: expected error.code {code!r}, got {found!r}")
+        Failure(
+            "error_code",
+            f"{exchange.describe()}: expected error.code {code!r}, got {found!r}",
+            where="error.code",
+            expected=code,
+            found=repr(found),
+        )
     ]
 
 
-@check
+@check(
+    title="A request without valid credentials is refused with 401",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="authentication is not enforced, or refused with the wrong status",
+)
 def unauthorized(exchange: Exchange) -> list[Failure]:
     """A request without valid credentials is refused with 401 and the envelope."""
     if exchange.status == 401:
@@ -88,6 +152,9 @@ def unauthorized(exchange: Exchange) -> list[Failure]:
                 "auth_required",
                 f"{exchange.describe()}: the request was served without "
                 "valid credentials; expected 401",
+                where="status",
+                expected="401",
+                found=str(exchange.status),
             )
         ]
     return [
@@ -95,11 +162,18 @@ def unauthorized(exchange: Exchange) -> list[Failure]:
             "auth_required",
             f"{exchange.describe()}: expected 401 for missing or invalid "
             f"credentials, got {exchange.status}",
+            where="status",
+            expected="401",
+            found=str(exchange.status),
         )
     ]
 
 
-@check
+@check(
+    title="A response never contains the submitted API key in full",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="the key ends up in logs and error reports, where the API masks it",
+)
 def key_not_echoed(exchange: Exchange, submitted_key: str) -> list[Failure]:
     """The response does not contain the submitted key in full."""
     if len(submitted_key) < _ECHO_MIN_LEN:
@@ -112,6 +186,7 @@ def key_not_echoed(exchange: Exchange, submitted_key: str) -> list[Failure]:
                 "key_echoed",
                 f"{exchange.describe()}: the response echoes the submitted "
                 "API key in full; mask all but its last characters",
+                where="body",
             )
         ]
     return []
@@ -123,7 +198,11 @@ def _error_field(exchange: Exchange, name: str) -> object:
     return error.get(name) if isinstance(error, dict) else None
 
 
-@check
+@check(
+    title="A request the API refuses gets an error status (4xx or 5xx)",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="the target accepts what the API refuses",
+)
 def error_response(exchange: Exchange) -> list[Failure]:
     """A request the API refuses gets an error status (4xx/5xx), and then the envelope."""
     if exchange.status >= 400:
@@ -133,11 +212,18 @@ def error_response(exchange: Exchange) -> list[Failure]:
             "error_status",
             f"{exchange.describe()}: expected an error status for this request, got "
             f"{exchange.status} with {exchange.body_excerpt()}",
+            where="status",
+            expected="4xx",
+            found=str(exchange.status),
         )
     ]
 
 
-@check
+@check(
+    title="An unknown route gets 404 (a wrong method 404 or 405)",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="wrong status for an error",
+)
 def route_not_found(exchange: Exchange, *, wrong_method: bool = False) -> list[Failure]:
     """An unknown route gets 404 (a known route with a wrong method 404 or 405), enveloped."""
     allowed = (404, 405) if wrong_method else (404,)
@@ -149,11 +235,18 @@ def route_not_found(exchange: Exchange, *, wrong_method: bool = False) -> list[F
             "route_not_found",
             f"{exchange.describe()}: expected {wanted} for a route the API does not have, got "
             f"{exchange.status} with {exchange.body_excerpt()}",
+            where="status",
+            expected=wanted,
+            found=str(exchange.status),
         )
     ]
 
 
-@check
+@check(
+    title="An invalid request gets exactly 400 (not 422 or a 5xx)",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="wrong status for an error: the SDKs raise another exception class for 422 or 5xx",
+)
 def bad_request(exchange: Exchange) -> list[Failure]:
     """Exactly 400 with the envelope: the status the API and its SDKs use for a bad request.
 
@@ -176,11 +269,18 @@ def bad_request(exchange: Exchange) -> list[Failure]:
             "bad_request",
             f"{where}: expected 400 with the error envelope, got {found}, body "
             f"{exchange.body_excerpt()}",
+            where="status",
+            expected="400",
+            found=str(exchange.status),
         )
     ]
 
 
-@check
+@check(
+    title="An invalid request gets a 4xx, never a 5xx or a 2xx",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="wrong status for an error: a 5xx is retried by the SDKs, a 2xx accepts it",
+)
 def client_error(exchange: Exchange) -> list[Failure]:
     """A 4xx with the envelope: an invalid request is the client's fault, never a 5xx or a 2xx."""
     if 400 <= exchange.status < 500:
@@ -191,6 +291,9 @@ def client_error(exchange: Exchange) -> list[Failure]:
             "client_error",
             f"{exchange.describe()}: an invalid request got {kind} ({exchange.status}), expected "
             f"a 4xx with the error envelope; body {exchange.body_excerpt()}",
+            where="status",
+            expected="4xx",
+            found=str(exchange.status),
         )
     ]
 
@@ -206,7 +309,11 @@ def normalize_param(param: str) -> str:
     return ".".join(out)
 
 
-@check
+@check(
+    title="`error.param` names the field the client must fix",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="the error points at the wrong field",
+)
 def error_param_names(
     exchange: Exchange, expected: str, *, nullable: bool = False
 ) -> list[Failure]:
@@ -227,11 +334,18 @@ def error_param_names(
         Failure(
             "error_param",
             f"{exchange.describe()}: expected error.param to name {expected!r}, got {found!r}",
+            where="error.param",
+            expected=expected,
+            found=repr(found),
         )
     ]
 
 
-@check
+@check(
+    title="An unknown model gets 404 with code model_not_found",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="wrong status or code for an error: clients take it for another condition",
+)
 def model_not_found(exchange: Exchange) -> list[Failure]:
     """An unknown model: 404 with the envelope and code "model_not_found".
 
@@ -244,6 +358,12 @@ def model_not_found(exchange: Exchange) -> list[Failure]:
                 "model_not_found",
                 f"{exchange.describe()}: expected 404 for an unknown model, got "
                 f"{exchange.status} with {exchange.body_excerpt()}",
+                where="status",
+                expected="404",
+                found=str(exchange.status),
             )
         ]
-    return error_envelope(exchange) or error_code_is(exchange, "model_not_found")
+    envelope = error_envelope(exchange)
+    if any(not is_soft(f) for f in envelope):
+        return envelope
+    return envelope + error_code_is(exchange, "model_not_found")

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from email.utils import parsedate_to_datetime
 
 from oaiconform.checks._failure import Failure
-from oaiconform.checks._registry import check
+from oaiconform.checks._registry import Impact, check
+from oaiconform.checks.http import status_code_is
 from oaiconform.exchange import Exchange
 
 _RATE_LIMIT = re.compile(r"^x-ratelimit-(limit|remaining|reset)-(.+)$")
@@ -22,17 +23,32 @@ _INTEGER = re.compile(r"^\d+$")
 _SECONDS = re.compile(r"^\d+(?:\.\d+)?$")
 
 
-@check
+@check(
+    title="Every response carries a non-empty x-request-id header",
+    impact=Impact.ADVISORY,
+    reason=(
+        "the API sends it and support asks for it; the description does not require it "
+        "and no client fails"
+    ),
+)
 def request_id_present(exchange: Exchange) -> list[Failure]:
     """Every response, success or error, carries a non-empty x-request-id."""
     if (exchange.header("x-request-id") or "").strip():
         return []
     return [
-        Failure("request_id", f"{exchange.describe()}: the response has no x-request-id header")
+        Failure(
+            "request_id",
+            f"{exchange.describe()}: the response has no x-request-id header",
+            where="header:x-request-id",
+        )
     ]
 
 
-@check
+@check(
+    title="Each request gets its own x-request-id",
+    impact=Impact.ADVISORY,
+    reason="a repeated id cannot match a request to a support ticket; no client fails",
+)
 def request_ids_unique(exchanges: Sequence[Exchange]) -> list[Failure]:
     """Distinct requests get distinct ids; a repeated id cannot identify a request."""
     seen: dict[str, Exchange] = {}
@@ -47,6 +63,7 @@ def request_ids_unique(exchanges: Sequence[Exchange]) -> list[Failure]:
                     "request_id",
                     f"{exchange.describe()}: x-request-id {request_id!r} was already sent for "
                     f"{seen[request_id].describe()}; each request needs its own id",
+                    where="header:x-request-id",
                 )
             )
         else:
@@ -58,7 +75,11 @@ def is_duration(value: str) -> bool:
     return bool(_DURATION.match(value))
 
 
-@check
+@check(
+    title="x-ratelimit-* headers are integers (remaining at most limit) and durations such as 6m0s",
+    impact=Impact.ADVISORY,
+    reason="the API's observed headers; the SDKs do not read them",
+)
 def rate_limit_headers(exchange: Exchange) -> list[Failure]:
     """x-ratelimit-limit-*/-remaining-* are non-negative integers (remaining <= limit), and
     x-ratelimit-reset-* are durations such as "6m0s", "1s", "30ms". Absent headers pass."""
@@ -78,6 +99,8 @@ def rate_limit_headers(exchange: Exchange) -> list[Failure]:
                         "rate_limit_headers",
                         f"{where}: {name.lower()} is {value!r}, expected a duration such as "
                         '"6m0s", "1s" or "30ms"',
+                        where=f"header:{name.lower()}",
+                        found=value,
                     )
                 )
         elif _INTEGER.match(value):
@@ -87,6 +110,8 @@ def rate_limit_headers(exchange: Exchange) -> list[Failure]:
                 Failure(
                     "rate_limit_headers",
                     f"{where}: {name.lower()} is {value!r}, expected a non-negative integer",
+                    where=f"header:{name.lower()}",
+                    found=value,
                 )
             )
     for (kind, resource), remaining in values.items():
@@ -97,6 +122,9 @@ def rate_limit_headers(exchange: Exchange) -> list[Failure]:
                     "rate_limit_headers",
                     f"{where}: x-ratelimit-remaining-{resource} {remaining} exceeds "
                     f"x-ratelimit-limit-{resource} {limit}",
+                    where=f"header:x-ratelimit-remaining-{resource}",
+                    expected=f"<= {limit}",
+                    found=str(remaining),
                 )
             )
     return failures
@@ -111,7 +139,13 @@ def _retry_after_parses(value: str) -> bool:
         return False
 
 
-@check
+@check(
+    title="A 429 says when to retry, with a Retry-After or retry-after-ms that parses",
+    impact=Impact.ADVISORY,
+    reason=(
+        "the SDKs fall back to their own backoff without it; the description does not document it"
+    ),
+)
 def retry_after(exchange: Exchange) -> list[Failure]:
     """A 429 says when to retry: Retry-After (seconds or an HTTP date) or retry-after-ms.
 
@@ -119,13 +153,7 @@ def retry_after(exchange: Exchange) -> list[Failure]:
     """
     where = exchange.describe()
     if exchange.status != 429:
-        return [
-            Failure(
-                "retry_after",
-                f"{where}: expected 429 for a rate-limited request, got {exchange.status} "
-                f"with {exchange.body_excerpt()}",
-            )
-        ]
+        return status_code_is(exchange, 429)  # the status is a rule of its own
     seconds = exchange.header("retry-after")
     millis = exchange.header("retry-after-ms")
     if seconds is None and millis is None:
@@ -134,6 +162,7 @@ def retry_after(exchange: Exchange) -> list[Failure]:
                 "retry_after",
                 f"{where}: the 429 has neither Retry-After nor retry-after-ms, so a client "
                 "cannot tell when to retry",
+                where="header:retry-after",
             )
         ]
     failures = []
@@ -142,6 +171,8 @@ def retry_after(exchange: Exchange) -> list[Failure]:
             Failure(
                 "retry_after",
                 f"{where}: Retry-After is {seconds!r}, expected seconds or an HTTP date",
+                where="header:retry-after",
+                found=seconds,
             )
         )
     if millis is not None and not _SECONDS.match(millis.strip()):
@@ -149,6 +180,8 @@ def retry_after(exchange: Exchange) -> list[Failure]:
             Failure(
                 "retry_after",
                 f"{where}: retry-after-ms is {millis!r}, expected a number of milliseconds",
+                where="header:retry-after-ms",
+                found=millis,
             )
         )
     return failures

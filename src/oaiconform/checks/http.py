@@ -16,7 +16,11 @@ TARGET_ERROR = register(
 ).id
 
 
-@check
+@check(
+    title="The answer has the status the request calls for",
+    impact=Impact.BREAKS_CLIENTS,
+    reason="the SDKs raise on an unexpected error status and treat each status as its own outcome",
+)
 def status_code_is(exchange: Exchange, *expected: int) -> list[Failure]:
     if exchange.status in expected:
         return []
@@ -26,11 +30,18 @@ def status_code_is(exchange: Exchange, *expected: int) -> list[Failure]:
             "status_code",
             f"{exchange.describe()}: expected status {wanted}, got {exchange.status} "
             f"with {exchange.body_excerpt()}",
+            where="status",
+            expected=wanted,
+            found=str(exchange.status),
         )
     ]
 
 
-@check
+@check(
+    title="The body is a JSON object served as application/json",
+    impact=Impact.BREAKS_CLIENTS,
+    reason="the SDKs cannot parse a body that is not JSON where JSON is due",
+)
 def json_object_body(exchange: Exchange) -> list[Failure]:
     """The body is a JSON object served as application/json."""
     failures = []
@@ -38,12 +49,20 @@ def json_object_body(exchange: Exchange) -> list[Failure]:
         found = exchange.header("content-type") or "no Content-Type"
         failures.append(
             Failure(
-                "content_type", f"{exchange.describe()}: expected application/json, got {found}"
+                "content_type",
+                f"{exchange.describe()}: expected application/json, got {found}",
+                where="header:content-type",
+                expected="application/json",
+                found=found,
             )
         )
     if exchange.truncated:
         failures.append(
-            Failure("body_size", f"{exchange.describe()}: body exceeded the byte cap and was cut")
+            Failure(
+                "body_size",
+                f"{exchange.describe()}: body exceeded the byte cap and was cut",
+                where="body",
+            )
         )
     elif not exchange.is_json:
         failures.append(
@@ -51,13 +70,18 @@ def json_object_body(exchange: Exchange) -> list[Failure]:
                 "json_body",
                 f"{exchange.describe()}: body is not JSON ({exchange.json_error}): "
                 f"{exchange.body_excerpt()}",
+                where="body",
             )
         )
     elif not isinstance(exchange.json(), dict):
         kind = type(exchange.json()).__name__
         failures.append(
             Failure(
-                "json_body", f"{exchange.describe()}: expected a JSON object, got a JSON {kind}"
+                "json_body",
+                f"{exchange.describe()}: expected a JSON object, got a JSON {kind}",
+                where="body",
+                expected="object",
+                found=kind,
             )
         )
     return failures

@@ -22,9 +22,24 @@ from itertools import pairwise
 from typing import Any
 
 from oaiconform.checks._failure import Failure
-from oaiconform.checks._registry import check
+from oaiconform.checks._registry import Impact, check, register
 from oaiconform.checks.errors import error_envelope
+from oaiconform.checks.schema import object_value
 from oaiconform.exchange import Exchange
+
+# Rules the suites judge themselves.
+SDK_WALK = register(
+    "pagination.sdk_walk",
+    title="The official SDK's auto-pagination walks the list without an error and ends",
+    impact=Impact.BREAKS_CLIENTS,
+    reason="the SDK itself raises, or its page loop never ends",
+).id
+INPUT_ORDER = register(
+    "pagination.input_items_order",
+    title="order=asc lists a response's input items in the order they were sent",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="the order parameter or the documented order was ignored",
+).id
 
 _EMPTY_CURSORS = (None, "")
 
@@ -63,7 +78,17 @@ def _ids(data: list[Any]) -> list[Any]:
     return [item.get("id") if isinstance(item, dict) else None for item in data]
 
 
-@check
+@check(
+    title=(
+        "A page: `data` of at most `limit` items with ids, a boolean has_more, cursors "
+        "naming its edges"
+    ),
+    impact=Impact.BREAKS_CLIENTS,
+    reason=(
+        "the SDKs' auto-pagination follows has_more and the last id: a wrong cursor or a "
+        "missing array breaks the walk"
+    ),
+)
 def page_shape(
     exchange: Exchange, *, limit: int | None, cursors: CursorFields = CursorFields()
 ) -> list[Failure]:
@@ -71,39 +96,51 @@ def page_shape(
     a boolean has_more, and first_id/last_id naming the page's edges (no id on an empty page)."""
     where = exchange.describe()
     if not exchange.is_json or not isinstance(exchange.json(), dict):
-        return [Failure("page_shape", f"{where}: the page is not a JSON object")]
+        return [Failure("page_shape", f"{where}: the page is not a JSON object", where="body")]
     body = exchange.json()
-    failures = []
-    if body.get("object") != "list":
-        found = body.get("object")
-        failures.append(Failure("page_shape", f'{where}: `object` must be "list", got {found!r}'))
+    failures = object_value(body, "list")
     data = body.get("data")
     if not isinstance(data, list):
         failures.append(
-            Failure("page_shape", f"{where}: `data` must be an array, got {data!r:.60}")
+            Failure(
+                "page_shape", f"{where}: `data` must be an array, got {data!r:.60}", where="data"
+            )
         )
         return failures
     ids = _ids(data)
     if any(not isinstance(i, str) or not i for i in ids):
-        failures.append(Failure("page_shape", f"{where}: every item of `data` needs a string id"))
+        failures.append(
+            Failure(
+                "page_shape", f"{where}: every item of `data` needs a string id", where="data[].id"
+            )
+        )
     if limit is not None and len(data) > limit:
         failures.append(
             Failure(
                 "page_size",
                 f"{where}: the page has {len(data)} items, more than limit={limit}",
+                where="data",
+                expected=f"<= {limit}",
+                found=str(len(data)),
             )
         )
     if not isinstance(body.get("has_more"), bool):
         found = body.get("has_more", "nothing")
         failures.append(
-            Failure("page_shape", f"{where}: `has_more` must be a boolean, got {found!r:.40}")
+            Failure(
+                "page_shape",
+                f"{where}: `has_more` must be a boolean, got {found!r:.40}",
+                where="has_more",
+                expected="boolean",
+                found=repr(found)[:40],
+            )
         )
     for name, index in (("first_id", 0), ("last_id", -1)):
         if name not in cursors.present:
             continue
         if name not in body:
             if data and name in cursors.required:
-                failures.append(Failure("page_cursor", f"{where}: `{name}` is missing"))
+                failures.append(Failure("page_cursor", f"{where}: `{name}` is missing", where=name))
             continue
         value = body[name]
         if not data:
@@ -113,6 +150,9 @@ def page_shape(
                         "page_cursor",
                         f"{where}: an empty page has {name}={value!r:.60}; it must name no "
                         "object (null), or a client follows an id that is not on the page",
+                        where=name,
+                        expected="null",
+                        found=repr(value)[:60],
                     )
                 )
         elif value != ids[index]:
@@ -122,12 +162,19 @@ def page_shape(
                     "page_cursor",
                     f"{where}: {name} is {value!r:.60}, but the page's {edge} item is "
                     f"{ids[index]!r:.60}",
+                    where=name,
+                    expected=repr(ids[index])[:60],
+                    found=repr(value)[:60],
                 )
             )
     return failures
 
 
-@check
+@check(
+    title="Following has_more and the last id reaches a last page",
+    impact=Impact.BREAKS_CLIENTS,
+    reason="an SDK's auto-pagination loop never ends",
+)
 def walk_ended(walk: Walk) -> list[Failure]:
     """The walk reached a page with has_more false within the page cap."""
     if walk.stopped_early or not walk.pages:
@@ -141,12 +188,19 @@ def walk_ended(walk: Walk) -> list[Failure]:
                 f"walk did not end after {walk.page_cap} pages: has_more stayed true "
                 f"(limit={walk.limit}, {len(walk.ids())} items listed, "
                 f"{len(set(walk.ids()))} distinct)",
+                where="has_more",
+                expected="false",
+                found="true",
             )
         ]
     return []
 
 
-@check
+@check(
+    title="has_more is true exactly when more items follow",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="a walk stops early and loses items, or asks for a page that is empty",
+)
 def has_more_exact(walk: Walk, expected: Collection[str]) -> list[Failure]:
     """has_more is true exactly when more items follow: never followed by an empty page, and
     never false while items this run created have not been listed yet."""
@@ -159,6 +213,9 @@ def has_more_exact(walk: Walk, expected: Collection[str]) -> list[Failure]:
                     "has_more",
                     f"page {number} said has_more true, but the next page "
                     f"({following.request.url}) is empty",
+                    where="has_more",
+                    expected="false",
+                    found="true",
                 )
             )
     if walk.stopped_early or not pages:
@@ -169,6 +226,9 @@ def has_more_exact(walk: Walk, expected: Collection[str]) -> list[Failure]:
             Failure(
                 "has_more",
                 f"page {len(pages)} said has_more true but has no items to continue after",
+                where="has_more",
+                expected="false",
+                found="true",
             )
         )
     if final.get("has_more") is not False:
@@ -182,12 +242,19 @@ def has_more_exact(walk: Walk, expected: Collection[str]) -> list[Failure]:
                 f"page {len(pages)} ({len(last)} items, limit={walk.limit}) said has_more false, "
                 f"but {len(missing)} items this run created were never listed "
                 f"(e.g. {missing[0]!r})",
+                where="has_more",
+                expected="true",
+                found="false",
             )
         )
     return failures
 
 
-@check
+@check(
+    title="A walk over the pages lists each existing item once and no deleted one",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="items are repeated, lost or resurrected across pages",
+)
 def visits_each_once(
     ids: Sequence[str], expected: Collection[str], gone: Collection[str] = (), *, what: str = "walk"
 ) -> list[Failure]:
@@ -203,6 +270,7 @@ def visits_each_once(
                 "walk_duplicates",
                 f"the {what} listed {len(duplicates)} items more than once "
                 f"(e.g. {duplicates[0]!r} {counts[duplicates[0]]} times)",
+                where="data[].id",
             )
         )
     missing = sorted(i for i in expected if i not in counts)
@@ -212,6 +280,7 @@ def visits_each_once(
                 "walk_omissions",
                 f"the {what} never listed {len(missing)} of the {len(set(expected))} items this "
                 f"run created (e.g. {missing[0]!r})",
+                where="data[].id",
             )
         )
     resurrected = sorted(i for i in gone if i in counts)
@@ -221,12 +290,17 @@ def visits_each_once(
                 "walk_deleted_listed",
                 f"the {what} listed {len(resurrected)} items this run deleted "
                 f"(e.g. {resurrected[0]!r})",
+                where="data[].id",
             )
         )
     return failures
 
 
-@check
+@check(
+    title="Items come sorted by created_at in the requested order",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="the order parameter or the documented sort was ignored",
+)
 def created_at_ordered(items: Sequence[dict[str, Any]], order: str, *, field: str) -> list[Failure]:
     """Items come sorted by `field` (created_at) in the requested order."""
     descending = order == "desc"
@@ -240,12 +314,17 @@ def created_at_ordered(items: Sequence[dict[str, Any]], order: str, *, field: st
                     "list_order",
                     f"order={order}: {later.get('id')!r} ({field} {b}) is listed after "
                     f"{earlier.get('id')!r} ({field} {a})",
+                    where=f"data[].{field}",
                 )
             ]
     return []
 
 
-@check
+@check(
+    title="Two listings of the same items agree on their order",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="an unstable order makes cursors skip or repeat items",
+)
 def same_sequence(found: Sequence[str], reference: Sequence[str], *, what: str) -> list[Failure]:
     """Two listings of the same items agree on their order (a stable tie-break)."""
     if list(found) == list(reference):
@@ -260,11 +339,16 @@ def same_sequence(found: Sequence[str], reference: Sequence[str], *, what: str) 
             f"{what}: the order is not stable; the sequences differ from position {first} "
             f"({list(found)[first : first + 3]} vs {list(reference)[first : first + 3]}); items "
             "with equal created_at must keep one tie-break order",
+            where="data[].id",
         )
     ]
 
 
-@check
+@check(
+    title="order=asc lists the items of order=desc in reverse",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="the order parameter was ignored",
+)
 def reversed_sequence(ascending: Sequence[str], descending: Sequence[str]) -> list[Failure]:
     """order=asc lists the same items as order=desc, in exactly the reverse order."""
     if list(ascending) == list(reversed(descending)):
@@ -275,6 +359,7 @@ def reversed_sequence(ascending: Sequence[str], descending: Sequence[str]) -> li
                 "list_order",
                 f"order=asc and order=desc list different items ({len(set(ascending))} vs "
                 f"{len(set(descending))} of this run's items)",
+                where="data[].id",
             )
         ]
     return same_sequence(
@@ -282,7 +367,11 @@ def reversed_sequence(ascending: Sequence[str], descending: Sequence[str]) -> li
     )
 
 
-@check
+@check(
+    title="A limit outside the documented range gets 400",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="the limit bounds are not enforced, or refused with the wrong status",
+)
 def limit_rejected(exchange: Exchange, value: str) -> list[Failure]:
     """A limit outside the documented range (or not an integer) gets 400 with the envelope."""
     if exchange.status == 400:
@@ -296,11 +385,18 @@ def limit_rejected(exchange: Exchange, value: str) -> list[Failure]:
             "limit_bounds",
             f"{exchange.describe()}: limit={value!r} is out of range, expected 400 with the "
             f"error envelope, got {found}",
+            where="status",
+            expected="400",
+            found=str(exchange.status),
         )
     ]
 
 
-@check
+@check(
+    title="An `after` cursor naming no object gets a 4xx or an empty last page",
+    impact=Impact.BREAKS_CLIENTS,
+    reason="an ignored cursor serves the first page again, and an SDK's walk never ends",
+)
 def unknown_cursor(exchange: Exchange, cursor: str) -> list[Failure]:
     """An `after` id that names no object: a 4xx with the envelope, or an empty last page."""
     where = exchange.describe()
@@ -318,6 +414,9 @@ def unknown_cursor(exchange: Exchange, cursor: str) -> list[Failure]:
                 f"{where}: after={cursor!r} names no object, yet the answer is a page with "
                 f"{count} items (has_more {body.get('has_more')!r}); the cursor was ignored. "
                 "Expected 400 with the error envelope (or an empty last page)",
+                where="data",
+                expected="[]",
+                found=f"{count} items",
             )
         ]
     return [
@@ -325,11 +424,18 @@ def unknown_cursor(exchange: Exchange, cursor: str) -> list[Failure]:
             "unknown_cursor",
             f"{where}: after={cursor!r} names no object; expected 400 with the error envelope, "
             f"got {exchange.status} with {exchange.body_excerpt()}",
+            where="status",
+            expected="400",
+            found=str(exchange.status),
         )
     ]
 
 
-@check
+@check(
+    title="A filtered listing holds only items that match the filter",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="the filter parameter was ignored",
+)
 def filtered_by(items: Sequence[dict[str, Any]], field: str, value: str) -> list[Failure]:
     """A filtered listing (e.g. purpose=batch) has only items whose `field` is `value`."""
     wrong = [item for item in items if item.get(field) != value]
@@ -340,5 +446,7 @@ def filtered_by(items: Sequence[dict[str, Any]], field: str, value: str) -> list
             "list_filter",
             f"{field}={value!r} filter: {len(wrong)} listed items have another {field} "
             f"(e.g. {wrong[0].get('id')!r} with {wrong[0].get(field)!r})",
+            where=f"data[].{field}",
+            expected=value,
         )
     ]

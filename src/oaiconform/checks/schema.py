@@ -1,30 +1,217 @@
-"""Conformance of a response body to the schema the description documents for it."""
+"""Conformance of a response body to the schema the description documents for it.
+
+A violation is one of two problems. A `required` property that is absent while its schema
+accepts null (`message.refusal`, `logprobs`) is `required_nullable_absent`: the SDKs read the
+absent field as None, exactly what null would have told them, so the meaning is intact and
+only the letter of the description is broken. Every other violation (a missing field that has
+a value, a wrong type, a value outside an enum, an undocumented status) contradicts the shape
+the description promises: `response_schema_conformance`.
+
+`object_value` and `integer_timestamp` are the spec-literal parts of the resource checks
+(models, chat, files, ...): the SDKs ignore `object`, and pass a `created` of another JSON
+type through unparsed, so a wrong value there changes the bytes, not what clients do.
+"""
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 from oaiconform.checks._failure import Failure
-from oaiconform.checks._registry import check
+from oaiconform.checks._registry import Impact, check
 from oaiconform.exchange import Exchange
-from oaiconform.spec import Spec
+from oaiconform.spec import SchemaViolation, Spec
 
 
-@check
+def field_path(parts: tuple[str | int, ...]) -> str:
+    """("choices", 0, "message") -> "choices[0].message"; () -> "body"."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+def violation_where(violation: SchemaViolation, prefix: str = "") -> str:
+    """Where a violation is: its instance path, plus the property a `required` one misses."""
+    parts = violation.parts + ((violation.property,) if violation.property else ())
+    path = field_path(parts) if parts or not prefix else ""
+    if not prefix:
+        return path
+    return f"{prefix}.{path}" if path and not path.startswith("[") else f"{prefix}{path}"
+
+
+def _set(instance: Any, parts: tuple[str | int, ...], name: str) -> Any:
+    """A copy of `instance` with `name: null` added to the object at `parts`, or None."""
+    patched = copy.deepcopy(instance)
+    target = patched
+    for part in parts:
+        try:
+            target = target[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if not isinstance(target, dict):
+        return None
+    target[name] = None
+    return patched
+
+
+def split_violations(
+    spec: Spec, pointer: str, instance: Any
+) -> tuple[list[SchemaViolation], list[SchemaViolation]]:
+    """(violations, required-nullable-absent ones): a `required` property is only absent in
+    the letter when adding it as null leaves no violation the instance did not already have."""
+    violations = spec.validate(pointer, instance)
+    hard: list[SchemaViolation] = []
+    nullable: list[SchemaViolation] = []
+    for violation in violations:
+        if violation.kind == "Required" and violation.property:
+            patched = _set(instance, violation.parts, violation.property)
+            others = set(violations) - {violation}
+            if patched is not None and set(spec.validate(pointer, patched)) <= others:
+                nullable.append(violation)
+                continue
+        hard.append(violation)
+    return hard, nullable
+
+
+def _json_media(media_type: str | None) -> bool:
+    return media_type is not None and (
+        media_type == "application/json" or media_type.endswith("+json")
+    )
+
+
+def _pointer(spec: Spec, operation_id: str, exchange: Exchange) -> str | None:
+    return spec.response_schema_pointer(operation_id, exchange.status, exchange.media_type)
+
+
+@check(
+    title="Each response body validates against the schema the description documents for it",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="a missing field, wrong type or undocumented value contradicts the documented shape; "
+    "the SDKs parse leniently, so they do not always raise",
+)
 def response_schema_conformance(spec: Spec, operation_id: str, exchange: Exchange) -> list[Failure]:
-    """The JSON body validates against the operation's documented schema for its status."""
+    """The JSON body validates against the operation's documented schema for its status.
+
+    A required nullable property that is absent is its own problem (`required_nullable_absent`),
+    returned here too, so a caller's one call judges the whole body.
+    """
     if not exchange.is_json:
         return []  # json_object_body reports that; one defect, one failure
-    pointer = spec.response_schema_pointer(operation_id, exchange.status, exchange.media_type)
+    pointer = _pointer(spec, operation_id, exchange)
     if pointer is None:
         return [
             Failure(
-                "response_schema",
+                "response_schema_conformance",
                 f"{exchange.describe()}: the description documents no "
                 f"{exchange.media_type or 'body'}"
                 f" schema for status {exchange.status} of {operation_id}",
+                where="status",
+                found=str(exchange.status),
             )
         ]
-    violations = spec.validate(pointer, exchange.json())
+    if not _json_media(exchange.media_type):
+        return []  # a documented binary or text body that happens to parse: not JSON to judge
+    hard, _ = split_violations(spec, pointer, exchange.json())
+    failures = [
+        Failure(
+            "response_schema_conformance",
+            f"{exchange.describe()}: {operation_id} response {violation}",
+            where=violation_where(violation),
+        )
+        for violation in hard
+    ]
+    return failures + required_nullable_absent(spec, operation_id, exchange)
+
+
+@check(
+    title="Required properties are present, as null when they have no value",
+    impact=Impact.SPEC_LITERAL,
+    reason="the SDKs read an absent nullable field as None, what null says: the meaning is intact",
+)
+def required_nullable_absent(spec: Spec, operation_id: str, exchange: Exchange) -> list[Failure]:
+    """A property the schema requires and lets be null is sent (as null), not left out."""
+    if not exchange.is_json:
+        return []
+    pointer = _pointer(spec, operation_id, exchange)
+    if pointer is None or not _json_media(exchange.media_type):
+        return []  # response_schema_conformance reports the undocumented status
+    _, nullable = split_violations(spec, pointer, exchange.json())
     return [
-        Failure("response_schema", f"{exchange.describe()}: {operation_id} response {violation}")
+        Failure(
+            "required_nullable",
+            f"{exchange.describe()}: {operation_id} response {violation}; send it as null",
+            where=violation_where(violation),
+            expected="null",
+            found="absent",
+        )
+        for violation in nullable
+    ]
+
+
+@check(
+    title="`object` names the kind of object the description documents",
+    impact=Impact.SPEC_LITERAL,
+    reason="the SDKs neither read nor check `object`: another value changes no client's result",
+)
+def object_value(body: Any, expected: str, *, at: str = "") -> list[Failure]:
+    """`object` is the documented constant ("model", "list", "chat.completion", ...)."""
+    found = body.get("object") if isinstance(body, dict) else None
+    if found == expected:
+        return []
+    where = f"{at}.object" if at else "object"
+    return [
+        Failure(
+            "object_value",
+            f'{at + ": " if at else ""}`object` must be "{expected}", got {found!r:.60}',
+            where=where,
+            expected=expected,
+            found=repr(found)[:60],
+        )
+    ]
+
+
+@check(
+    title="Timestamps such as `created` are integer Unix seconds",
+    impact=Impact.SPEC_LITERAL,
+    reason="the SDKs pass another JSON type through unparsed; the instant it states is intact",
+)
+def integer_timestamp(body: Any, name: str = "created", *, at: str = "") -> list[Failure]:
+    """The timestamp field is a JSON integer (not a string, a float or absent)."""
+    value = body.get(name) if isinstance(body, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return []
+    where = f"{at}.{name}" if at else name
+    return [
+        Failure(
+            "timestamp",
+            f"{at + ': ' if at else ''}`{name}` must be integer Unix seconds, got {value!r:.60}",
+            where=where,
+            expected="integer",
+            found=type(value).__name__,
+        )
+    ]
+
+
+STREAM_REQUIRED_NULLABLE = "schema.stream_required_nullable_absent"
+
+
+@check(
+    title="Required properties of stream events are present, as null when they have no value",
+    impact=Impact.SPEC_LITERAL,
+    reason="the SDKs read an absent nullable field as None, what null says: the meaning is intact",
+)
+def stream_required_nullable_absent(
+    where: str, number: int, violations: list[SchemaViolation]
+) -> list[Failure]:
+    """The required-nullable-absent violations of stream event #`number`, as failures."""
+    return [
+        Failure(
+            "required_nullable",
+            f"{where}: event #{number} {violation}; send it as null",
+            where=violation_where(violation, f"events[{number}]"),
+            expected="null",
+            found="absent",
+        )
         for violation in violations
     ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oaiconform.checks._failure import Failure, capped
-from oaiconform.checks._registry import check
+from oaiconform.checks._registry import Impact, check
 from oaiconform.checks._schemas import offline_validator
 from oaiconform.checks.streaming import as_dict, data_events, request_body
 from oaiconform.exchange import Exchange, StreamExchange
@@ -33,7 +33,11 @@ class AssembledChoice:
     tool_calls: dict[int, ToolCall] = field(default_factory=dict)
 
 
-@check
+@check(
+    title="Each tool-call delta has an index, and its first delta the call's id, type and name",
+    impact=Impact.BREAKS_CLIENTS,
+    reason="the SDKs assemble tool calls by index: a delta they cannot place is dropped",
+)
 def assemble_chat(stream: StreamExchange) -> tuple[dict[int, AssembledChoice], list[Failure]]:
     """Choices as a client assembles them, and every tool-call delta it could not place."""
     where = stream.describe()
@@ -61,6 +65,7 @@ def _add_tool_delta(where: str, number: int, choice: AssembledChoice, part: Any)
                 "tool_call_delta",
                 f"{where}: event #{number}: a tool-call delta has no integer `index` "
                 f"({json.dumps(part)[:120]}); clients cannot tell which call it extends",
+                where=f"events[{number}].choices[].delta.tool_calls[].index",
             )
         ]
     function = as_dict(part.get("function"))
@@ -82,6 +87,7 @@ def _add_tool_delta(where: str, number: int, choice: AssembledChoice, part: Any)
                     "tool_call_delta",
                     f"{where}: event #{number}: the first delta of tool call {part['index']} "
                     f"must carry {', '.join(problems)}",
+                    where=f"events[{number}].choices[].delta.tool_calls[{part['index']}]",
                 )
             ]
     if isinstance(function.get("arguments"), str):
@@ -98,7 +104,13 @@ def _tool_parameters(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@check
+@check(
+    title=(
+        "Streamed tool calls join into JSON arguments of the offered tool, and end with tool_calls"
+    ),
+    impact=Impact.BREAKS_CLIENTS,
+    reason="the call an application assembles cannot be run",
+)
 def chat_tool_call_stream(stream: StreamExchange) -> list[Failure]:
     """Tool calls stream as indexed deltas that join into JSON arguments of the tool's schema."""
     if not stream.is_event_stream:
@@ -111,7 +123,11 @@ def chat_tool_call_stream(stream: StreamExchange) -> list[Failure]:
     choices, failures = assemble_chat(stream)
     if not choices:
         failures.append(
-            Failure("tool_calls", f"{where}: the stream carried no chunk with a choice")
+            Failure(
+                "tool_calls",
+                f"{where}: the stream carried no chunk with a choice",
+                where="events[].choices",
+            )
         )
     for index, choice in sorted(choices.items()):
         if not choice.tool_calls:
@@ -121,6 +137,7 @@ def chat_tool_call_stream(stream: StreamExchange) -> list[Failure]:
                         "tool_calls",
                         f"{where}: tool_choice {json.dumps(choice_policy)} was given, but "
                         f"choice {index} streamed no tool call",
+                        where=f"events[].choices[{index}].delta.tool_calls",
                     )
                 )
             continue
@@ -133,6 +150,9 @@ def chat_tool_call_stream(stream: StreamExchange) -> list[Failure]:
                     "tool_calls",
                     f"{where}: choice {index} streamed tool calls but finished with "
                     f'{choice.finish_reason!r}, expected "tool_calls"',
+                    where=f"events[].choices[{index}].finish_reason",
+                    expected="tool_calls",
+                    found=repr(choice.finish_reason),
                 )
             )
         for call_index, call in sorted(choice.tool_calls.items()):
@@ -145,7 +165,13 @@ def _arguments(
 ) -> list[Failure]:
     what = f"{where}: choice {index} tool call {call_index} ({call.name!r})"
     if call.name not in parameters:
-        return [Failure("tool_calls", f"{what}: not one of the tools offered")]
+        return [
+            Failure(
+                "tool_calls",
+                f"{what}: not one of the tools offered",
+                where=f"events[].choices[{index}].delta.tool_calls[{call_index}].function.name",
+            )
+        ]
     try:
         arguments = json.loads(call.arguments)
     except ValueError:
@@ -153,13 +179,18 @@ def _arguments(
             Failure(
                 "tool_call_arguments",
                 f"{what}: the joined arguments are not JSON: {call.arguments[:120]!r}",
+                where=f"events[].choices[{index}].delta.tool_calls[{call_index}].function.arguments",
             )
         ]
     validator, unusable = offline_validator(parameters[call.name], what=f"{what}: its schema")
     if validator is None:
         return unusable
     return [
-        Failure("tool_call_arguments", f"{what}: arguments {error.message}")
+        Failure(
+            "tool_call_arguments",
+            f"{what}: arguments {error.message}",
+            where=f"events[].choices[{index}].delta.tool_calls[{call_index}].function.arguments",
+        )
         for error in list(validator.iter_errors(arguments))[:3]
     ]
 
@@ -174,7 +205,11 @@ def _plain_choices(exchange: Exchange) -> dict[int, dict[str, Any]]:
     }
 
 
-@check
+@check(
+    title="For the same request and seed, the stream assembles to the non-streamed answer",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="streaming changes the answer the application gets",
+)
 def stream_matches_completion(stream: StreamExchange, exchange: Exchange) -> list[Failure]:
     """For the same request and seed, the stream assembles to the non-streamed answer."""
     where = stream.describe()
@@ -187,6 +222,9 @@ def stream_matches_completion(stream: StreamExchange, exchange: Exchange) -> lis
                 "stream_equivalence",
                 f"{where}: streamed choice indexes {sorted(streamed)} differ from the "
                 f"non-streamed ones {sorted(plain)}",
+                where="events[].choices[].index",
+                expected=str(sorted(plain)),
+                found=str(sorted(streamed)),
             )
         )
     for index in sorted(set(streamed) & set(plain)):
@@ -215,6 +253,7 @@ def stream_matches_completion(stream: StreamExchange, exchange: Exchange) -> lis
                         "stream_equivalence",
                         f"{where}: choice {index}: streamed {name} {streamed_value!r:.120} "
                         f"differs from the non-streamed {plain_value!r:.120}",
+                        where=f"events[].choices[{index}].delta.{name.replace(' ', '_')}",
                     )
                 )
     return failures

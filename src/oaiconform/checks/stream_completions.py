@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from oaiconform.checks._failure import Failure, capped
-from oaiconform.checks._registry import check
+from oaiconform.checks._registry import Impact, check
+from oaiconform.checks.schema import (
+    split_violations,
+    stream_required_nullable_absent,
+    violation_where,
+)
 from oaiconform.checks.streaming import (
     choice_identity,
     choice_sequence,
@@ -53,7 +58,14 @@ def _as_final(chunk: dict[str, Any]) -> dict[str, Any]:
     return {**chunk, "choices": filled}
 
 
-@check
+@check(
+    title=(
+        "Streamed legacy completion chunks match the schema, with one identity and "
+        "finish_reason per choice"
+    ),
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="a chunk contradicts the documented shape or its stream",
+)
 def completion_chunks(spec: Spec, stream: StreamExchange) -> list[Failure]:
     """text_completion chunks of the schema, one identity, one finish_reason per choice, last."""
     if not stream.is_event_stream:
@@ -63,10 +75,16 @@ def completion_chunks(spec: Spec, stream: StreamExchange) -> list[Failure]:
     failures = events.failures + mid_stream_errors(stream, events)
     chunks = [(n, c) for n, c in events.objects if c.get("choices") != []]  # not a usage chunk
     for number, chunk in chunks:
+        hard, nullable = split_violations(spec, COMPLETION_SCHEMA, _as_final(chunk))
         failures += [
-            Failure("chunk_schema", f"{where}: event #{number} {violation}")
-            for violation in spec.validate(COMPLETION_SCHEMA, _as_final(chunk))
+            Failure(
+                "chunk_schema",
+                f"{where}: event #{number} {violation}",
+                where=violation_where(violation, f"events[{number}]"),
+            )
+            for violation in hard
         ]
+        failures += stream_required_nullable_absent(where, number, nullable)
         for choice in chunk.get("choices") or []:
             if isinstance(choice, dict) and not isinstance(choice.get("text"), str):
                 failures.append(
@@ -74,6 +92,7 @@ def completion_chunks(spec: Spec, stream: StreamExchange) -> list[Failure]:
                         "chunk_text",
                         f"{where}: event #{number}: choice {choice.get('index')!r} has no "
                         f"string `text` (got {choice.get('text')!r:.60})",
+                        where=f"events[{number}].choices[{choice.get('index')}].text",
                     )
                 )
     failures += choice_identity(where, chunks, "text_completion")

@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from oaiconform.checks._failure import Failure, capped
-from oaiconform.checks._registry import check
+from oaiconform.checks._registry import Impact, check
+from oaiconform.checks.schema import (
+    split_violations,
+    stream_required_nullable_absent,
+    violation_where,
+)
 from oaiconform.checks.streaming import as_dict, data_events
 from oaiconform.exchange import StreamExchange
 from oaiconform.spec import Spec
@@ -47,6 +52,9 @@ def _event_shape(
                 "event_name",
                 f"{where}: event #{number}: the `event:` field is {name!r} but data.type is "
                 f"{kind!r}; they must be equal",
+                where=f"events[{number}].event",
+                expected=repr(kind),
+                found=repr(name),
             )
         )
     pointer = event_schemas(spec).get(kind) if isinstance(kind, str) else None
@@ -56,13 +64,21 @@ def _event_shape(
                 "event_schema",
                 f"{where}: event #{number}: type {kind!r} is not a documented "
                 "Responses stream event",
+                where=f"events[{number}].type",
+                found=repr(kind),
             )
         )
     else:
+        hard, nullable = split_violations(spec, pointer, data)
         failures += [
-            Failure("event_schema", f"{where}: event #{number} ({kind}) {violation}")
-            for violation in spec.validate(pointer, data)
+            Failure(
+                "event_schema",
+                f"{where}: event #{number} ({kind}) {violation}",
+                where=violation_where(violation, f"events[{number}]"),
+            )
+            for violation in hard
         ]
+        failures += stream_required_nullable_absent(where, number, nullable)
     return failures
 
 
@@ -77,6 +93,7 @@ def _order(where: str, events: list[tuple[int, dict[str, Any]]]) -> list[Failure
                     "sequence_number",
                     f"{where}: event #{number}: sequence_number {sequence} does not increase "
                     f"(the previous event had {previous})",
+                    where=f"events[{number}].sequence_number",
                 )
             )
         previous = sequence
@@ -86,6 +103,9 @@ def _order(where: str, events: list[tuple[int, dict[str, Any]]]) -> list[Failure
             Failure(
                 "event_order",
                 f"{where}: the first event is {types[0]!r}, expected response.created",
+                where="events[0].type",
+                expected="response.created",
+                found=repr(types[0]),
             )
         )
     terminals = [t for t in types if t in TERMINAL]
@@ -96,10 +116,15 @@ def _order(where: str, events: list[tuple[int, dict[str, Any]]]) -> list[Failure
                 f"{where}: expected exactly one terminal event ({', '.join(TERMINAL)}) as the "
                 f"last event, got {terminals or 'none'} (last event: "
                 f"{types[-1] if types else 'none'!r})",
+                where="events[-1].type",
             )
         )
     failures += [
-        Failure("stream_error", f"{where}: event #{n} is an error event: {d.get('message')!r:.200}")
+        Failure(
+            "stream_error",
+            f"{where}: event #{n} is an error event: {d.get('message')!r:.200}",
+            where=f"events[{n}]",
+        )
         for n, d in events
         if d.get("type") == "error"
     ]
@@ -135,12 +160,20 @@ def _text_adds_up(where: str, events: list[tuple[int, dict[str, Any]]]) -> list[
                     "output_text",
                     f"{where}: the output_text deltas of item {key[0]!r} part {key[1]} join to "
                     f"{text!r:.120}, but the final text is {final[key]!r:.120}",
+                    where="events[].delta",
                 )
             )
     return failures
 
 
-@check
+@check(
+    title=(
+        "Responses stream events are typed, documented and numbered, created first and "
+        "one terminal last"
+    ),
+    impact=Impact.BREAKS_CLIENTS,
+    reason="the SDKs dispatch events by type and wait for the terminal event",
+)
 def response_stream_events(spec: Spec, stream: StreamExchange) -> list[Failure]:
     """Every event typed, documented and numbered in order; created first, one terminal last."""
     if not stream.is_event_stream:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from oaiconform.checks._failure import Failure, capped
-from oaiconform.checks._registry import check
+from oaiconform.checks._registry import Impact, check
 from oaiconform.checks.chat import usage_totals
 from oaiconform.checks.streaming import data_events, request_body
 from oaiconform.exchange import StreamExchange
 
 
-@check
+@check(
+    title=(
+        "With include_usage, one final chunk with choices [] carries the usage; without "
+        "it no chunk does"
+    ),
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="the stream_options parameter was ignored, or usage does not add up",
+)
 def chat_stream_usage(stream: StreamExchange) -> list[Failure]:
     """include_usage: `usage: null` on every chunk but one last with choices [] and the totals.
 
@@ -31,6 +38,8 @@ def chat_stream_usage(stream: StreamExchange) -> list[Failure]:
                 "stream_usage",
                 f"{where}: event #{n} carries usage, but the request did not ask for it "
                 "(stream_options.include_usage)",
+                where=f"events[{n}].usage",
+                expected="absent",
             )
             for n, _ in with_usage
         ]
@@ -42,6 +51,7 @@ def chat_stream_usage(stream: StreamExchange) -> list[Failure]:
                 "stream_usage",
                 f"{where}: stream_options.include_usage was set, but no chunk carries usage; "
                 "expected one final chunk with choices [] and the usage",
+                where="events[-1].usage",
             ),
         ]
     last_number, last = chunks[-1]
@@ -54,6 +64,9 @@ def chat_stream_usage(stream: StreamExchange) -> list[Failure]:
                     "stream_usage",
                     f"{where}: event #{number} has no `usage` field; with include_usage every "
                     "chunk before the last carries usage: null",
+                    where=f"events[{number}].usage",
+                    expected="null",
+                    found="absent",
                 )
             )
         elif chunk["usage"] is not None:
@@ -62,6 +75,8 @@ def chat_stream_usage(stream: StreamExchange) -> list[Failure]:
                     "stream_usage",
                     f"{where}: event #{number} carries usage, but only the final chunk may; "
                     "the others carry usage: null",
+                    where=f"events[{number}].usage",
+                    expected="null",
                 )
             )
     if last.get("usage") is None:
@@ -70,6 +85,7 @@ def chat_stream_usage(stream: StreamExchange) -> list[Failure]:
                 "stream_usage",
                 f"{where}: the last chunk (event #{last_number}) has no usage; with "
                 "include_usage the final chunk carries it",
+                where=f"events[{last_number}].usage",
             )
         )
     else:
@@ -79,7 +95,11 @@ def chat_stream_usage(stream: StreamExchange) -> list[Failure]:
                     "stream_usage",
                     f"{where}: the usage chunk (event #{last_number}) must have choices [], "
                     f"got {last.get('choices')!r:.80}",
+                    where=f"events[{last_number}].choices",
+                    expected="[]",
                 )
             )
-        failures += usage_totals(last["usage"], where=f"event #{last_number} usage")
+        failures += usage_totals(
+            last["usage"], where=f"event #{last_number} usage", at=f"events[{last_number}].usage"
+        )
     return capped(failures)

@@ -16,8 +16,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from oaiconform.checks._failure import Failure, capped
-from oaiconform.checks._registry import check
+from oaiconform.checks._registry import Impact, check
 from oaiconform.checks.errors import error_envelope
+from oaiconform.checks.schema import (
+    integer_timestamp,
+    object_value,
+    split_violations,
+    stream_required_nullable_absent,
+    violation_where,
+)
 from oaiconform.exchange import Exchange, StreamExchange
 from oaiconform.spec import Spec
 
@@ -36,7 +43,13 @@ def request_body(stream: StreamExchange | Exchange) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-@check
+@check(
+    title="A stream: true request is answered 200 text/event-stream, and the stream ends",
+    impact=Impact.BREAKS_CLIENTS,
+    reason=(
+        "the SDKs cannot parse another answer as a stream, and wait forever on one that never ends"
+    ),
+)
 def event_stream_served(stream: StreamExchange) -> list[Failure]:
     """A `stream: true` request is answered 200 text/event-stream, and the stream ended."""
     where = stream.describe()
@@ -46,6 +59,9 @@ def event_stream_served(stream: StreamExchange) -> list[Failure]:
                 "status_code",
                 f"{where}: expected status 200, got {stream.head.status} with "
                 f"{stream.head.body_excerpt()}",
+                where="status",
+                expected="200",
+                found=str(stream.head.status),
             )
         ]
     failures = []
@@ -56,14 +72,23 @@ def event_stream_served(stream: StreamExchange) -> list[Failure]:
                 "content_type",
                 f"{where}: a stream: true request was answered with {found}, "
                 f"expected text/event-stream (body: {stream.head.body_excerpt()})",
+                where="header:content-type",
+                expected="text/event-stream",
+                found=found,
             )
         )
     if stream.interrupted:
-        failures.append(Failure("stream_interrupted", f"{where}: {stream.interrupted}"))
+        failures.append(
+            Failure("stream_interrupted", f"{where}: {stream.interrupted}", where="events")
+        )
     return failures
 
 
-@check
+@check(
+    title="Without stream: true the answer is one JSON document, not an event stream",
+    impact=Impact.BREAKS_CLIENTS,
+    reason="the SDKs cannot parse an event stream where one JSON document is due",
+)
 def json_not_event_stream(exchange: Exchange) -> list[Failure]:
     """Without `stream: true` the answer is one JSON document, not an event stream."""
     if exchange.media_type == "text/event-stream":
@@ -72,24 +97,36 @@ def json_not_event_stream(exchange: Exchange) -> list[Failure]:
                 "content_type",
                 f"{exchange.describe()}: a request without stream: true was answered with "
                 "text/event-stream; expected one application/json document",
+                where="header:content-type",
+                expected="application/json",
+                found="text/event-stream",
             )
         ]
     return []
 
 
-@check
+@check(
+    title="The event stream has no framing defect and ends with data: [DONE]",
+    impact=Impact.BREAKS_CLIENTS,
+    reason="the SDKs' SSE decoders drop or merge misframed events, and wait for [DONE]",
+)
 def stream_framing(stream: StreamExchange, *, done_required: bool = True) -> list[Failure]:
     """No framing defect (each names itself), and `data: [DONE]` ends the stream."""
     if not stream.is_event_stream:
         return []
     where = stream.describe()
-    failures = [Failure("sse_framing", f"{where}: {message}") for _, message in stream.defects]
+    failures = [
+        Failure("sse_framing", f"{where}: {message}", where="events")
+        for _, message in stream.defects
+    ]
     if done_required and not stream.done and not stream.interrupted:
         failures.append(
             Failure(
                 "stream_done",
                 f"{where}: the stream ended after {len(stream.events)} events without "
                 "`data: [DONE]`; clients wait for it to know the answer is complete",
+                where="events[-1].data",
+                expected="[DONE]",
             )
         )
     return failures
@@ -104,7 +141,11 @@ class DataEvents:
     failures: list[Failure] = field(default_factory=list)
 
 
-@check
+@check(
+    title="Every data event before [DONE] is a JSON object",
+    impact=Impact.BREAKS_CLIENTS,
+    reason="the SDKs raise on a data event that is not JSON",
+)
 def data_events(stream: StreamExchange) -> DataEvents:
     """Every data event before [DONE] must be a JSON object; `{"error": ...}` ones are set apart."""
     out = DataEvents()
@@ -117,7 +158,11 @@ def data_events(stream: StreamExchange) -> DataEvents:
         except ValueError:
             excerpt = event.data if len(event.data) <= 120 else event.data[:120] + "..."
             out.failures.append(
-                Failure("event_json", f"{where}: event #{number} is not JSON: {excerpt!r}")
+                Failure(
+                    "event_json",
+                    f"{where}: event #{number} is not JSON: {excerpt!r}",
+                    where=f"events[{number}].data",
+                )
             )
             continue
         if not isinstance(value, dict):
@@ -126,6 +171,7 @@ def data_events(stream: StreamExchange) -> DataEvents:
                     "event_json",
                     f"{where}: event #{number} is a JSON {type(value).__name__}, "
                     "expected an object",
+                    where=f"events[{number}].data",
                 )
             )
         elif "error" in value and "object" not in value and "type" not in value:
@@ -135,7 +181,16 @@ def data_events(stream: StreamExchange) -> DataEvents:
     return out
 
 
-@check
+@check(
+    title=(
+        "An error after the stream started is one data event with the error envelope, and the last"
+    ),
+    impact=Impact.BREAKS_CLIENTS,
+    reason=(
+        "the SDKs raise from exactly that shape; an error in another shape or followed "
+        "by chunks is lost"
+    ),
+)
 def mid_stream_errors(stream: StreamExchange, events: DataEvents) -> list[Failure]:
     """An error after the stream started is `data: {"error": {envelope}}`, and then it ends.
 
@@ -153,12 +208,17 @@ def mid_stream_errors(stream: StreamExchange, events: DataEvents) -> list[Failur
             json.dumps(value).encode(),
         )
         failures += [
-            replace(f, message=f"event #{number}: {f.message}") for f in error_envelope(as_exchange)
+            replace(f, message=f"event #{number}: {f.message}", where=f"events[{number}].{f.where}")
+            for f in error_envelope(as_exchange)
         ]
         error = value.get("error")
         message = error.get("message") if isinstance(error, dict) else error
         failures.append(
-            Failure("stream_error", f"{where}: event #{number} reports an error: {message!r:.200}")
+            Failure(
+                "stream_error",
+                f"{where}: event #{number} reports an error: {message!r:.200}",
+                where=f"events[{number}].error",
+            )
         )
         if number != last_number:
             failures.append(
@@ -166,6 +226,7 @@ def mid_stream_errors(stream: StreamExchange, events: DataEvents) -> list[Failur
                     "stream_error",
                     f"{where}: the error in event #{number} is followed by more events; "
                     "a stream must end after its error event",
+                    where=f"events[{number}]",
                 )
             )
     return failures
@@ -187,32 +248,27 @@ def finish_reasons(spec: Spec) -> list[str]:
     return [r for r in reason.get("enum", []) if isinstance(r, str)]
 
 
-@check
+@check(
+    title="Every chunk of a stream carries the same id, created and model",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="chunks of one answer that name different answers contradict each other",
+)
 def choice_identity(
     where: str, chunks: list[tuple[int, dict[str, Any]]], kind: str
 ) -> list[Failure]:
     failures = []
     first = chunks[0][1] if chunks else {}
     for number, chunk in chunks:
-        if chunk.get("object") != kind:
-            failures.append(
-                Failure(
-                    "chunk_object",
-                    f'{where}: event #{number}: `object` must be "{kind}", '
-                    f"got {chunk.get('object')!r}",
-                )
-            )
+        failures += object_value(chunk, kind, at=f"events[{number}]")
+        failures += integer_timestamp(chunk, "created", at=f"events[{number}]")
         created = chunk.get("created")
-        if (
-            not isinstance(created, int)
-            or isinstance(created, bool)
-            or (abs(created - time.time()) > _CLOCK_SKEW_S)
-        ):
+        if isinstance(created, int) and abs(created - time.time()) > _CLOCK_SKEW_S:
             failures.append(
                 Failure(
                     "chunk_identity",
                     f"{where}: event #{number}: `created` must be integer Unix seconds, "
-                    f"got {created!r}",
+                    f"got {created!r} (more than a day from now)",
+                    where=f"events[{number}].created",
                 )
             )
         for name in ("id", "created", "model"):
@@ -222,6 +278,7 @@ def choice_identity(
                         "chunk_identity",
                         f"{where}: event #{number}: `{name}` is {chunk.get(name)!r}, but the "
                         f"first chunk's is {first.get(name)!r}; every chunk must carry the same",
+                        where=f"events[{number}].{name}",
                     )
                 )
     return failures
@@ -234,7 +291,14 @@ def _choices(chunk: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield choice
 
 
-@check
+@check(
+    title=(
+        "Per choice: the role first and once, one finish_reason in the last chunk, every "
+        "choice ends"
+    ),
+    impact=Impact.BREAKS_CLIENTS,
+    reason="clients assembling deltas lose the end of a choice or see it twice",
+)
 def choice_sequence(
     where: str,
     chunks: list[tuple[int, dict[str, Any]]],
@@ -261,6 +325,9 @@ def choice_sequence(
                         "delta_role",
                         f"{where}: event #{number}: the first delta of choice {index} must have "
                         f'role "assistant", got {delta.get("role")!r}',
+                        where=f"events[{number}].choices[{index}].delta.role",
+                        expected="assistant",
+                        found=repr(delta.get("role")),
                     )
                 )
             elif not first and delta.get("role") is not None:
@@ -269,6 +336,9 @@ def choice_sequence(
                         "delta_role",
                         f"{where}: event #{number}: a later delta of choice {index} repeats "
                         f"role {delta['role']!r}; the role comes once, in the first delta",
+                        where=f"events[{number}].choices[{index}].delta.role",
+                        expected="absent",
+                        found=repr(delta["role"]),
                     )
                 )
             if finished.get(index):
@@ -277,6 +347,7 @@ def choice_sequence(
                         "finish_reason",
                         f"{where}: event #{number}: choice {index} continues after its "
                         f"finish_reason (event #{finished[index][0]}); it must be the last chunk",
+                        where=f"events[{number}].choices[{index}]",
                     )
                 )
             reason = choice.get("finish_reason")
@@ -288,6 +359,8 @@ def choice_sequence(
                             "finish_reason",
                             f"{where}: event #{number}: finish_reason {reason!r} of choice "
                             f"{index} is not one of {', '.join(reasons)}",
+                            where=f"events[{number}].choices[{index}].finish_reason",
+                            found=repr(reason),
                         )
                     )
     if sorted(seen) != list(range(n)):
@@ -295,6 +368,9 @@ def choice_sequence(
             Failure(
                 "choices",
                 f"{where}: with n={n} expected choice indexes {list(range(n))}, got {sorted(seen)}",
+                where="events[].choices[].index",
+                expected=str(list(range(n))),
+                found=str(sorted(seen)),
             )
         )
     for index in sorted(seen):
@@ -304,6 +380,7 @@ def choice_sequence(
                     "finish_reason",
                     f"{where}: choice {index} never got a finish_reason; it must appear "
                     "exactly once, in the choice's last chunk",
+                    where=f"events[].choices[{index}].finish_reason",
                 )
             )
         elif len(finished[index]) > 1:
@@ -312,12 +389,17 @@ def choice_sequence(
                     "finish_reason",
                     f"{where}: choice {index} has a finish_reason in {len(finished[index])} "
                     f"chunks (events {finished[index]}); expected exactly one",
+                    where=f"events[].choices[{index}].finish_reason",
                 )
             )
     return failures
 
 
-@check
+@check(
+    title="Each streamed chat chunk validates against the chunk schema",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="a chunk contradicts the documented shape; the SDKs parse chunks leniently",
+)
 def chat_chunks(spec: Spec, stream: StreamExchange) -> list[Failure]:
     """Every chunk of a streamed chat completion, and the sequence per choice (see module doc)."""
     if not stream.is_event_stream:
@@ -327,10 +409,16 @@ def chat_chunks(spec: Spec, stream: StreamExchange) -> list[Failure]:
     events = data_events(stream)
     failures = events.failures + mid_stream_errors(stream, events)
     for number, chunk in events.objects:
+        hard, nullable = split_violations(spec, CHUNK_SCHEMA, chunk)
         failures += [
-            Failure("chunk_schema", f"{where}: event #{number} {violation}")
-            for violation in spec.validate(CHUNK_SCHEMA, chunk)
+            Failure(
+                "chunk_schema",
+                f"{where}: event #{number} {violation}",
+                where=violation_where(violation, f"events[{number}]"),
+            )
+            for violation in hard
         ]
+        failures += stream_required_nullable_absent(where, number, nullable)
     failures += choice_identity(where, events.objects, "chat.completion.chunk")
     failures += choice_sequence(where, events.objects, n, finish_reasons(spec))
     return capped(failures)

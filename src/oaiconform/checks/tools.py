@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from oaiconform.checks._failure import Failure
-from oaiconform.checks._registry import check
+from oaiconform.checks._registry import Impact, check
 from oaiconform.checks._schemas import offline_validator
 
 ToolChoice = str | dict[str, Any]
@@ -38,7 +38,17 @@ def _named(tool_choice: ToolChoice) -> str | None:
     return None
 
 
-@check
+@check(
+    title=(
+        "Each tool call has a unique id, type function, a declared name and JSON "
+        "arguments of its schema"
+    ),
+    impact=Impact.BREAKS_CLIENTS,
+    reason=(
+        "the SDK's parse helpers raise on such arguments, and an application cannot run "
+        "or answer the call"
+    ),
+)
 def tool_calls_well_formed(body: Any, tools: list[dict[str, Any]]) -> list[Failure]:
     """Each call: a unique non-empty id, type "function", a declared name, and arguments that
     parse as a JSON object valid against that function's `parameters` schema."""
@@ -52,29 +62,43 @@ def tool_calls_well_formed(body: Any, tools: list[dict[str, Any]]) -> list[Failu
                     "tool_calls",
                     f"choices[{choice.get('index')}]: the tool calls were cut by max_tokens "
                     "(finish_reason length), so their arguments cannot be checked",
+                    where=f"choices[{choice.get('index')}].finish_reason",
+                    found="length",
                 )
             )
             continue
         for k, call in enumerate(_calls(choice)):
             where = f"choices[{choice.get('index')}].message.tool_calls[{k}]"
             if not isinstance(call, dict):
-                failures.append(Failure("tool_calls", f"{where} is not an object"))
+                failures.append(Failure("tool_calls", f"{where} is not an object", where=where))
                 continue
             call_id = call.get("id")
             if not isinstance(call_id, str) or not call_id:
                 failures.append(
-                    Failure("tool_calls", f"{where}.id must be a non-empty string, got {call_id!r}")
+                    Failure(
+                        "tool_calls",
+                        f"{where}.id must be a non-empty string, got {call_id!r}",
+                        where=f"{where}.id",
+                    )
                 )
             elif call_id in seen:
                 failures.append(
-                    Failure("tool_calls", f"{where}.id {call_id!r} is used by another tool call")
+                    Failure(
+                        "tool_calls",
+                        f"{where}.id {call_id!r} is used by another tool call",
+                        where=f"{where}.id",
+                    )
                 )
             else:
                 seen.add(call_id)
             if call.get("type") != "function":
                 failures.append(
                     Failure(
-                        "tool_calls", f'{where}.type must be "function", got {call.get("type")!r}'
+                        "tool_calls",
+                        f'{where}.type must be "function", got {call.get("type")!r}',
+                        where=f"{where}.type",
+                        expected="function",
+                        found=repr(call.get("type")),
                     )
                 )
             failures.extend(_function(call.get("function"), where, declared))
@@ -83,7 +107,13 @@ def tool_calls_well_formed(body: Any, tools: list[dict[str, Any]]) -> list[Failu
 
 def _function(function: Any, where: str, declared: dict[str, Any]) -> list[Failure]:
     if not isinstance(function, dict):
-        return [Failure("tool_calls", f"{where}.function must be an object, got {function!r:.60}")]
+        return [
+            Failure(
+                "tool_calls",
+                f"{where}.function must be an object, got {function!r:.60}",
+                where=f"{where}.function",
+            )
+        ]
     name = function.get("name")
     if name not in declared:
         return [
@@ -91,6 +121,8 @@ def _function(function: Any, where: str, declared: dict[str, Any]) -> list[Failu
                 "tool_calls",
                 f"{where} calls {name!r}, which is not among the declared tools "
                 f"({', '.join(sorted(declared))})",
+                where=f"{where}.function.name",
+                found=repr(name),
             )
         ]
     arguments = function.get("arguments")
@@ -100,6 +132,9 @@ def _function(function: Any, where: str, declared: dict[str, Any]) -> list[Failu
                 "tool_calls",
                 f"{where}.function.arguments must be a JSON-encoded string, got "
                 f"{type(arguments).__name__}",
+                where=f"{where}.function.arguments",
+                expected="string",
+                found=type(arguments).__name__,
             )
         ]
     try:
@@ -109,10 +144,17 @@ def _function(function: Any, where: str, declared: dict[str, Any]) -> list[Failu
             Failure(
                 "tool_calls",
                 f"{where}: the arguments of {name} are not valid JSON ({exc}): {arguments!r:.80}",
+                where=f"{where}.function.arguments",
             )
         ]
     if not isinstance(value, dict):
-        return [Failure("tool_calls", f"{where}: the arguments of {name} are not a JSON object")]
+        return [
+            Failure(
+                "tool_calls",
+                f"{where}: the arguments of {name} are not a JSON object",
+                where=f"{where}.function.arguments",
+            )
+        ]
     validator, unusable = offline_validator(
         declared[name], what=f"{where}: the parameters schema of {name}"
     )
@@ -126,12 +168,20 @@ def _function(function: Any, where: str, declared: dict[str, Any]) -> list[Failu
                 "tool_calls",
                 f"{where}: the arguments of {name} do not match its parameters schema: "
                 f"{path}: {errors[0].message}",
+                where=f"{where}.function.arguments",
             )
         ]
     return []
 
 
-@check
+@check(
+    title=(
+        "tool_choice is obeyed (none, required, a named function); calls end with "
+        "finish_reason tool_calls"
+    ),
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="the request's tool_choice was ignored",
+)
 def tool_choice_honoured(body: Any, tool_choice: ToolChoice) -> list[Failure]:
     """none: no call, text content; required: a call; named: calls to that function only;
     a choice with calls ends with finish_reason "tool_calls" ("stop" is allowed when a named
@@ -149,6 +199,7 @@ def tool_choice_honoured(body: Any, tool_choice: ToolChoice) -> list[Failure]:
                     Failure(
                         "tool_choice",
                         f'tool_choice is "none", but {where} calls {", ".join(map(str, names))}',
+                        where=f"{where}.message.tool_calls",
                     )
                 )
             continue
@@ -160,6 +211,7 @@ def tool_choice_honoured(body: Any, tool_choice: ToolChoice) -> list[Failure]:
                     "tool_choice",
                     f"tool_choice is {json.dumps(tool_choice)}, but {where} has no tool call "
                     f"(content {content!r:.80})",
+                    where=f"{where}.message.tool_calls",
                 )
             )
             continue
@@ -168,6 +220,8 @@ def tool_choice_honoured(body: Any, tool_choice: ToolChoice) -> list[Failure]:
                 Failure(
                     "tool_choice",
                     f"tool_choice names {named!r}, but {where} calls {', '.join(map(str, names))}",
+                    where=f"{where}.message.tool_calls[].function.name",
+                    expected=named,
                 )
             )
         allowed = ("tool_calls", "stop", "length") if named else ("tool_calls", "length")
@@ -177,12 +231,19 @@ def tool_choice_honoured(body: Any, tool_choice: ToolChoice) -> list[Failure]:
                     "tool_choice",
                     f'{where} has tool calls, so finish_reason must be "tool_calls", '
                     f"got {reason!r}",
+                    where=f"{where}.finish_reason",
+                    expected="tool_calls",
+                    found=repr(reason),
                 )
             )
     return failures
 
 
-@check
+@check(
+    title="A request that clearly needs a tool is answered with a tool call",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="tool calling was ignored: the declared tools had no effect",
+)
 def tool_call_made(body: Any) -> list[Failure]:
     """Every choice calls a tool (for a request that clearly needs one)."""
     failures = []
@@ -194,12 +255,17 @@ def tool_call_made(body: Any) -> list[Failure]:
                     "tool_calls",
                     f"choices[{choice.get('index')}] answers without a tool call "
                     f"(finish_reason {choice.get('finish_reason')!r}, content {content!r:.80})",
+                    where=f"choices[{choice.get('index')}].message.tool_calls",
                 )
             )
     return failures
 
 
-@check
+@check(
+    title="With parallel_tool_calls false, a choice calls at most one tool",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="the parameter was silently ignored",
+)
 def at_most_one_call(body: Any) -> list[Failure]:
     """parallel_tool_calls false: no choice calls more than one tool."""
     return [
@@ -207,6 +273,9 @@ def at_most_one_call(body: Any) -> list[Failure]:
             "parallel_tool_calls",
             f"parallel_tool_calls is false, but choices[{choice.get('index')}] has "
             f"{len(_calls(choice))} tool calls",
+            where=f"choices[{choice.get('index')}].message.tool_calls",
+            expected="1",
+            found=str(len(_calls(choice))),
         )
         for choice in _choices(body)
         if len(_calls(choice)) > 1

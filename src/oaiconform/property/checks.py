@@ -1,7 +1,11 @@
 """Schemathesis's response checks, run one by one and reported as our `Failure`s.
 
 Each failure is named after the schemathesis check that found it (`[status_code_conformance]`,
-`[response_schema_conformance]`, ...), so a reader can look the rule up. Event streams are not
+...), so a reader can look the rule up, and carries its registered id (`property.<check>`,
+below) with its impact class. The response schema is judged by our own checks
+(`schema.response_schema_conformance` and `schema.required_nullable_absent`, over the same
+overlaid description), so a defect of a body is one problem whether the property suite or a
+feature suite found it. Event streams are not
 given to schemathesis (its SSE validation checks the wrapper against the chunk schema and
 rejects valid streams); we parse them with `oaiconform.sse` and validate each JSON event against
 the documented `text/event-stream` schema ourselves.
@@ -22,11 +26,18 @@ from schemathesis.specs.openapi.checks import (
     negative_data_rejection,
     positive_data_acceptance,
     response_headers_conformance,
-    response_schema_conformance,
     status_code_conformance,
 )
 
-from oaiconform.checks import Failure
+from oaiconform.checks import Failure, Impact, register
+from oaiconform.checks.schema import (
+    STREAM_REQUIRED_NULLABLE,
+    split_violations,
+    violation_where,
+)
+from oaiconform.checks.schema import (
+    response_schema_conformance as schema_conformance,
+)
 from oaiconform.exchange import Exchange
 from oaiconform.property._types import AnyCase
 from oaiconform.spec import Spec
@@ -39,10 +50,68 @@ RESPONSE_CHECKS: tuple[CheckFunction, ...] = (
     status_code_conformance,
     content_type_conformance,
     response_headers_conformance,
-    response_schema_conformance,
     positive_data_acceptance,
     negative_data_rejection,
 )
+# Each schemathesis check as a registered rule: its id, title and impact class.
+_RULES = {
+    "not_a_server_error": register(
+        "property.not_a_server_error",
+        title="No generated request gets a 5xx",
+        impact=Impact.BREAKS_CLIENTS,
+        reason="the SDKs retry a 5xx and then raise: the request never gets an answer",
+    ),
+    "status_code_conformance": register(
+        "property.status_code_conformance",
+        title="Each status is one the description documents for the operation",
+        impact=Impact.SPEC_LITERAL,
+        reason="an undocumented status: the SDKs map statuses by class, not by the description",
+    ),
+    "content_type_conformance": register(
+        "property.content_type_conformance",
+        title="Each Content-Type is one the description documents for the answer",
+        impact=Impact.BREAKS_CLIENTS,
+        reason="openai-node returns the text of a body not served as JSON, not the object",
+    ),
+    "response_headers_conformance": register(
+        "property.response_headers_conformance",
+        title="The headers the description documents for the answer are present and valid",
+        impact=Impact.SPEC_LITERAL,
+        reason="the SDKs read none of the documented response headers",
+    ),
+    "response_schema_conformance": register(
+        "property.response_schema_conformance",
+        title="Each streamed event validates against the documented event schema",
+        impact=Impact.WRONG_BEHAVIOUR,
+        reason="an event contradicts the documented shape; the SDKs parse events leniently",
+    ),
+    "positive_data_acceptance": register(
+        "property.positive_data_acceptance",
+        title="A request valid by the description is accepted",
+        impact=Impact.WRONG_BEHAVIOUR,
+        reason="a documented request is refused: the target contradicts the description",
+    ),
+    "negative_data_rejection": register(
+        "property.negative_data_rejection",
+        title="A request invalid by the description is refused with a 4xx",
+        impact=Impact.WRONG_BEHAVIOUR,
+        reason="invalid input is silently accepted instead of refused",
+    ),
+}
+IGNORED_AUTH = register(
+    "property.ignored_auth",
+    title="A request accepted with credentials is refused without them (401)",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="authentication is not enforced on the operation",
+).id
+_WHERE = {
+    "not_a_server_error": "status",
+    "status_code_conformance": "status",
+    "content_type_conformance": "header:content-type",
+    "response_headers_conformance": "headers",
+    "positive_data_acceptance": "status",
+    "negative_data_rejection": "status",
+}
 _EVENT_STREAM = "text/event-stream"
 _MAX_MESSAGE = 600
 
@@ -67,28 +136,50 @@ def explains_refusal(exchange: Exchange) -> bool:
     return isinstance(error, dict) and isinstance(error.get("param"), str) and bool(error["param"])
 
 
-def run_response_checks(case: AnyCase, response: Response, exchange: Exchange) -> list[Failure]:
-    """Every schemathesis response check, each failure named after its check."""
+def _where(name: str, failure: SchemathesisFailure) -> str:
+    """A stable location: the status, the content type, or the header a failure names."""
+    missing = getattr(failure, "missing_headers", None)
+    if isinstance(missing, list | tuple) and len(missing) == 1:
+        return f"header:{str(missing[0]).lower()}"
+    return _WHERE.get(name, "body")
+
+
+def _failure(name: str, failure: SchemathesisFailure, exchange: Exchange, said: str) -> Failure:
+    return Failure(
+        name,
+        f"{exchange.describe()}: {_one_line(failure)}{said}",
+        where=_where(name, failure),
+        check_id=_RULES[name].id,
+    )
+
+
+def run_response_checks(
+    case: AnyCase,
+    response: Response,
+    exchange: Exchange,
+    *,
+    spec: Spec,
+    operation_id: str,
+) -> list[Failure]:
+    """Every schemathesis response check, each failure named after its check; the body's
+    schema is judged by our schema checks against the same description (`spec`)."""
     streamed = exchange.media_type == _EVENT_STREAM
     # A refused request is judged with what the target said about it.
     said = f" (answer: {exchange.body_excerpt(160)})" if exchange.status >= 300 else ""
     failures: list[Failure] = []
     for check in RESPONSE_CHECKS:
-        if streamed and check is response_schema_conformance:
-            continue
         if check is positive_data_acceptance and explains_refusal(exchange):
             continue
+        name = check.__name__
         try:
             case.validate_response(response, checks=[check])
         except FailureGroup as group:
-            failures.extend(
-                Failure(check.__name__, f"{exchange.describe()}: {_one_line(f)}{said}")
-                for f in group.exceptions
-            )
+            failures.extend(_failure(name, f, exchange, said) for f in group.exceptions)
         except SchemathesisFailure as failure:
-            failures.append(
-                Failure(check.__name__, f"{exchange.describe()}: {_one_line(failure)}{said}")
-            )
+            failures.append(_failure(name, failure, exchange, said))
+    documented = spec.response_schema_pointer(operation_id, exchange.status, exchange.media_type)
+    if not streamed and documented is not None:  # status_code_conformance names the others
+        failures += schema_conformance(spec, operation_id, exchange)
     return failures
 
 
@@ -109,17 +200,33 @@ def event_stream_conformance(spec: Spec, operation_id: str, exchange: Exchange) 
                 Failure(
                     "response_schema_conformance",
                     f"{exchange.describe()}: event {index} is not JSON: {event.data[:120]!r}",
+                    where=f"events[{index}].data",
+                    check_id=_RULES["response_schema_conformance"].id,
                 )
             )
             continue
         if pointer is None:
             continue
+        hard, nullable = split_violations(spec, pointer, payload)
         failures.extend(
             Failure(
                 "response_schema_conformance",
                 f"{exchange.describe()}: {operation_id} event {index} {violation}",
+                where=violation_where(violation, f"events[{index}]"),
+                check_id=_RULES["response_schema_conformance"].id,
             )
-            for violation in spec.validate(pointer, payload)
+            for violation in hard
+        )
+        failures.extend(  # the rule of schema.stream_required_nullable_absent, soft
+            Failure(
+                "required_nullable",
+                f"{exchange.describe()}: {operation_id} event {index} {violation}; send it as null",
+                where=violation_where(violation, f"events[{index}]"),
+                expected="null",
+                found="absent",
+                check_id=STREAM_REQUIRED_NULLABLE,
+            )
+            for violation in nullable
         )
         if failures:
             break  # the first bad event says it; a stream of them adds nothing

@@ -22,10 +22,14 @@ from hypothesis import HealthCheck, Phase, Verbosity
 from hypothesis.errors import Flaky, HypothesisException
 from schemathesis.generation import GenerationMode
 
-from oaiconform.checks import ConformanceError, Failure
+from oaiconform.checks import ConformanceError, Failure, expect, is_soft
 from oaiconform.exchange import Exchange
 from oaiconform.property._types import AnyCase
-from oaiconform.property.checks import event_stream_conformance, run_response_checks
+from oaiconform.property.checks import (
+    IGNORED_AUTH,
+    event_stream_conformance,
+    run_response_checks,
+)
 from oaiconform.property.convert import to_schemathesis_response
 from oaiconform.property.objects import (
     PreparedObjects,
@@ -64,6 +68,9 @@ def example_seed(run_seed: int, operation_id: str, mode: GenerationMode) -> int:
     return zlib.crc32(f"{run_seed}:{operation_id}:{mode.value}".encode())
 
 
+_MAX_SOFT = 20
+
+
 @dataclass
 class _Answer:
     exchange: Exchange
@@ -84,6 +91,9 @@ class OperationRun:
     answers: dict[tuple[Any, ...], _Answer] = field(default_factory=dict)
     stop: BaseException | None = None  # budget, transport error or missing route: no more sends
     last_failure: ConformanceError | None = None
+    # Failures clients cope with (spec-literal, advisory) do not stop the search: one per
+    # check and location, raised (or deferred, see checks.expect) when the operation is done.
+    soft: dict[tuple[str, str], Failure] = field(default_factory=dict)
     objects: PreparedObjects = field(default_factory=PreparedObjects)  # for path parameters
     _tag: dict[str, str] | None = None  # the run's metadata for bodies that create objects
     _started: float = field(default_factory=time.monotonic)
@@ -107,6 +117,7 @@ class OperationRun:
         if self.stop is not None:  # no such route, the target or budget, or our own bug
             raise self.stop
         self._check_ignored_auth()
+        expect(list(self.soft.values()))
         if self.sent == 0 and not self.answers:
             reason = "; ".join(notes) or "no generated request could be sent"
             raise PropertySkip(f"{self.operation_id}: {reason}")
@@ -218,8 +229,12 @@ class OperationRun:
         else:
             self.target.exchanges.append(answer.exchange)  # the repro is the example reported
         self.examples += 1
-        if answer.failures:
-            self.last_failure = ConformanceError(answer.failures)
+        hard = [f for f in answer.failures if not is_soft(f)]
+        for failure in answer.failures:
+            if is_soft(failure) and len(self.soft) < _MAX_SOFT:
+                self.soft.setdefault((failure.check_id, failure.location), failure)
+        if hard:
+            self.last_failure = ConformanceError(hard)
             raise self.last_failure
 
     def _send(self, wire: WireRequest, *, auth: bool) -> Exchange:
@@ -253,7 +268,9 @@ class OperationRun:
         route = self.schema.spec.operation(self.operation_id).route
         track_example(self.objects, self.schema, route, wire.body, exchange)
         response = to_schemathesis_response(exchange, wire.prepared)
-        failures = run_response_checks(case, response, exchange)
+        failures = run_response_checks(
+            case, response, exchange, spec=self.schema.spec, operation_id=self.operation_id
+        )
         failures += event_stream_conformance(self.schema.spec, self.operation_id, exchange)
         return _Answer(exchange, failures)
 
@@ -284,6 +301,10 @@ class OperationRun:
                     f"{exchange.describe()}: the request the target accepted with credentials "
                     f"was answered without them; expected 401, got {exchange.status} with "
                     f"{exchange.body_excerpt(120)}",
+                    where="status",
+                    expected="401",
+                    found=str(exchange.status),
+                    check_id=IGNORED_AUTH,
                 )
             )
 

@@ -59,6 +59,9 @@ class Operation:
 class SchemaViolation:
     path: str  # where in the instance, e.g. $.choices[0].index
     message: str
+    kind: str = ""  # the jsonschema-rs error kind: "Required", "Type", "Enum", ...
+    property: str = ""  # for a "Required" violation: the missing property's name
+    parts: tuple[str | int, ...] = ()  # `path` as keys and indices
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -200,8 +203,16 @@ class Spec:
         validator = self._validator(pointer)
         violations = []
         for error in validator.iter_errors(instance):
+            kind = type(error.kind).__name__
+            missing = getattr(error.kind, "property", "") if kind == "Required" else ""
             violations.append(
-                SchemaViolation(_instance_path(list(error.instance_path)), error.message)
+                SchemaViolation(
+                    _instance_path(list(error.instance_path)),
+                    error.message,
+                    kind,
+                    missing if isinstance(missing, str) else str(missing),
+                    tuple(error.instance_path),
+                )
             )
             if len(violations) >= _MAX_VIOLATIONS:
                 break
