@@ -47,6 +47,7 @@ MATRIX: Matrix = {
         "chat.completions": "`object` must be \"chat.completion\", got 'chat.completions'",
     },
     "usage-total-wrong": {"chat.completions": "`usage.total_tokens` is"},
+    "refusal-absent": {"chat.completions": '"refusal" is a required property; send it as null'},
 }
 
 # The envelope faults are judged by error_envelope, which the status checks of the errors.*
@@ -71,6 +72,7 @@ PROVES: Proofs = {
         "chat.chat_completion_fields",
     },
     "usage-total-wrong": {"chat.usage_totals"},
+    "refusal-absent": {"schema.required_nullable_absent"},
 }
 
 
