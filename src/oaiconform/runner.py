@@ -204,7 +204,8 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
         print(line, file=out)
     if report.problems:
         roots = len(root_problems(report.problems))
-        print(f"\n{roots} problem(s), worst first:", file=out)
+        counted = ", ".join(f"{s['problems']} fail {v}" for v, s in report.verdicts.items())
+        print(f"\n{roots} problem(s) ({counted}), worst first:", file=out)
         for line in _problem_lines(report):
             print(line, file=out)
     numbers: dict[str, list[str]] = {}

@@ -53,8 +53,9 @@ def test_two_faults_of_different_kinds_make_one_problem_each_shown_first(
         assert problem.title and problem.impact and problem.impact_reason
     assert usage.impact == "wrong-behaviour"
     text = out.getvalue()
-    assert text.index("2 problem(s), worst first:") < text.index("  chat.completions ")
-    assert text.index("compat ") < text.index("2 problem(s)")
+    heading = "2 problem(s) (2 fail compat, 2 fail strict), worst first:"
+    assert text.index(heading) < text.index("  chat.completions ")
+    assert text.index("compat ") < text.index(heading)
     html = (tmp_path / "report.html").read_text()
     assert html.index("Problems (2)") < html.index("By area")
     assert outcome.exit_code == 1

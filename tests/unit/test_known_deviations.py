@@ -28,17 +28,6 @@ from oaiconform.spec import Spec
 from tests.unit.test_checks import exchange
 from tests.unit.test_streaming_checks import NOW, WEATHER, chat_payloads, frame, stream_of
 
-# Check ids another change is adding concurrently; entries may already name them. This set
-# shrinks to nothing once they are registered (a test below fails for an id that has landed).
-PENDING_CHECKS = {
-    "schema.required_nullable_absent",
-    "property.status_code_conformance",
-    "property.response_schema_conformance",
-    "property.content_type_conformance",
-    "property.not_a_server_error",
-    "property.positive_data_acceptance",
-    "property.negative_data_rejection",
-}
 ENTRIES = load_known_deviations()
 
 
@@ -60,7 +49,7 @@ def test_the_packaged_file_has_enough_entries_with_unique_ids() -> None:
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)
 def test_each_entry_is_well_formed(entry: KnownDeviation) -> None:
     registered = set(load_all_checks())
-    assert entry.check in registered | PENDING_CHECKS, entry.check
+    assert entry.check in registered, entry.check
     assert re.fullmatch(r"[\w.-]+/[\w.-]+#\d+", entry.reference)
     assert entry.url.startswith("https://github.com/") and "/issues/" in entry.url
     assert entry.servers and entry.description and "\n" not in entry.description
@@ -76,11 +65,6 @@ def test_no_entry_is_shadowed_for_its_own_servers() -> None:
         seen = servers_by_pattern.setdefault((entry.check, entry.where, entry.message), set())
         assert not seen & set(entry.servers), f"{entry.id} repeats an earlier entry"
         seen |= set(entry.servers)
-
-
-def test_pending_checks_have_not_landed_yet() -> None:
-    """Once a pending id is registered, drop it from PENDING_CHECKS."""
-    assert not PENDING_CHECKS & set(load_all_checks())
 
 
 def test_normalize_where_drops_indices() -> None:

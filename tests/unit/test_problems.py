@@ -127,3 +127,13 @@ def test_a_problem_seen_only_where_a_worse_one_of_its_area_is_is_marked_its_cons
     assert by_check["stream.tools_differ"].consequence_of == "stream.assemble@events[].x"
     assert by_check["usage.totals"].consequence_of == ""
     assert [p.check for p in root_problems(problems)] == ["stream.assemble", "usage.totals"]
+
+
+def test_two_locations_of_one_check_or_two_schema_violations_stay_two_problems() -> None:
+    both = (
+        _failure("schema.required_nullable_absent", "spec-literal", "choices[0].logprobs"),
+        _failure("schema.required_nullable_absent", "spec-literal", "choices[0].message.refusal"),
+        _failure("schema.response_schema_conformance", "spec-literal", "usage.x"),
+    )
+    problems = build_problems([_test("t1", "chat.completions", *both)], sdk_installed=True)
+    assert len(root_problems(problems)) == 3

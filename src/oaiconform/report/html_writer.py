@@ -103,7 +103,13 @@ def _verdicts(report: Report) -> str:
 def _problem(number: int, problem: Problem, report: Report) -> str:
     sdk = problem.sdk
     sdk_line = ""
-    if sdk.get("outcome") in ("raised", "differs", "fine"):
+    if sdk.get("outcome") == "fine":
+        sdk_line = (
+            f"<p class='muted'>Official SDK (openai {escape(sdk.get('sdk_version', ''))}), "
+            f"<code>{escape(sdk.get('call', ''))}</code>: parsed the answer without error and "
+            "handed over what the server sent (the defect reaches the application as sent)</p>"
+        )
+    elif sdk.get("outcome") in ("raised", "differs"):
         sdk_line = (
             f"<p>Official SDK (openai {escape(sdk.get('sdk_version', ''))}), "
             f"<code>{escape(sdk.get('call', ''))}</code>: <b>{escape(sdk['outcome'])}</b> "

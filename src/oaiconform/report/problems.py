@@ -71,9 +71,9 @@ class Problem:
     sdk: dict[str, str] = field(default_factory=dict)  # what the official SDK did, if replayed
     known_deviation: dict[str, str] | None = None  # {id, reference, url, description}
     impact_reason: str = ""
-    # Set on a problem that shows only in tests where a worse or equal problem of the same area
-    # shows too (a stream that cannot be assembled, then its tool calls that differ): likely a
-    # consequence of that one, listed under it rather than as a problem of its own.
+    # Set on a problem of another check that shows only in tests where a worse or equal problem
+    # of the same area shows too (a stream that cannot be assembled, then its tool calls that
+    # differ): likely a consequence of that one, listed under it rather than on its own.
     consequence_of: str = ""
 
 
@@ -166,13 +166,19 @@ def build_problems(
     return _mark_consequences(problems)
 
 
+# Areas whose checks judge independent fields of one body: a second violation there is a
+# second defect (a missing `refusal` beside a missing `logprobs`), never a consequence.
+_INDEPENDENT_AREAS = frozenset({"schema", "property", "unclassified"})
+
+
 def _area(check_id: str) -> str:
     return check_id.partition(".")[0]
 
 
 def _mark_consequences(problems: list[Problem]) -> list[Problem]:
-    """Mark each problem whose tests all show an earlier problem of the same check area (in
-    order: worse or equal impact, wider) as that one's likely consequence. Nothing is dropped:
+    """Mark each problem whose tests all show an earlier problem of another check of the same
+    area (in order: worse or equal impact, wider) as that one's likely consequence. Two
+    locations of one check, or two schema violations, stay two problems. Nothing is dropped:
     report.json keeps every problem; the summaries show consequences under their root."""
     marked: list[Problem] = []
     for problem in problems:
@@ -182,7 +188,9 @@ def _mark_consequences(problems: list[Problem]) -> list[Problem]:
                 earlier
                 for earlier in marked
                 if not earlier.consequence_of
+                and earlier.check != problem.check
                 and _area(earlier.check) == _area(problem.check)
+                and _area(problem.check) not in _INDEPENDENT_AREAS
                 and tests <= set(earlier.tests)
             ),
             None,
