@@ -29,7 +29,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from oaiconform.checks import Failure, Impact, register
+from oaiconform.checks import Failure, Impact, is_soft, register
+from oaiconform.checks.errors import error_envelope
 from oaiconform.checks.schema import (
     STREAM_REQUIRED_NULLABLE,
     split_violations,
@@ -166,9 +167,13 @@ def run_response_checks(
     streamed = exchange.media_type == _EVENT_STREAM
     # A refused request is judged with what the target said about it.
     said = f" (answer: {exchange.body_excerpt(160)})" if exchange.status >= 300 else ""
-    failures: list[Failure] = []
+    # An error answer without the envelope is one defect, the envelope's: the same problem as
+    # in the behavioural suites, not a schema violation plus a refusal that explains nothing.
+    envelope = error_envelope(exchange) if exchange.status >= 400 else []
+    unreadable = any(not is_soft(f) for f in envelope)
+    failures: list[Failure] = list(envelope)
     for check in RESPONSE_CHECKS:
-        if check is positive_data_acceptance and explains_refusal(exchange):
+        if check is positive_data_acceptance and (explains_refusal(exchange) or unreadable):
             continue
         name = check.__name__
         try:
@@ -178,7 +183,8 @@ def run_response_checks(
         except SchemathesisFailure as failure:
             failures.append(_failure(name, failure, exchange, said))
     documented = spec.response_schema_pointer(operation_id, exchange.status, exchange.media_type)
-    if not streamed and documented is not None:  # status_code_conformance names the others
+    # status_code_conformance names the undocumented statuses; the envelope, unreadable errors
+    if not streamed and documented is not None and not unreadable:
         failures += schema_conformance(spec, operation_id, exchange)
     return failures
 
