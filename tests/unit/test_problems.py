@@ -68,9 +68,14 @@ def test_the_sdk_evidence_is_the_worst_replay_of_the_request_the_failure_names()
         {"request": "POST /v1/chat/completions", "outcome": "fine", "detail": ""},
         {"request": "POST /v1/chat/completions", "outcome": "differs", "detail": "content"},
     ]
-    failure = _failure("c.a", "breaks-clients", message="POST /v1/chat/completions -> 200: bad")
+    failure = _failure(
+        "c.a", "breaks-clients", message="POST http://127.0.0.1:9/v1/chat/completions -> 200: x"
+    )
     problem = build_problems([_test("t", "f", failure, sdk=replays)], sdk_installed=True)[0]
     assert problem.sdk["outcome"] == "differs"
+    # A replay of another request of the same test is no evidence about this problem.
+    header = _failure("h.id", "advisory", "header:x-request-id", "GET /v1/files: no x-request-id")
+    assert build_problems([_test("t", "f", header, sdk=replays)], sdk_installed=True)[0].sdk == {}
     without_sdk = build_problems([_test("t", "f", failure)], sdk_installed=False)[0]
     assert without_sdk.sdk == {"outcome": "not_replayed", "detail": NO_SDK}
     assert build_problems([_test("t", "f", failure)], sdk_installed=True)[0].sdk == {}

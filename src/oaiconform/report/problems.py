@@ -9,6 +9,7 @@ by impact class, then by how much they touch, so a vendor reads what to fix firs
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -92,22 +93,33 @@ def _check_of(failure: Mapping[str, str]) -> str:
     return failure.get("check_id") or f"unclassified.{failure.get('rule') or 'rule'}"
 
 
+def _names_request(message: str, request: str) -> bool:
+    """Whether a failure message (`POST http://host/v1/chat/completions -> 200: ...`) is about
+    the replayed request (`POST /v1/chat/completions`)."""
+    method, _, path = request.partition(" ")
+    if not method or not path:
+        return False
+    return re.search(rf"\b{re.escape(method)} \S*{re.escape(path)}(?:[?\s]|$)", message) is not None
+
+
 def _sdk_evidence(
     tests: list[FailedTest], messages: list[str], sdk_installed: bool
 ) -> dict[str, str]:
-    """The worst thing the SDK did with the recorded answers behind the problem: replays of a
-    request the problem's failures name first, then any replay of its tests."""
+    """The worst thing the SDK did with the recorded answers behind the problem: the replays
+    of a request its failures name. A replay of another request of the same test says nothing
+    about this problem, so a problem whose failures name no replayed request has none."""
     replays = [r for test in tests for r in test.sdk]
     if not replays:
         return {} if sdk_installed else {"outcome": "not_replayed", "detail": NO_SDK}
-    named = [r for r in replays if any(r.get("request", "\0") in m for m in messages)]
-    pool = named or replays
+    named = [r for r in replays if any(_names_request(m, r.get("request", "")) for m in messages)]
+    if not named:
+        return {}
 
     def rank(replay: Mapping[str, str]) -> int:
         outcome = replay.get("outcome", "fine")
         return _SDK_WORST_FIRST.index(outcome) if outcome in _SDK_WORST_FIRST else 3
 
-    worst = min(pool, key=rank)
+    worst = min(named, key=rank)
     return {k: str(v) for k, v in worst.items()}
 
 
