@@ -74,7 +74,10 @@ def test_the_sdk_evidence_is_the_worst_replay_of_the_request_the_failure_names()
     problem = build_problems([_test("t", "f", failure, sdk=replays)], sdk_installed=True)[0]
     assert problem.sdk["outcome"] == "differs"
     # A replay of another request of the same test is no evidence about this problem.
-    header = _failure("h.id", "advisory", "header:x-request-id", "GET /v1/files: no x-request-id")
+    other = _failure("h.x", "advisory", "body", "GET http://h/v1/files -> 200: x")
+    assert build_problems([_test("t", "f", other, sdk=replays)], sdk_installed=True)[0].sdk == {}
+    # A header problem shares its answer with others, not their effect on the SDK.
+    header = _failure("h.id", "advisory", "header:x-request-id", "GET http://h/v1/models -> 200")
     assert build_problems([_test("t", "f", header, sdk=replays)], sdk_installed=True)[0].sdk == {}
     without_sdk = build_problems([_test("t", "f", failure)], sdk_installed=False)[0]
     assert without_sdk.sdk == {"outcome": "not_replayed", "detail": NO_SDK}

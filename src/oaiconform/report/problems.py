@@ -161,7 +161,11 @@ def build_problems(
                     "message": text(first.get("message", "")),
                     "repro": text(first_test.repro),
                 },
-                sdk=_sdk_evidence(problem_tests, messages, sdk_installed),
+                # What the SDK did with an answer is about its status and body; a header
+                # problem shares the answer with them but not their effect on the SDK.
+                sdk={}
+                if where.startswith("header:")
+                else _sdk_evidence(problem_tests, messages, sdk_installed),
                 known_deviation=None
                 if deviation is None
                 else {
