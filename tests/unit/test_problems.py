@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from oaiconform.report.model import outcome_under
+from oaiconform.report.model import FeatureFailure, FeatureResult, TestEntry, outcome_under
+from oaiconform.report.model import exit_code_and_reasons as reasons_of
 from oaiconform.report.problems import NO_SDK, FailedTest, build_problems, failed_in, root_problems
 
 
@@ -145,3 +146,24 @@ def test_two_locations_of_one_check_or_two_schema_violations_stay_two_problems()
     )
     problems = build_problems([_test("t1", "chat.completions", *both)], sdk_installed=True)
     assert len(root_problems(problems)) == 3
+
+
+def test_the_exit_reason_quotes_a_failure_the_verdict_counts() -> None:
+    failures = [
+        _failure("schema.required_nullable_absent", "spec-literal", "x", "refusal missing"),
+        _failure("chat.usage_totals", "wrong-behaviour", "usage", "total is wrong"),
+    ]
+    test = TestEntry("t", "chat.completions", "failed", 0.1, "m", failures=failures)
+    feature = FeatureResult(
+        "failed",
+        1,
+        "must",
+        True,
+        [FeatureFailure("t", "[required_nullable] refusal missing", "")],
+        statuses={"compat": "failed", "strict": "failed"},
+    )
+    code, lines = reasons_of({"chat.completions": feature}, [test], {}, "compat")
+    assert code == 1
+    assert lines == [
+        "required feature chat.completions is failed (compat): [usage_totals] total is wrong"
+    ]

@@ -196,11 +196,26 @@ def exit_code_and_reasons(
             "test ran; raise --max-duration"
         )
     for feature_id, result in sorted(blocking.items()):
-        why = result.reason or (result.failures[0].message if result.failures else "")
+        why = (
+            result.reason
+            or _counted_failure(feature_id, tests, verdict)
+            or (result.failures[0].message if result.failures else "")
+        )
         status = status_under(result, verdict).replace("_", " ")
         reasons.append(f"required feature {feature_id} is {status} ({verdict}): {why[:200]}")
     code = EXIT_TOOL_ERROR if errors else EXIT_FAILED if blocking else EXIT_OK
     return code, reasons
+
+
+def _counted_failure(feature_id: str, tests: list[TestEntry], verdict: str) -> str:
+    """The first failure of the feature that counts in `verdict`: the one that explains it."""
+    counted = VERDICT_FAILS_ON[verdict]
+    for test in tests:
+        if test.feature == feature_id and test.outcome == "failed":
+            for failure in test.failures:
+                if failure.get("impact") in counted:
+                    return f"[{failure.get('rule', '')}] {failure.get('message', '')}"
+    return ""
 
 
 def outcome_under(outcome: str, failures: list[dict[str, str]], verdict: str) -> str:
