@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from oaiconform.report.model import FeatureFailure, FeatureResult, TestEntry, outcome_under
-from oaiconform.report.model import exit_code_and_reasons as reasons_of
+from oaiconform.report import model
 from oaiconform.report.problems import NO_SDK, FailedTest, build_problems, failed_in, root_problems
 
 
@@ -110,13 +109,13 @@ def test_verdicts_count_only_the_impact_classes_they_fail_on() -> None:
     literal = [_failure("c.a", "spec-literal")]
     advisory = [_failure("c.b", "advisory")]
     breaking = [_failure("c.c", "breaks-clients"), *literal]
-    assert outcome_under("failed", literal, "compat") == "passed"
-    assert outcome_under("failed", literal, "strict") == "failed"
-    assert outcome_under("failed", advisory, "strict") == "passed"
-    assert outcome_under("failed", breaking, "compat") == "failed"
+    assert model.outcome_under("failed", literal, "compat") == "passed"
+    assert model.outcome_under("failed", literal, "strict") == "failed"
+    assert model.outcome_under("failed", advisory, "strict") == "passed"
+    assert model.outcome_under("failed", breaking, "compat") == "failed"
     # A failed test without typed failures fails both: a missing class never softens a verdict.
-    assert outcome_under("failed", [], "compat") == "failed"
-    assert outcome_under("not_run", literal, "compat") == "not_run"
+    assert model.outcome_under("failed", [], "compat") == "failed"
+    assert model.outcome_under("not_run", literal, "compat") == "not_run"
     assert failed_in([], "compat") and not failed_in(["advisory"], "strict")
 
 
@@ -153,16 +152,16 @@ def test_the_exit_reason_quotes_a_failure_the_verdict_counts() -> None:
         _failure("schema.required_nullable_absent", "spec-literal", "x", "refusal missing"),
         _failure("chat.usage_totals", "wrong-behaviour", "usage", "total is wrong"),
     ]
-    test = TestEntry("t", "chat.completions", "failed", 0.1, "m", failures=failures)
-    feature = FeatureResult(
+    test = model.TestEntry("t", "chat.completions", "failed", 0.1, "m", failures=failures)
+    feature = model.FeatureResult(
         "failed",
         1,
         "must",
         True,
-        [FeatureFailure("t", "[required_nullable] refusal missing", "")],
+        [model.FeatureFailure("t", "[required_nullable] refusal missing", "")],
         statuses={"compat": "failed", "strict": "failed"},
     )
-    code, lines = reasons_of({"chat.completions": feature}, [test], {}, "compat")
+    code, lines = model.exit_code_and_reasons({"chat.completions": feature}, [test], {}, "compat")
     assert code == 1
     assert lines == [
         "required feature chat.completions is failed (compat): [usage_totals] total is wrong"
