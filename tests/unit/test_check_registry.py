@@ -508,6 +508,19 @@ def test_a_missing_refusal_is_required_nullable_absent_and_spec_literal(spec: Sp
     assert [f.where for f in alone] == ["choices[0].message.refusal"]
 
 
+def test_a_refusal_missing_from_more_choices_than_validation_reports_stays_spec_literal(
+    spec: Spec,
+) -> None:
+    """Validation stops at a few violations: patching the first choice surfaces the sixth's,
+    which must not make the first look like a hard violation."""
+    choice = _completion()["choices"][0]
+    del choice["message"]["refusal"]
+    body = _completion(choices=[{**choice, "index": n} for n in range(7)])
+    failures = response_schema_conformance_of(spec, body)
+    assert failures and {f.check_id for f in failures} == {"schema.required_nullable_absent"}
+    assert {f.location for f in failures} == {"choices[].message.refusal"}
+
+
 def test_a_missing_choices_is_a_schema_violation_that_fails_compat(spec: Spec) -> None:
     body = _completion()
     del body["choices"]

@@ -59,17 +59,21 @@ def split_violations(
     spec: Spec, pointer: str, instance: Any
 ) -> tuple[list[SchemaViolation], list[SchemaViolation]]:
     """(violations, required-nullable-absent ones): a `required` property is only absent in
-    the letter when adding it as null leaves no violation the instance did not already have."""
+    the letter when adding it as null leaves no violation, in the object it was added to, that
+    the instance did not already have. Only that object is compared: validation stops at a few
+    violations, so elsewhere (the same field absent from a sixth choice) new ones surface."""
     violations = spec.validate(pointer, instance)
     hard: list[SchemaViolation] = []
     nullable: list[SchemaViolation] = []
     for violation in violations:
         if violation.kind == "Required" and violation.property:
             patched = _set(instance, violation.parts, violation.property)
-            others = set(violations) - {violation}
-            if patched is not None and set(spec.validate(pointer, patched)) <= others:
-                nullable.append(violation)
-                continue
+            if patched is not None:
+                depth = len(violation.parts)
+                new = set(spec.validate(pointer, patched)) - set(violations)
+                if not any(v.parts[:depth] == violation.parts for v in new):
+                    nullable.append(violation)
+                    continue
         hard.append(violation)
     return hard, nullable
 
