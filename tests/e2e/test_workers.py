@@ -50,6 +50,10 @@ def _outcomes(report: dict[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]]:
     }
 
 
+def _problems(report: dict[str, Any]) -> list[tuple[str, str, str, int]]:
+    return [(p["id"], p["impact"], p["title"], len(p["tests"])) for p in report["problems"]]
+
+
 @pytest.mark.parametrize("fault", [None, "created-as-string"])
 def test_two_workers_give_the_results_of_one(tmp_path: Path, fault: str | None) -> None:
     fault_args = ("--mock-fault", fault) if fault else ()
@@ -65,7 +69,12 @@ def test_two_workers_give_the_results_of_one(tmp_path: Path, fault: str | None) 
     cleanup = parallel["cleanup"]
     assert cleanup["created"] >= 0.8 * serial["cleanup"]["created"] > 0
     assert cleanup["left"] == serial["cleanup"]["left"] == 0
+    # The same problems, with the registry's titles and classes: the process that writes the
+    # report ran no test itself.
+    assert _problems(parallel) == _problems(serial)
+    assert all(p[2] != "unclassified rule" for p in _problems(parallel))
     if fault:
+        assert _problems(parallel)
         failed = [f for f, r in parallel["features"].items() if r["status"] == "failed"]
         assert "models.list" in failed and "schema.retrieveModel" in failed
         message = parallel["features"]["models.list"]["failures"][0]["message"]

@@ -9,12 +9,13 @@ by impact class, then by how much they touch, so a vendor reads what to fix firs
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from oaiconform.checks import Impact, info_of, normalize_where
+from oaiconform.checks import Impact, info_of, load_all_checks, normalize_where
 
 # A verdict fails on these impact classes; advisory never fails one (a warning).
 VERDICT_FAILS_ON: dict[str, frozenset[str]] = {
@@ -123,6 +124,14 @@ def _sdk_evidence(
     return {k: str(v) for k, v in worst.items()}
 
 
+def _load_registry() -> None:
+    """Every check's title and class, also in the process that writes the report after
+    parallel workers ran the tests (it imported no check module itself): the checks package,
+    and the property suite's rules, which it registers beside its schemathesis glue."""
+    load_all_checks()
+    importlib.import_module("oaiconform.property.checks")
+
+
 def build_problems(
     tests: Iterable[FailedTest],
     *,
@@ -131,6 +140,7 @@ def build_problems(
     known: MatchKnown | None = None,
 ) -> list[Problem]:
     """Group the failures of failed tests into problems, worst impact and widest first."""
+    _load_registry()
     groups: dict[tuple[str, str], list[tuple[FailedTest, Mapping[str, str]]]] = {}
     for test in tests:
         for failure in test.failures:
