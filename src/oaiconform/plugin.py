@@ -369,8 +369,8 @@ def failures_of_exception(exc: BaseException) -> list[Failure]:
 
 
 def _label_failures(report: pytest.TestReport, failures: list[dict[str, str]]) -> None:
-    """The check ids and impact classes of a failed test, for JUnit (<properties>) and allure
-    (labels and tags), so both can be filtered and grouped as report.json's problems are."""
+    """The check ids and impact classes of a failed test, for JUnit (in the failure text) and
+    allure (a label and tags), so both can be filtered and grouped as the problems are."""
     pairs = dict.fromkeys((f["check_id"] or f["rule"], f["impact"]) for f in failures)
     for check_id, impact in pairs:
         allure.dynamic.label("oaiconform_check", check_id)  # type: ignore[no-untyped-call]

@@ -135,8 +135,8 @@ class Report:
     cleanup: dict[str, Any] = field(default_factory=dict)
     # The failures grouped by defect, worst impact and widest first (report/problems.py).
     problems: list[Problem] = field(default_factory=list)
-    # Both verdicts of the run: {compat|strict: {passed, features_failed, problems}}; the one
-    # named in verdict["mode"] sets the exit code.
+    # Both verdicts of the run: {compat|strict: {passed, exit_code, features: {status: count},
+    # problems}}; the one named in verdict["mode"] sets the exit code.
     verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
