@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from oaiconform.checks import load_all_checks
 from oaiconform.profiles import DEFAULT_PROFILE, load_profile
 from oaiconform.report import Report
 from tests.conftest import ObservedOutcome, RunSuites
@@ -74,6 +75,7 @@ def assert_outcome_matches(
                 f"{fault} should not affect {feature}: {failure_text(report, feature)}"
             )
     assert set(expected) <= set(built_features(report)), "a feature of the matrix was not run"
+    assert_failures_are_typed(report, fault)
     # The exit code follows the run's verdict (strict in the self-tests): a fault whose checks
     # are advisory fails its features' raw status but no verdict.
     verdict = report.verdict_mode
@@ -82,6 +84,19 @@ def assert_outcome_matches(
         for f in expected
     )
     assert outcome.exit_code == (1 if required else 0)
+
+
+def assert_failures_are_typed(report: Report, fault: str) -> None:
+    """Every failed test carries typed failures, each from a registered check, so the fault's
+    failures group into problems by check id (never an "unclassified rule")."""
+    registry = load_all_checks()
+    for test in report.tests:
+        if test.outcome != "failed":
+            continue
+        assert test.failures, f"{fault}: {test.id} failed without a typed failure"
+        unknown = {f["check_id"] for f in test.failures} - set(registry)
+        assert not unknown, f"{fault}: {test.id} has failures of no registered check: {unknown}"
+    assert report.problems, f"{fault}: failures but no problem"
 
 
 def assert_proves(outcome: ObservedOutcome, fault: str, proves: Collection[str]) -> None:
