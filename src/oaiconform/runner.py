@@ -208,6 +208,12 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
         print(f"\n{roots} problem(s) ({counted}), worst first:", file=out)
         for line in _problem_lines(report):
             print(line, file=out)
+        if any(p.sdk.get("outcome") == "not_replayed" for p in report.problems):
+            print(
+                "  (not replayed through the official SDK: pip install 'oaiconform[sdk]' "
+                "shows what it does with each answer)",
+                file=out,
+            )
     numbers: dict[str, list[str]] = {}
     problem_numbers = _problem_numbers(report)
     for problem in report.problems:
