@@ -139,13 +139,41 @@ def test_an_error_answer_the_sdk_raises_as_its_status_error_is_fine(
     ]
 
 
-def test_a_plain_text_error_loses_its_message_in_the_sdk(start_mock: StartMock) -> None:
+def _sdk_keeps_a_text_error_message() -> bool:
+    """Asked of the installed SDK directly: SDK versions differ here (3.0 keeps the text of a
+    text/plain error in the exception's message, 3.63 does not), and the replay must say what
+    the installed one does."""
+    import openai
+
+    from oaiconform.sdk_replay import _http_module
+
+    http = _http_module()
+    answer = http.Response(400, text="bad messages", headers={"content-type": "text/plain"})
+    client = openai.OpenAI(
+        base_url="http://127.0.0.1:9/v1",
+        api_key="sk-replay-not-a-key",
+        max_retries=0,
+        http_client=openai.DefaultHttpxClient(transport=http.MockTransport(lambda _: answer)),
+    )
+    try:
+        client.models.retrieve("m")
+    except openai.APIStatusError as exc:
+        return "bad messages" in exc.message
+    raise AssertionError("the SDK did not raise on a 400")
+
+
+def test_a_plain_text_error_is_replayed_as_the_installed_sdk_reads_it(
+    start_mock: StartMock,
+) -> None:
     target = target_for(start_mock("plain-text-errors"))
     target.post("chat/completions", json={"model": MODEL, "messages": []})
     (result,) = replays(target)
-    assert result.outcome == "differs"
-    assert result.detail.startswith("BadRequestError.message is 'Error code: 400'")
-    assert "is not in it" in result.detail
+    if _sdk_keeps_a_text_error_message():
+        assert (result.outcome, result.detail) == ("fine", "")
+    else:
+        assert result.outcome == "differs"
+        assert result.detail.startswith("BadRequestError.message is 'Error code: 400'")
+        assert "is not in it" in result.detail
 
 
 def test_a_keep_alive_sent_as_data_breaks_every_stream_call(start_mock: StartMock) -> None:
