@@ -166,3 +166,15 @@ def test_the_exit_reason_quotes_a_failure_the_verdict_counts() -> None:
     assert lines == [
         "required feature chat.completions is failed (compat): [usage_totals] total is wrong"
     ]
+
+
+def test_caps_fold_only_one_defect_and_count_it_exactly() -> None:
+    from oaiconform.checks import Failure
+    from oaiconform.checks._failure import capped
+
+    same = [Failure("usage", f"m{i}", where=f"events[{i}].usage", check_id="s.u") for i in range(6)]
+    other = Failure("usage", "choices not empty", where="events[9].choices", check_id="s.u")
+    kept = capped([*same, other])
+    assert other in kept  # another location of the same rule is not folded away
+    assert [f.message for f in kept if f.message.startswith("...")] == ["... and 3 more like these"]
+    assert len(kept) == 5

@@ -95,17 +95,20 @@ def collect_deferred() -> Iterator[list[Failure]]:
 
 
 def capped(failures: list[Failure]) -> list[Failure]:
-    """At most a few failures per rule, then one saying how many more there were."""
+    """At most a few failures per defect (one check at one location, item numbers aside),
+    then one saying exactly how many more of that defect there were. A different check or
+    location is never folded under another: each is a problem of its own."""
     kept: list[Failure] = []
-    counts: dict[str, int] = {}
-    last: dict[str, Failure] = {}
+    counts: dict[tuple[str, str, str], int] = {}
+    last: dict[tuple[str, str, str], Failure] = {}
     for failure in failures:
-        counts[failure.rule] = counts.get(failure.rule, 0) + 1
-        last[failure.rule] = failure
-        if counts[failure.rule] <= _MAX_PER_CHECK:
+        key = (failure.check_id, failure.rule, failure.location)
+        counts[key] = counts.get(key, 0) + 1
+        last[key] = failure
+        if counts[key] <= _MAX_PER_CHECK:
             kept.append(failure)
-    for rule, count in counts.items():
+    for key, count in counts.items():
         if count > _MAX_PER_CHECK:
             more = f"... and {count - _MAX_PER_CHECK} more like these"
-            kept.append(Failure(rule, more, where=last[rule].where, check_id=last[rule].check_id))
+            kept.append(Failure(key[1], more, where=last[key].where, check_id=last[key].check_id))
     return kept
