@@ -115,7 +115,7 @@ def test_tools_a_question_a_tool_answers_gets_a_well_formed_tool_call(
     body = exchange.json()
     expect(
         response_schema_conformance(spec, "createChatCompletion", exchange),
-        chat_completion_fields(body),
+        chat_completion_fields(body, now=exchange.answered_at()),
     )
     expect(
         tool_call_made(body),
@@ -186,5 +186,6 @@ def test_tools_a_tool_result_is_answered(target: Target, settings: Settings) -> 
     exchange = require_route(target.post("chat/completions", json=body))
     expect(status_code_is(exchange, 200), json_object_body(exchange))
     expect(
-        chat_completion_fields(exchange.json()), tool_calls_well_formed(exchange.json(), [WEATHER])
+        chat_completion_fields(exchange.json(), now=exchange.answered_at()),
+        tool_calls_well_formed(exchange.json(), [WEATHER]),
     )

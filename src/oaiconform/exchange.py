@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from functools import cached_property
 from itertools import pairwise
 from typing import Any
@@ -85,6 +86,21 @@ class Exchange:
     elapsed_s: float = 0.0
     truncated: bool = False  # the body hit the byte cap
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    # Wall-clock seconds when the answer came (the Target sets it): what freshness rules judge
+    # against, so a recorded answer is judged as of its recording, not as of today.
+    received_at: float | None = field(default=None, compare=False)
+
+    def answered_at(self) -> float | None:
+        """When the answer came: `received_at`, else its Date header, else unknown (None)."""
+        if self.received_at is not None:
+            return self.received_at
+        date = self.header("date")
+        if not date:
+            return None
+        try:
+            return parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            return None
 
     def header(self, name: str) -> str | None:
         name = name.lower()

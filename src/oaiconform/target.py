@@ -550,6 +550,7 @@ class Target:
                 headers=tuple(response.headers.items()),
                 body=body,
                 elapsed_s=time.perf_counter() - started,
+                received_at=time.time(),
             )
         self.note_timing(route_of(method, path), timed_out=False)
         self.exchanges.append(exchange)
@@ -636,6 +637,7 @@ class Target:
             body=reader.body,
             elapsed_s=time.perf_counter() - started,
             truncated=reader.truncated,
+            received_at=time.time(),
         )
         result = StreamExchange(
             head=head,

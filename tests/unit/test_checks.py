@@ -188,7 +188,7 @@ def test_chat_completion_fields_accept_a_conforming_completion() -> None:
     [
         ({"object": "chat.completions"}, '`object` must be "chat.completion"'),
         ({"created": str(NOW)}, "`created` must be integer Unix seconds"),
-        ({"created": NOW * 1000}, "more than a day from now: not Unix seconds"),
+        ({"created": NOW * 1000}, "more than a day from when the answer came"),
         ({"id": None}, "`id` must be a non-empty string"),
         ({"model": ""}, "`model` must be a non-empty string"),
         ({"choices": []}, "expected choice indexes [0], got []"),
@@ -247,3 +247,26 @@ def test_tenancy_checks_name_what_the_other_key_could_do() -> None:
     listing = exchange(200, {"object": "list", "data": [{"id": "file-1"}]})
     assert "sees the file file-1" in messages(absent_from_listing(listing, "file-1", "the file"))
     assert absent_from_listing(listing, "file-2", "the file") == []
+
+
+def test_created_is_judged_as_of_when_the_answer_came_not_today() -> None:
+    """A recorded answer from two years ago is as fresh as it was when it came."""
+    then = NOW - 2 * 365 * 24 * 3600
+    recorded = {**COMPLETION, "created": then}
+    assert chat_completion_fields(recorded, now=then + 5) == []
+    assert chat_completion_fields(recorded, now=None) == []  # when unknown: only the implausible
+    late = chat_completion_fields({**COMPLETION, "created": then}, now=NOW)
+    assert [f.where for f in late] == ["created"]
+    millis = chat_completion_fields({**COMPLETION, "created": NOW * 1000}, now=None)
+    assert [f.message for f in millis] == [
+        f"`created` {NOW * 1000} cannot be Unix seconds (milliseconds?)"
+    ]
+
+
+def test_an_answer_says_when_it_came_by_its_receipt_else_its_date_header() -> None:
+    request = RecordedRequest("GET", "http://127.0.0.1/v1/models")
+    dated = Exchange(request, 200, (("date", "Tue, 07 Jan 2025 10:00:00 GMT"),), b"{}")
+    assert dated.answered_at() == 1736244000.0
+    assert Exchange(request, 200, (), b"{}", received_at=12.5).answered_at() == 12.5
+    assert Exchange(request, 200, (("date", "yesterday"),), b"{}").answered_at() is None
+    assert Exchange(request, 200, (), b"{}").answered_at() is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -204,7 +205,7 @@ BASE = chat_payloads()
     [
         (_edit(BASE, 1, object="chat.completion"), '`object` must be "chat.completion.chunk"'),
         (_edit(BASE, 2, id="chatcmpl-2"), "`id` is 'chatcmpl-2', but the first chunk's"),
-        (_edit(BASE, 0, created=NOW * 1000), "`created` must be integer Unix seconds"),
+        (_edit(BASE, 0, created=NOW * 1000), "cannot be Unix seconds (milliseconds?)"),
         (_edit(BASE, 1, created=str(NOW)), "`created` must be integer Unix seconds"),
         (_choice(BASE, 0, delta={"content": ""}), "first delta of choice 0 must have role"),
         (_choice(BASE, 1, delta={"role": "assistant", "content": "x"}), "repeats role"),
@@ -478,3 +479,13 @@ def test_responses_stream_defects_are_named(spec: Spec, response_events: list[An
     assert "deltas of item" in failures(_renumber(dropped))
     error = {"type": "error", "code": "server_error", "message": "boom", "param": None}
     assert "is an error event: 'boom'" in failures(_renumber([*events[:3], error]))
+
+
+def test_a_recorded_stream_is_judged_as_of_when_it_came(spec: Spec) -> None:
+    then = NOW - 2 * 365 * 24 * 3600
+    old = [{**payload, "created": then} for payload in chat_payloads()]
+    recorded = stream_of([frame(old)])
+    as_recorded = replace(recorded, head=replace(recorded.head, received_at=then + 3))
+    assert chat_chunks(spec, as_recorded) == []
+    judged_today = replace(recorded, head=replace(recorded.head, received_at=float(NOW)))
+    assert "more than a day from when the answer came" in text(chat_chunks(spec, judged_today))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
+from oaiconform.checks._clock import implausible_created
 from oaiconform.checks._failure import Failure
 from oaiconform.checks._registry import Impact, check, register
 from oaiconform.checks._schemas import offline_validator
@@ -20,7 +20,6 @@ MAX_TOKENS_HONOURED = register(  # judged by the suite, on the limit it sent
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")
 # `created` more than this far from the local clock is a unit or clock error (ms, not s).
-_CLOCK_SKEW_S = 24 * 3600
 
 
 def _is_int(value: Any) -> bool:
@@ -88,7 +87,10 @@ def usage_totals(usage: Any, *, where: str = "usage", at: str = "") -> list[Fail
 def chat_completion_fields(
     body: Any, *, requested_n: int = 1, now: float | None = None
 ) -> list[Failure]:
-    """The identity fields and choices of a `chat.completion` object, beyond its schema."""
+    """The identity fields and choices of a `chat.completion` object, beyond its schema.
+
+    `now` is when the answer came (`Exchange.answered_at()`), which `created` is judged
+    against; None judges only what cannot be Unix seconds at all."""
     if not isinstance(body, dict):
         return [
             Failure(
@@ -108,15 +110,9 @@ def chat_completion_fields(
         )
     failures += object_value(body, "chat.completion")
     failures += integer_timestamp(body, "created")
-    created = body.get("created")
-    if isinstance(created, int) and abs(created - (now or time.time())) > _CLOCK_SKEW_S:
-        failures.append(
-            Failure(
-                "chat_completion",
-                f"`created` {created} is more than a day from now: not Unix seconds",
-                where="created",
-            )
-        )
+    implausible = implausible_created(body.get("created"), now)
+    if implausible:
+        failures.append(Failure("chat_completion", implausible, where="created"))
     if not isinstance(body.get("model"), str) or not body["model"]:
         failures.append(
             Failure(

@@ -95,7 +95,7 @@ def completion_chunks(spec: Spec, stream: StreamExchange) -> list[Failure]:
                         where=f"events[{number}].choices[{choice.get('index')}].text",
                     )
                 )
-    failures += choice_identity(where, chunks, "text_completion")
+    failures += choice_identity(where, chunks, "text_completion", stream.head.answered_at())
     n = _expected_choices(request_body(stream))
     failures += choice_sequence(where, chunks, n, _reasons(spec), roles=False)
     return capped(failures)

@@ -10,11 +10,11 @@ what to expect, so each check needs only the StreamExchange.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from oaiconform.checks._clock import implausible_created
 from oaiconform.checks._failure import Failure, capped
 from oaiconform.checks._registry import Impact, check
 from oaiconform.checks.errors import error_envelope
@@ -30,7 +30,6 @@ from oaiconform.spec import Spec
 
 DONE = "[DONE]"
 CHUNK_SCHEMA = "/components/schemas/CreateChatCompletionStreamResponse"
-_CLOCK_SKEW_S = 24 * 3600
 
 
 def request_body(stream: StreamExchange | Exchange) -> dict[str, Any]:
@@ -254,20 +253,22 @@ def finish_reasons(spec: Spec) -> list[str]:
     reason="chunks of one answer that name different answers contradict each other",
 )
 def choice_identity(
-    where: str, chunks: list[tuple[int, dict[str, Any]]], kind: str
+    where: str,
+    chunks: list[tuple[int, dict[str, Any]]],
+    kind: str,
+    answered_at: float | None = None,
 ) -> list[Failure]:
     failures = []
     first = chunks[0][1] if chunks else {}
     for number, chunk in chunks:
         failures += object_value(chunk, kind, at=f"events[{number}]")
         failures += integer_timestamp(chunk, "created", at=f"events[{number}]")
-        created = chunk.get("created")
-        if isinstance(created, int) and abs(created - time.time()) > _CLOCK_SKEW_S:
+        implausible = implausible_created(chunk.get("created"), answered_at)
+        if implausible:
             failures.append(
                 Failure(
                     "chunk_identity",
-                    f"{where}: event #{number}: `created` must be integer Unix seconds, "
-                    f"got {created!r} (more than a day from now)",
+                    f"{where}: event #{number}: {implausible}",
                     where=f"events[{number}].created",
                 )
             )
@@ -419,6 +420,7 @@ def chat_chunks(spec: Spec, stream: StreamExchange) -> list[Failure]:
             for violation in hard
         ]
         failures += stream_required_nullable_absent(where, number, nullable)
-    failures += choice_identity(where, events.objects, "chat.completion.chunk")
+    answered_at = stream.head.answered_at()
+    failures += choice_identity(where, events.objects, "chat.completion.chunk", answered_at)
     failures += choice_sequence(where, events.objects, n, finish_reasons(spec))
     return capped(failures)
