@@ -101,7 +101,7 @@ def test_every_operation_documents_the_error_statuses_with_the_envelope(spec: Sp
 def test_the_other_builtin_corrections_are_applied(spec: Spec) -> None:
     names = [o.name for o in spec.overlays]
     assert names == sorted(names)
-    assert len(names) == 10
+    assert len(names) == 11
     assert all(o.nodes_changed > 0 for o in spec.overlays)
     schemas = spec.document["components"]["schemas"]
     assert schemas["ContainerResource"]["required"] == sorted(
@@ -163,3 +163,85 @@ def test_fine_tuning_schemas_compile_after_the_exclusive_minimum_overlay(spec: S
     pointer = spec.response_schema_pointer("retrieveFineTuningJob", 200)
     assert pointer is not None
     assert spec.validate(pointer, {}) != []  # compiles, and an empty object is not a job
+
+
+_IN_PROGRESS = {
+    "id": "resp_1",
+    "object": "response",
+    "created_at": 1741290958,
+    "status": "in_progress",
+    "error": None,
+    "incomplete_details": None,
+    "instructions": None,
+    "max_output_tokens": None,
+    "model": "gpt-4.1",
+    "output": [],
+    "parallel_tool_calls": True,
+    "previous_response_id": None,
+    "reasoning": {"effort": None, "summary": None},
+    "store": True,
+    "temperature": 1.0,
+    "text": {"format": {"type": "text"}},
+    "tool_choice": "auto",
+    "tools": [],
+    "top_p": 1.0,
+    "truncation": "disabled",
+    "usage": None,
+    "user": None,
+    "metadata": {},
+}
+
+
+@pytest.mark.parametrize(
+    ("operation", "event"),
+    [
+        (
+            "createResponse",
+            {"type": "response.created", "sequence_number": 0, "response": _IN_PROGRESS},
+        ),
+        (
+            "createResponse",
+            {"type": "response.in_progress", "sequence_number": 1, "response": _IN_PROGRESS},
+        ),
+        (
+            "createResponse",
+            {
+                "type": "response.function_call_arguments.done",
+                "sequence_number": 3,
+                "item_id": "fc_1",
+                "output_index": 0,
+                "arguments": '{"city": "Paris"}',
+            },
+        ),
+        (
+            "createChatCompletion",
+            {
+                "id": "chatcmpl-1",
+                "object": "chat.completion.chunk",
+                "created": 1741290958,
+                "model": "gpt-4o-mini",
+                "system_fingerprint": None,
+                "choices": [
+                    {"index": 0, "delta": {"content": "x"}, "logprobs": None, "finish_reason": None}
+                ],
+            },
+        ),
+    ],
+    ids=[
+        "usage-null-created",
+        "usage-null-in-progress",
+        "arguments-done-no-name",
+        "fingerprint-null",
+    ],
+)
+def test_what_the_real_api_streams_is_valid_after_the_overlays(
+    spec: Spec, operation: str, event: dict[str, Any]
+) -> None:
+    """011: events the API sends (and the description's examples show) validate; a usage that
+    is neither the object nor null still does not."""
+    pointer = spec.response_schema_pointer(operation, 200, "text/event-stream")
+    assert pointer is not None
+    assert spec.validate(pointer, event) == []
+    if "response" in event:
+        wrong = {**event, "response": {**event["response"], "usage": "lots"}}
+        assert spec.validate(pointer, wrong) != []
