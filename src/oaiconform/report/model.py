@@ -21,8 +21,10 @@ from oaiconform.report.problems import (
     Problem,
     build_problems,
     failed_in,
+    is_count_line,
     root_problems,
 )
+from oaiconform.sdk_replay import sdk_version
 
 # 2: test outcome `skipped` became `not_run` (and `not_applicable`, `error` were added);
 # feature status `partial`, `error` and `not_applicable` were added; `passed` got stricter.
@@ -223,7 +225,7 @@ def outcome_under(outcome: str, failures: list[dict[str, str]], verdict: str) ->
     does not fail on (the test ran to its end: such failures never stop it, see `expect`)."""
     if outcome != "failed":
         return outcome
-    counted = [f.get("impact", "") for f in failures if not f.get("message", "").startswith("...")]
+    counted = [f.get("impact", "") for f in failures if not is_count_line(f)]
     return "failed" if failed_in(counted, verdict) else "passed"
 
 
@@ -341,13 +343,15 @@ def build_report(context: RunContext) -> Report:
     mode = context.settings.verdict
     repro_of = {r.nodeid: text(r.repro) for r in all_tests}
     code, reasons = exit_code_and_reasons(features, tests, budget_info, mode)
+    failed = [
+        FailedTest(t.id, t.feature, t.message, repro_of.get(t.id, ""), t.failures, t.sdk)
+        for t in tests
+        if t.outcome == "failed"
+    ]
     problems = build_problems(
-        (
-            FailedTest(t.id, t.feature, t.message, repro_of.get(t.id, ""), t.failures, t.sdk)
-            for t in tests
-            if t.outcome == "failed"
-        ),
-        sdk_installed=sdk_installed(),
+        failed,
+        # Asked only when there is something to replay: it imports the SDK.
+        sdk_installed=bool(failed) and sdk_version() is not None,
         text=text,
         known=match_known_deviation,
     )
@@ -419,10 +423,3 @@ def _verdict_summary(
             1 for p in root_problems(problems) if p.impact in VERDICT_FAILS_ON[verdict]
         ),
     }
-
-
-def sdk_installed() -> bool:
-    """Whether the official SDK is importable, for the problems' replays (an extra)."""
-    import importlib.util
-
-    return importlib.util.find_spec("openai") is not None

@@ -86,8 +86,10 @@ def failed_in(impacts: Iterable[str], verdict: str) -> bool:
     return not found or any(impact in VERDICT_FAILS_ON[verdict] for impact in found)
 
 
-def _is_count_line(failure: Mapping[str, str]) -> bool:
-    return failure.get("message", "").startswith("... and ") and not failure.get("where")
+def is_count_line(failure: Mapping[str, str]) -> bool:
+    """The "... and N more like these" line a cap adds (checks.capped): a count, no defect."""
+    message = failure.get("message", "")
+    return message.startswith("... and ") and message.endswith(" more like these")
 
 
 def _check_of(failure: Mapping[str, str]) -> str:
@@ -144,7 +146,7 @@ def build_problems(
     groups: dict[tuple[str, str], list[tuple[FailedTest, Mapping[str, str]]]] = {}
     for test in tests:
         for failure in test.failures:
-            if _is_count_line(failure):
+            if is_count_line(failure):
                 continue
             key = (_check_of(failure), normalize_where(failure.get("where", "")))
             groups.setdefault(key, []).append((test, failure))
