@@ -168,6 +168,9 @@ def _bad_calls(spec: Spec) -> list[tuple[Callable[..., Any], tuple[Any, ...], di
     no_code = _json(404, {"error": {"message": "m", "type": "t"}})
     ok_list = _json(200, {"object": "lst", "data": [{"id": "a"}, {"id": "b"}], "has_more": 1})
     weird = {"id": "", "object": "x", "created": "1", "model": "", "choices": "no"}
+    not_an_object = {
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"content": "[1]"}}]
+    }
     choices = {
         "choices": [
             {
@@ -254,7 +257,7 @@ def _bad_calls(spec: Spec) -> list[tuple[Callable[..., Any], tuple[Any, ...], di
         (chat.chat_completion_fields, (weird,), {}),
         (chat.chat_completion_fields, ({**weird, **choices, "usage": {"total_tokens": -1}},), {}),
         (chat.usage_totals, ({"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 3},), {}),
-        (chat.json_object_content, (choices,), {}),
+        (chat.json_object_content, (not_an_object,), {}),
         (chat.json_schema_content, (choices, {"type": "object"}), {}),
         (chat.json_schema_content, (choices, {"$ref": "https://example.com/x"}), {}),
         (completions.text_completion_fields, ({**weird, "choices": [{"index": 2}]},), {}),
@@ -421,7 +424,44 @@ def _bad_calls(spec: Spec) -> list[tuple[Callable[..., Any], tuple[Any, ...], di
         (schema.response_schema_conformance, (spec, "listModels", _json(200, {"data": 1})), {}),
         (schema.response_schema_conformance, (spec, "listModels", _json(418, {})), {}),
         (schema.required_nullable_absent, (spec, "createChatCompletion", no_refusal), {}),
+        (schema.late_required_absent, ("POST /v1/responses", _late_usage(spec)), {}),
     ]
+
+
+def _response(**usage_details: int) -> dict[str, Any]:
+    """A completed Response whose usage.input_tokens_details carries these members."""
+    return {
+        "id": "resp_1",
+        "object": "response",
+        "created_at": 1_700_000_000,
+        "status": "completed",
+        "error": None,
+        "incomplete_details": None,
+        "instructions": None,
+        "metadata": {},
+        "temperature": None,
+        "top_p": None,
+        "tool_choice": "auto",
+        "tools": [],
+        "parallel_tool_calls": True,
+        "model": "m",
+        "output": [],
+        "usage": {
+            "input_tokens": 1,
+            "input_tokens_details": usage_details,
+            "output_tokens": 1,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 2,
+        },
+    }
+
+
+def _late_usage(spec: Spec) -> list[Any]:
+    from oaiconform.checks import schema
+
+    return schema.split_violations(
+        spec, "/components/schemas/ResponseUsage", _response(cached_tokens=0)["usage"]
+    ).late
 
 
 def test_every_failure_a_check_returns_carries_its_check_id_and_where(spec: Spec) -> None:
@@ -506,6 +546,31 @@ def test_a_missing_refusal_is_required_nullable_absent_and_spec_literal(spec: Sp
     assert impact_of(failures[0]) is Impact.SPEC_LITERAL
     alone = required_nullable_absent(spec, "createChatCompletion", _json(200, body))
     assert [f.where for f in alone] == ["choices[0].message.refusal"]
+
+
+def test_a_member_the_description_required_late_is_spec_literal_when_absent(spec: Spec) -> None:
+    """usage.input_tokens_details.cache_write_tokens is required by the pin, absent from the API's
+    answers before mid-2026: its absence follows the older contract (spec-literal), while a
+    wrong value of it still breaks the shape."""
+    from oaiconform.checks.schema import response_schema_conformance
+
+    def judged(**details: Any) -> list[Failure]:
+        body = _response(**details)
+        return [
+            f
+            for f in response_schema_conformance(spec, "createResponse", _json(200, body))
+            if "input_tokens_details" in f.where
+        ]
+
+    assert judged(cached_tokens=0, cache_write_tokens=0) == []
+    late = judged(cached_tokens=0)
+    assert [(f.check_id, f.where) for f in late] == [
+        ("schema.late_required_absent", "usage.input_tokens_details.cache_write_tokens")
+    ]
+    assert impact_of(late[0]) is Impact.SPEC_LITERAL and is_soft(late[0])
+    assert "became required in mid-2026" in late[0].message
+    wrong = judged(cached_tokens=0, cache_write_tokens="many")
+    assert [f.check_id for f in wrong] == ["schema.response_schema_conformance"]
 
 
 def test_a_refusal_missing_from_more_choices_than_validation_reports_stays_spec_literal(

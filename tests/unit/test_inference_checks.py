@@ -330,3 +330,16 @@ def test_json_schema_content_validates_against_the_schema() -> None:
     assert "was cut by max_tokens" in messages(
         json_schema_content(answer(content='{"a"', finish="length"), SCHEMA)
     )
+
+
+def test_structured_output_is_not_judged_when_the_model_called_a_tool_or_refused() -> None:
+    """response_format governs content: a tool call or a refusal (content null) is a legal answer,
+    as the API gives it; a null content with neither is still a failure."""
+    assert json_schema_content(answer(call()), SCHEMA) == []
+    assert json_object_content(answer(call())) == []
+    refused = answer(finish="stop")
+    refused["choices"][0]["message"]["refusal"] = "I can't help with that."
+    assert json_schema_content(refused, SCHEMA) == []
+    assert "must be a string, got None" in messages(
+        json_schema_content(answer(finish="stop"), SCHEMA)
+    )

@@ -274,7 +274,7 @@ def test_usage_defects_are_named() -> None:
     assert usage(with_usage) == ""
     assert "did not ask for it" in usage(with_usage, {"stream": True})
     assert "no chunk carries usage" in usage(with_usage[:-1])
-    assert "only the final chunk may" in usage(
+    assert "only one chunk may" in usage(
         [{**p, "usage": with_usage[-1]["usage"]} for p in with_usage]
     )
     no_key = [{k: v for k, v in p.items() if k != "usage"} for p in with_usage[:-1]]
@@ -285,6 +285,10 @@ def test_usage_defects_are_named() -> None:
     }
     assert "`event #5 usage.total_tokens` is 2" in usage([*with_usage[:-1], wrong])
     assert "must have choices []" in usage([*with_usage[:-1], {**wrong, "choices": [{}]}])
+    # The API may send a chunk after the usage chunk: legal, the usage chunk is still found.
+    trailing = {**with_usage[-2], "choices": [], "usage": None}
+    assert usage([*with_usage, trailing]) == ""
+    assert "must have choices []" in usage([*with_usage[:-1], {**wrong, "choices": [{}]}, trailing])
 
 
 # --- tool calls and equivalence ---------------------------------------------------------------
@@ -428,13 +432,13 @@ def response_events(correct_mock: MockServer) -> list[dict[str, Any]]:
 
 
 def responses_stream(
-    events: list[dict[str, Any]], names: list[str] | None = None
+    events: list[dict[str, Any]], names: list[str] | None = None, *, query: str = ""
 ) -> StreamExchange:
     raw = b"".join(
         f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
         for name, data in zip(names or [e["type"] for e in events], events, strict=True)
     )
-    return stream_of([raw], url="http://127.0.0.1:1/v1/responses")
+    return stream_of([raw], url=f"http://127.0.0.1:1/v1/responses{query}")
 
 
 def test_a_conforming_responses_stream_passes(spec: Spec, response_events: list[Any]) -> None:
@@ -479,6 +483,26 @@ def test_responses_stream_defects_are_named(spec: Spec, response_events: list[An
     assert "deltas of item" in failures(_renumber(dropped))
     error = {"type": "error", "code": "server_error", "message": "boom", "param": None}
     assert "is an error event: 'boom'" in failures(_renumber([*events[:3], error]))
+
+
+def test_a_resumed_responses_stream_begins_after_starting_after(
+    spec: Spec, response_events: list[Any]
+) -> None:
+    """GET /responses/{id}?stream=true&starting_after=N sends the events after N: it does not
+    begin with response.created, but it must not repeat an event the client has seen."""
+    events = response_events[3:]
+    after = events[0]["sequence_number"] - 1
+
+    def failures(query: str) -> str:
+        return text(response_stream_events(spec, responses_stream(events, query=query)))
+
+    assert failures(f"/resp_1?stream=true&starting_after={after}") == ""
+    assert "but its first event has sequence_number" in failures(
+        f"/resp_1?stream=true&starting_after={after + 1}"
+    )
+    assert "expected response.created" in failures("/resp_1?stream=true")
+    past_the_end = responses_stream([], query="/resp_1?stream=true&starting_after=99")
+    assert response_stream_events(spec, past_the_end) == []
 
 
 def test_a_recorded_stream_is_judged_as_of_when_it_came(spec: Spec) -> None:

@@ -177,14 +177,24 @@ def chat_completion_fields(
     return failures
 
 
+def _answered_otherwise(message: dict[str, Any]) -> bool:
+    """The model called a tool or refused instead of writing content: response_format governs
+    content only, so there is nothing to judge (the API answers so, and the SDK expects it)."""
+    return message.get("content") is None and bool(
+        message.get("tool_calls") or message.get("function_call") or message.get("refusal")
+    )
+
+
 def _message_contents(body: Any) -> list[tuple[str, Any, Any]]:
-    """(where, content, finish_reason) of each choice's message."""
+    """(where, content, finish_reason) of each choice's message that carries content."""
     choices = body.get("choices") if isinstance(body, dict) else None
     out: list[tuple[str, Any, Any]] = []
     for choice in choices or []:
         if isinstance(choice, dict):
             message = choice.get("message")
             message = message if isinstance(message, dict) else {}
+            if _answered_otherwise(message):
+                continue
             out.append(
                 (
                     f"choices[{choice.get('index')}].message.content",

@@ -15,7 +15,7 @@ type through unparsed, so a wrong value there changes the bytes, not what client
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, NamedTuple
 
 from oaiconform.checks._failure import Failure
 from oaiconform.checks._registry import Impact, check
@@ -55,17 +55,36 @@ def _set(instance: Any, parts: tuple[str | int, ...], name: str) -> Any:
     return patched
 
 
-def split_violations(
-    spec: Spec, pointer: str, instance: Any
-) -> tuple[list[SchemaViolation], list[SchemaViolation]]:
-    """(violations, required-nullable-absent ones): a `required` property is only absent in
-    the letter when adding it as null leaves no violation, in the object it was added to, that
+# Members the pinned description requires that were added to an object after servers (and the
+# API itself) had answered it without them: an answer that lacks one follows the description's
+# older contract. Its absence is reported apart (spec-literal), never as a broken shape.
+LATE_REQUIRED: dict[str, str] = {
+    "cache_write_tokens": (
+        "usage.input_tokens_details.cache_write_tokens became required in mid-2026; the API's "
+        "answers before then, and servers following the older description, do not send it"
+    ),
+}
+
+
+class ViolationSplit(NamedTuple):
+    hard: list[SchemaViolation]  # the shape the description promises is broken
+    nullable: list[SchemaViolation]  # a required nullable member is absent (the letter only)
+    late: list[SchemaViolation]  # a member required only since LATE_REQUIRED says is absent
+
+
+def split_violations(spec: Spec, pointer: str, instance: Any) -> ViolationSplit:
+    """The violations, split by what they break. A `required` property is only absent in the
+    letter when adding it as null leaves no violation, in the object it was added to, that
     the instance did not already have. Only that object is compared: validation stops at a few
     violations, so elsewhere (the same field absent from a sixth choice) new ones surface."""
     violations = spec.validate(pointer, instance)
     hard: list[SchemaViolation] = []
     nullable: list[SchemaViolation] = []
+    late: list[SchemaViolation] = []
     for violation in violations:
+        if violation.kind == "Required" and violation.property in LATE_REQUIRED:
+            late.append(violation)
+            continue
         if violation.kind == "Required" and violation.property:
             patched = _set(instance, violation.parts, violation.property)
             if patched is not None:
@@ -75,7 +94,7 @@ def split_violations(
                     nullable.append(violation)
                     continue
         hard.append(violation)
-    return hard, nullable
+    return ViolationSplit(hard, nullable, late)
 
 
 def _json_media(media_type: str | None) -> bool:
@@ -116,15 +135,16 @@ def response_schema_conformance(spec: Spec, operation_id: str, exchange: Exchang
         ]
     if not _json_media(exchange.media_type):
         return []  # a documented binary or text body that happens to parse: not JSON to judge
-    hard, _ = split_violations(spec, pointer, exchange.json())
+    split = split_violations(spec, pointer, exchange.json())
     failures = [
         Failure(
             "response_schema_conformance",
             f"{exchange.describe()}: {operation_id} response {violation}",
             where=violation_where(violation),
         )
-        for violation in hard
+        for violation in split.hard
     ]
+    failures += late_required_absent(f"{exchange.describe()}: {operation_id} response", split.late)
     return failures + required_nullable_absent(spec, operation_id, exchange)
 
 
@@ -140,7 +160,7 @@ def required_nullable_absent(spec: Spec, operation_id: str, exchange: Exchange) 
     pointer = _pointer(spec, operation_id, exchange)
     if pointer is None or not _json_media(exchange.media_type):
         return []  # response_schema_conformance reports the undocumented status
-    _, nullable = split_violations(spec, pointer, exchange.json())
+    nullable = split_violations(spec, pointer, exchange.json()).nullable
     return [
         Failure(
             "required_nullable",
@@ -215,6 +235,29 @@ def stream_required_nullable_absent(
             f"{where}: event #{number} {violation}; send it as null",
             where=violation_where(violation, f"events[{number}]"),
             expected="null",
+            found="absent",
+        )
+        for violation in violations
+    ]
+
+
+@check(
+    title="Members the description made required late are present",
+    impact=Impact.SPEC_LITERAL,
+    reason="an answer without one follows the description's older contract, as the API's own "
+    "answers did; clients written against it do not read the member",
+)
+def late_required_absent(
+    prefix: str, violations: list[SchemaViolation], *, at: str = ""
+) -> list[Failure]:
+    """The absent members of LATE_REQUIRED, as failures: `prefix` says which answer or event,
+    `at` is the location prefix of a stream event."""
+    return [
+        Failure(
+            "late_required",
+            f"{prefix} {violation}; {LATE_REQUIRED.get(violation.property or '', '')}",
+            where=violation_where(violation, at),
+            expected="present",
             found="absent",
         )
         for violation in violations

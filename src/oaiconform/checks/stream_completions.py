@@ -7,6 +7,7 @@ from typing import Any
 from oaiconform.checks._failure import Failure, capped
 from oaiconform.checks._registry import Impact, check
 from oaiconform.checks.schema import (
+    late_required_absent,
     split_violations,
     stream_required_nullable_absent,
     violation_where,
@@ -75,7 +76,7 @@ def completion_chunks(spec: Spec, stream: StreamExchange) -> list[Failure]:
     failures = events.failures + mid_stream_errors(stream, events)
     chunks = [(n, c) for n, c in events.objects if c.get("choices") != []]  # not a usage chunk
     for number, chunk in chunks:
-        hard, nullable = split_violations(spec, COMPLETION_SCHEMA, _as_final(chunk))
+        hard, nullable, late = split_violations(spec, COMPLETION_SCHEMA, _as_final(chunk))
         failures += [
             Failure(
                 "chunk_schema",
@@ -85,6 +86,7 @@ def completion_chunks(spec: Spec, stream: StreamExchange) -> list[Failure]:
             for violation in hard
         ]
         failures += stream_required_nullable_absent(where, number, nullable)
+        failures += late_required_absent(f"{where}: event #{number}", late, at=f"events[{number}]")
         for choice in chunk.get("choices") or []:
             if isinstance(choice, dict) and not isinstance(choice.get("text"), str):
                 failures.append(

@@ -7,10 +7,12 @@ it (`sequence_number`), and ends with a terminal event instead of `data: [DONE]`
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from oaiconform.checks._failure import Failure, capped
 from oaiconform.checks._registry import Impact, check
 from oaiconform.checks.schema import (
+    late_required_absent,
     split_violations,
     stream_required_nullable_absent,
     violation_where,
@@ -69,7 +71,7 @@ def _event_shape(
             )
         )
     else:
-        hard, nullable = split_violations(spec, pointer, data)
+        hard, nullable, late = split_violations(spec, pointer, data)
         failures += [
             Failure(
                 "event_schema",
@@ -79,10 +81,56 @@ def _event_shape(
             for violation in hard
         ]
         failures += stream_required_nullable_absent(where, number, nullable)
+        failures += late_required_absent(
+            f"{where}: event #{number} ({kind})", late, at=f"events[{number}]"
+        )
     return failures
 
 
-def _order(where: str, events: list[tuple[int, dict[str, Any]]]) -> list[Failure]:
+def _resumed_after(stream: StreamExchange) -> int | None:
+    """The `starting_after` of a resumed stream (GET /responses/{id}?stream=true&starting_after=N),
+    which begins after event N: not with response.created."""
+    values = parse_qs(urlsplit(stream.head.request.url).query).get("starting_after")
+    try:
+        return int(values[0]) if values else None
+    except ValueError:
+        return None
+
+
+def _first_event(
+    where: str, events: list[tuple[int, dict[str, Any]]], resumed_after: int | None
+) -> list[Failure]:
+    first = events[0][1] if events else {}
+    if resumed_after is None:
+        if events and first.get("type") != "response.created":
+            return [
+                Failure(
+                    "event_order",
+                    f"{where}: the first event is {first.get('type')!r}, expected response.created",
+                    where="events[0].type",
+                    expected="response.created",
+                    found=repr(first.get("type")),
+                )
+            ]
+        return []
+    sequence = first.get("sequence_number")
+    if isinstance(sequence, int) and sequence <= resumed_after:
+        return [
+            Failure(
+                "event_order",
+                f"{where}: the stream was resumed with starting_after={resumed_after}, but its "
+                f"first event has sequence_number {sequence}",
+                where="events[0].sequence_number",
+                expected=f"> {resumed_after}",
+                found=str(sequence),
+            )
+        ]
+    return []
+
+
+def _order(
+    where: str, events: list[tuple[int, dict[str, Any]]], resumed_after: int | None
+) -> list[Failure]:
     failures = []
     previous: Any = None
     for number, data in events:
@@ -98,18 +146,11 @@ def _order(where: str, events: list[tuple[int, dict[str, Any]]]) -> list[Failure
             )
         previous = sequence
     types = [data.get("type") for _, data in events]
-    if types and types[0] != "response.created":
-        failures.append(
-            Failure(
-                "event_order",
-                f"{where}: the first event is {types[0]!r}, expected response.created",
-                where="events[0].type",
-                expected="response.created",
-                found=repr(types[0]),
-            )
-        )
+    failures += _first_event(where, events, resumed_after)
     terminals = [t for t in types if t in TERMINAL]
-    if len(terminals) != 1 or (types and types[-1] not in TERMINAL):
+    # A stream resumed after its terminal event has nothing left to send.
+    resumed_past_the_end = resumed_after is not None and not events
+    if not resumed_past_the_end and (len(terminals) != 1 or (types and types[-1] not in TERMINAL)):
         failures.append(
             Failure(
                 "event_order",
@@ -175,7 +216,8 @@ def _text_adds_up(where: str, events: list[tuple[int, dict[str, Any]]]) -> list[
     reason="the SDKs dispatch events by type and wait for the terminal event",
 )
 def response_stream_events(spec: Spec, stream: StreamExchange) -> list[Failure]:
-    """Every event typed, documented and numbered in order; created first, one terminal last."""
+    """Every event typed, documented and numbered in order; created first (unless resumed with
+    starting_after), one terminal last."""
     if not stream.is_event_stream:
         return []
     where = stream.describe()
@@ -185,6 +227,6 @@ def response_stream_events(spec: Spec, stream: StreamExchange) -> list[Failure]:
     events = sorted(parsed.objects + parsed.errors, key=lambda pair: pair[0])
     for number, data in events:
         failures += _event_shape(spec, where, number, stream.events[number - 1].event, data)
-    failures += _order(where, events)
+    failures += _order(where, events, _resumed_after(stream))
     failures += _text_adds_up(where, events)
     return capped(failures)

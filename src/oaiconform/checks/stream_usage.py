@@ -11,14 +11,14 @@ from oaiconform.exchange import StreamExchange
 
 @check(
     title=(
-        "With include_usage, one final chunk with choices [] carries the usage; without "
-        "it no chunk does"
+        "With include_usage, one chunk with choices [] carries the usage; without it "
+        "no chunk does"
     ),
     impact=Impact.WRONG_BEHAVIOUR,
     reason="the stream_options parameter was ignored, or usage does not add up",
 )
 def chat_stream_usage(stream: StreamExchange) -> list[Failure]:
-    """include_usage: `usage: null` on every chunk but one last with choices [] and the totals.
+    """include_usage: `usage: null` on every chunk before one with choices [] and the totals.
 
     Without the option no chunk carries usage, since clients that did not ask do not expect an
     extra chunk without choices.
@@ -54,16 +54,18 @@ def chat_stream_usage(stream: StreamExchange) -> list[Failure]:
                 where="events[-1].usage",
             ),
         ]
-    last_number, last = chunks[-1]
+    # The usage chunk is the last one that carries usage. The API may send further chunks
+    # after it (without usage), so "last" means last of those with usage, not of the stream.
+    usage_number, usage_chunk = with_usage[-1]
     for number, chunk in chunks:
-        if number == last_number:
+        if number >= usage_number:
             continue
         if "usage" not in chunk:
             failures.append(
                 Failure(
                     "stream_usage",
                     f"{where}: event #{number} has no `usage` field; with include_usage every "
-                    "chunk before the last carries usage: null",
+                    "chunk before the usage chunk carries usage: null",
                     where=f"events[{number}].usage",
                     expected="null",
                     found="absent",
@@ -73,33 +75,25 @@ def chat_stream_usage(stream: StreamExchange) -> list[Failure]:
             failures.append(
                 Failure(
                     "stream_usage",
-                    f"{where}: event #{number} carries usage, but only the final chunk may; "
-                    "the others carry usage: null",
+                    f"{where}: event #{number} carries usage, but only one chunk may "
+                    f"(event #{usage_number} does too); the others carry usage: null",
                     where=f"events[{number}].usage",
                     expected="null",
                 )
             )
-    if last.get("usage") is None:
+    if usage_chunk.get("choices") != []:
         failures.append(
             Failure(
                 "stream_usage",
-                f"{where}: the last chunk (event #{last_number}) has no usage; with "
-                "include_usage the final chunk carries it",
-                where=f"events[{last_number}].usage",
+                f"{where}: the usage chunk (event #{usage_number}) must have choices [], "
+                f"got {usage_chunk.get('choices')!r:.80}",
+                where=f"events[{usage_number}].choices",
+                expected="[]",
             )
         )
-    else:
-        if last.get("choices") != []:
-            failures.append(
-                Failure(
-                    "stream_usage",
-                    f"{where}: the usage chunk (event #{last_number}) must have choices [], "
-                    f"got {last.get('choices')!r:.80}",
-                    where=f"events[{last_number}].choices",
-                    expected="[]",
-                )
-            )
-        failures += usage_totals(
-            last["usage"], where=f"event #{last_number} usage", at=f"events[{last_number}].usage"
-        )
+    failures += usage_totals(
+        usage_chunk["usage"],
+        where=f"event #{usage_number} usage",
+        at=f"events[{usage_number}].usage",
+    )
     return capped(failures)

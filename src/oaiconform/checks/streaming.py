@@ -20,6 +20,7 @@ from oaiconform.checks._registry import Impact, check
 from oaiconform.checks.errors import error_envelope
 from oaiconform.checks.schema import (
     integer_timestamp,
+    late_required_absent,
     object_value,
     split_violations,
     stream_required_nullable_absent,
@@ -410,7 +411,7 @@ def chat_chunks(spec: Spec, stream: StreamExchange) -> list[Failure]:
     events = data_events(stream)
     failures = events.failures + mid_stream_errors(stream, events)
     for number, chunk in events.objects:
-        hard, nullable = split_violations(spec, CHUNK_SCHEMA, chunk)
+        hard, nullable, late = split_violations(spec, CHUNK_SCHEMA, chunk)
         failures += [
             Failure(
                 "chunk_schema",
@@ -420,6 +421,7 @@ def chat_chunks(spec: Spec, stream: StreamExchange) -> list[Failure]:
             for violation in hard
         ]
         failures += stream_required_nullable_absent(where, number, nullable)
+        failures += late_required_absent(f"{where}: event #{number}", late, at=f"events[{number}]")
     answered_at = stream.head.answered_at()
     failures += choice_identity(where, events.objects, "chat.completion.chunk", answered_at)
     failures += choice_sequence(where, events.objects, n, finish_reasons(spec))

@@ -33,6 +33,7 @@ from oaiconform.checks import Failure, Impact, is_soft, register
 from oaiconform.checks.errors import error_envelope
 from oaiconform.checks.schema import (
     STREAM_REQUIRED_NULLABLE,
+    late_required_absent,
     split_violations,
     violation_where,
 )
@@ -213,7 +214,7 @@ def event_stream_conformance(spec: Spec, operation_id: str, exchange: Exchange) 
             continue
         if pointer is None:
             continue
-        hard, nullable = split_violations(spec, pointer, payload)
+        hard, nullable, late = split_violations(spec, pointer, payload)
         failures.extend(
             Failure(
                 "response_schema_conformance",
@@ -233,6 +234,13 @@ def event_stream_conformance(spec: Spec, operation_id: str, exchange: Exchange) 
                 check_id=STREAM_REQUIRED_NULLABLE,
             )
             for violation in nullable
+        )
+        failures.extend(
+            late_required_absent(
+                f"{exchange.describe()}: {operation_id} event {index}",
+                late,
+                at=f"events[{index}]",
+            )
         )
         if failures:
             break  # the first bad event says it; a stream of them adds nothing
