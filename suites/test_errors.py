@@ -1,7 +1,11 @@
 """Errors and authentication: status codes, the error envelope, and the param they name.
 
-Endpoints outside a target's scope (no /embeddings on a chat server, say) are skipped with the
-reason, not failed: their absence is the business of their own feature (`embeddings`, ...).
+The malformed-body and invalid-parameter probes go to each generation endpoint the target
+serves (chat, completions, embeddings, moderations, responses), so an embeddings-only server
+is judged on its embeddings route. Endpoints outside a target's scope are not applicable, with
+the reason, not failed: their absence is the business of their own feature (`embeddings`,
+...). Whether a 404 means "no such endpoint" is judged against the target's own answer to a
+route that cannot exist (route_probe).
 """
 
 from __future__ import annotations
@@ -23,9 +27,8 @@ from oaiconform.checks.errors import (
     route_not_found,
     unauthorized,
 )
-from oaiconform.checks.routes import route_missing
 from oaiconform.exchange import Exchange
-from oaiconform.plugin import not_applicable
+from oaiconform.plugin import not_applicable, route_decision
 from oaiconform.settings import Settings
 from oaiconform.target import Target
 
@@ -43,6 +46,16 @@ GUARDED_ROUTES = [
 ]
 
 
+# The generation endpoints, each probed with malformed bodies and invalid parameters.
+ENDPOINTS = {
+    "chat": "chat/completions",
+    "completions": "completions",
+    "embeddings": "embeddings",
+    "moderations": "moderations",
+    "responses": "responses",
+}
+
+
 def _body(kind: str | None, settings: Settings, model: str | None = None) -> Any:
     if kind == "chat":
         return {
@@ -54,7 +67,21 @@ def _body(kind: str | None, settings: Settings, model: str | None = None) -> Any
         return {"model": model or settings.completion_model, "prompt": "hi", "max_tokens": 1}
     if kind == "embeddings":
         return {"model": model or settings.embedding_model, "input": "hi"}
+    if kind == "moderations":
+        return {"model": model or settings.moderation_model, "input": "hi"}
+    if kind == "responses":
+        return {"model": model or settings.model, "input": "hi", "max_output_tokens": 16}
     return None
+
+
+def _served(exchange: Exchange) -> Exchange:
+    """The answer, unless it says the target has no such endpoint: then not applicable."""
+    decision = route_decision(exchange)
+    if decision.route_missing:
+        not_applicable(
+            f"{exchange.describe()}: the target has no such endpoint ({decision.reason})"
+        )
+    return exchange
 
 
 def _send(
@@ -77,11 +104,9 @@ def _send(
 
 def _skip_if_route_missing(target: Target, method: str, path: str, refused: Exchange) -> None:
     """A 404/405 may mean the target has no such endpoint; a POST of {} tells (400 if it has)."""
-    if not route_missing(refused):
+    if not route_decision(refused).route_missing:
         return
-    probe = target.request(method, path, json={} if method == "POST" else None)
-    if route_missing(probe):
-        not_applicable(f"{probe.describe()}: the target has no such endpoint")
+    _served(target.request(method, path, json={} if method == "POST" else None))
 
 
 def _unauthenticated(
@@ -136,11 +161,11 @@ def _envelope_probe(target: Target, settings: Settings, probe: str) -> Exchange:
     if probe == "unknown-file":
         return target.get("files/file-oaiconform-no-such-file")
     if probe == "chat-invalid-json":
-        return target.post(chat, content=b'{"model": ', headers=bad_json)
+        return _served(target.post(chat, content=b'{"model": ', headers=bad_json))
     if probe == "embeddings-invalid-json":
-        return target.post("embeddings", content=b'{"input": ', headers=bad_json)
+        return _served(target.post("embeddings", content=b'{"input": ', headers=bad_json))
     if probe == "chat-invalid-parameter":
-        return target.post(chat, json={"model": settings.model, "messages": "hi"})
+        return _served(target.post(chat, json={"model": settings.model, "messages": "hi"}))
     return target.get("models", headers=SIMULATE_RATE_LIMIT)  # marked rate_limit_on_demand
 
 
@@ -185,6 +210,7 @@ def test_envelope_unknown_routes_and_wrong_methods_get_404_or_405(
 
 
 @pytest.mark.feature("errors.invalid_json")
+@pytest.mark.parametrize("kind", list(ENDPOINTS))
 @pytest.mark.parametrize(
     ("content", "content_type"),
     [
@@ -196,18 +222,20 @@ def test_envelope_unknown_routes_and_wrong_methods_get_404_or_405(
     ],
 )
 def test_invalid_json_a_malformed_body_gets_400(
-    target: Target, settings: Settings, content: bytes | None, content_type: str
+    target: Target, settings: Settings, kind: str, content: bytes | None, content_type: str
 ) -> None:
-    """A body that is not a JSON object (or not declared as JSON) gets 400 with the envelope.
+    """A body that is not a JSON object (or not declared as JSON) gets 400 with the envelope,
+    on each generation endpoint the target serves.
 
-    Never a 5xx and never a hang: the client sent it, the client must fix it. A valid chat body
+    Never a 5xx and never a hang: the client sent it, the client must fix it. A valid body
     sent as text/plain is refused too, as the API does (it only accepts application/json).
     """
     if content is None:
-        content = json.dumps(_chat(settings)).encode()
-    exchange = target.post(
-        "chat/completions", content=content, headers={"Content-Type": content_type}
-    )
+        content = json.dumps(_body(kind, settings)).encode()
+    path = ENDPOINTS[kind]
+    exchange = target.post(path, content=content, headers={"Content-Type": content_type})
+    if exchange.status in (404, 405):
+        _skip_if_route_missing(target, "POST", path, exchange)
     expect(bad_request(exchange))
 
 
@@ -250,9 +278,34 @@ def test_validation_an_invalid_parameter_gets_400_naming_it(
     missing model the API sends `param: null` ("you must provide a model parameter"), so null
     or "model" pass there.
     """
-    exchange = target.post("chat/completions", json=_chat(settings, **changes))
+    exchange = _served(target.post("chat/completions", json=_chat(settings, **changes)))
     expect(bad_request(exchange))
     expect(error_param_names(exchange, param, nullable=nullable))
+
+
+@pytest.mark.feature("errors.validation")
+@pytest.mark.parametrize(
+    ("kind", "changes", "param"),
+    [
+        pytest.param(
+            "completions", {"temperature": 3}, "temperature", id="completions-temperature-3"
+        ),
+        pytest.param("embeddings", {"input": None}, "input", id="embeddings-missing-input"),
+        pytest.param("moderations", {"input": None}, "input", id="moderations-missing-input"),
+        pytest.param("responses", {"temperature": 3}, "temperature", id="responses-temperature-3"),
+    ],
+)
+def test_validation_other_endpoints_refuse_an_invalid_parameter_with_400(
+    target: Target, settings: Settings, kind: str, changes: dict[str, Any], param: str
+) -> None:
+    """An invalid parameter on each other generation endpoint the target serves: 400 (not 422,
+    not 5xx), with `param` naming the field or null (these endpoints' messages say which)."""
+    body = {k: v for k, v in {**_body(kind, settings), **changes}.items() if v is not None}
+    exchange = target.post(ENDPOINTS[kind], json=body)
+    if exchange.status in (404, 405):
+        _skip_if_route_missing(target, "POST", ENDPOINTS[kind], exchange)
+    expect(bad_request(exchange))
+    expect(error_param_names(exchange, param, nullable=True))
 
 
 @pytest.mark.feature("errors.unknown_model")

@@ -27,8 +27,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from oaiconform.checks import ConformanceError
 from oaiconform.checks.errors import client_error
-from oaiconform.checks.routes import route_missing
-from oaiconform.plugin import not_applicable
+from oaiconform.plugin import not_applicable, route_decision
 from oaiconform.settings import Settings
 from oaiconform.target import BudgetExhaustedError, Target, TargetError
 
@@ -132,8 +131,9 @@ def _each_is_refused(
     target: Target, run_seed: int, path: str, base: dict[str, Any], mutations: Any
 ) -> None:
     probe = target.post(path, json={})
-    if route_missing(probe):
-        not_applicable(f"{probe.describe()}: the target has no such endpoint")
+    decision = route_decision(probe)
+    if decision.route_missing:
+        not_applicable(f"{probe.describe()}: the target has no such endpoint ({decision.reason})")
     stopped: list[Exception] = []  # a hang or the spent budget ends the run, unshrunk
 
     @hypothesis_settings(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from oaiconform import route_probe
 from oaiconform.cleanup import ObjectLedger, activate, make_run_id
 from oaiconform.profiles import Profile, load_profile
 from oaiconform.settings import Secret, Settings, settings_from_handoff, settings_to_handoff
@@ -148,6 +149,7 @@ class RunContext:
     def target(self) -> Target:
         if self._target is None:
             self._target = self._start_target()
+            route_probe.activate(self._target)
         return self._target
 
     @property
@@ -262,6 +264,9 @@ class RunContext:
                 "base_url": self._target.display_url,
                 "embedded_mock": self._target.embedded_mock,
                 **tls,
+                # How the target answered routes that cannot exist: the evidence by which a
+                # 404 was read as "no such endpoint" or "no such object" (this process's).
+                "route_miss": route_probe.route_misses(self._target).evidence(),
             }
         return {
             "base_url": self.settings.target_url,

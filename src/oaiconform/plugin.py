@@ -26,13 +26,14 @@ from oaiconform.applicability import (
 from oaiconform.checks import ConformanceError, Failure, collect_deferred, impact_of
 from oaiconform.checks._failure import capped
 from oaiconform.checks.http import JSON_OBJECT_BODY, TARGET_ERROR
-from oaiconform.checks.routes import route_missing
+from oaiconform.checks.routes import RouteDecision, decide_route
 from oaiconform.cleanup import ObjectLedger, activate
 from oaiconform.context import RunContext, TestResult
 from oaiconform.exchange import BodyNotJSONError, Exchange, stream_metrics
 from oaiconform.features import is_known
 from oaiconform.profiles import ProfileError
 from oaiconform.redact import Redactor, redact_files
+from oaiconform.route_probe import active_route_misses
 from oaiconform.sdk_replay import replay_exchanges, sdk_version
 from oaiconform.settings import Secret, Settings, SettingsError, build_settings
 from oaiconform.spec import Spec, SpecError
@@ -87,10 +88,20 @@ def not_applicable(reason: str) -> NoReturn:
     raise NotApplicable(reason, allow_module_level=False)
 
 
+def route_decision(exchange: Exchange) -> RouteDecision:
+    """Whether a 404/405 means the target has no such endpoint, judged against the run
+    target's own answer to an unknown route (route_probe), with the evidence."""
+    misses = active_route_misses()
+    return misses.decide(exchange) if misses is not None else decide_route(exchange, None)
+
+
 def require_route(exchange: Exchange) -> Exchange:
     """Mark the feature not implemented when the target has no such endpoint."""
-    if route_missing(exchange):
-        not_implemented(f"{exchange.describe()}: the target has no such endpoint")
+    decision = route_decision(exchange)
+    if decision.route_missing:
+        not_implemented(
+            f"{exchange.describe()}: the target has no such endpoint ({decision.reason})"
+        )
     return exchange
 
 

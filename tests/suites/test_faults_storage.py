@@ -52,6 +52,7 @@ MATRIX: Matrix = {
         "batches": "`endpoint` must be '/v1/chat/completions', got '/chat/completions'"
     },
     "response-usage-total-wrong": {"responses": "must equal input_tokens"},
+    "cache-write-tokens-absent": {"responses": "cache_write_tokens became required in mid-2026"},
     "input-items-dropped": {"responses": "no input message with the text"},
 }
 
@@ -75,6 +76,7 @@ PROVES: Proofs = {
     },
     "batch-endpoint-unversioned": {"batches.batch_object_fields"},
     "response-usage-total-wrong": {"responses.response_object_fields"},
+    "cache-write-tokens-absent": {"schema.late_required_absent"},
     "input-items-dropped": {"responses.input_items_echo"},
 }
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck
 from schemathesis.generation import GenerationMode
 
+from oaiconform.checks.routes import guess_route_missing
 from oaiconform.exchange import Exchange, RecordedRequest
 from oaiconform.property._types import AnyCase
 from oaiconform.property.checks import (
@@ -22,7 +23,6 @@ from oaiconform.property.clamp import MAX_TOKENS_CAP, clamp_costs, make_affordab
 from oaiconform.property.convert import to_schemathesis_response
 from oaiconform.property.groups import expensive_group, may_run
 from oaiconform.property.retry import retry_after_seconds, send_with_backoff
-from oaiconform.property.routes import route_missing_for
 from oaiconform.property.session import property_schema
 from oaiconform.property.wire import Discard, WireRequest, safe_identifier, shape, to_wire
 from oaiconform.spec import Spec
@@ -280,14 +280,20 @@ def test_json_answers_are_not_event_streams(spec: Spec) -> None:
 # route misses and retries
 
 
-def test_route_misses_of_id_paths_need_to_look_like_a_missing_route() -> None:
+def test_without_a_learned_miss_route_misses_of_id_paths_need_to_look_like_one() -> None:
+    """The guess from the body alone, when no probe of an unknown route could be sent."""
     unknown_object = {"error": {"message": "No such File object: f", "param": "id", "code": None}}
     invalid_url = {"error": {"message": "Invalid URL (GET /v1/x)", "param": None, "code": None}}
-    with_ids = route_missing_for(True)
+
+    def with_ids(answer: Exchange) -> bool:
+        return guess_route_missing(answer, path_has_ids=True)
+
     assert not with_ids(exchange(404, json.dumps(unknown_object).encode()))
     assert with_ids(exchange(404, json.dumps(invalid_url).encode()))
     assert with_ids(exchange(405, b""))
-    assert route_missing_for(False)(exchange(404, json.dumps(unknown_object).encode()))
+    assert guess_route_missing(
+        exchange(404, json.dumps(unknown_object).encode()), path_has_ids=False
+    )
 
 
 def test_retry_after_is_honoured_within_the_cap() -> None:

@@ -11,8 +11,7 @@ from oaiconform.exchange import StreamExchange
 
 @check(
     title=(
-        "With include_usage, one chunk with choices [] carries the usage; without it "
-        "no chunk does"
+        "With include_usage, one chunk with choices [] carries the usage; without it no chunk does"
     ),
     impact=Impact.WRONG_BEHAVIOUR,
     reason="the stream_options parameter was ignored, or usage does not add up",

@@ -38,7 +38,7 @@ from oaiconform.property.objects import (
     track_example,
 )
 from oaiconform.property.retry import send_with_backoff
-from oaiconform.property.routes import route_missing_for
+from oaiconform.property.routes import route_decision_for
 from oaiconform.property.session import GenerationUnavailable, PropertySchema
 from oaiconform.property.wire import Discard, WireRequest, shape, to_wire
 from oaiconform.target import BudgetExhaustedError, Target, TargetError
@@ -101,7 +101,7 @@ class OperationRun:
     def run(self) -> None:
         """Raise ConformanceError, RouteMissing, PropertySkip, or a Target exception; else pass."""
         operation = self.schema.spec.operation(self.operation_id)
-        self._route_check = route_missing_for("{" in operation.path)
+        self._route_check = route_decision_for(self.target, "{" in operation.path)
         self._tag = creation_tag(operation)
         body_types = ((operation.raw.get("requestBody") or {}).get("content")) or {}
         # Only JSON body negations are judged (see wire.py): without one, negative generation
@@ -260,9 +260,13 @@ class OperationRun:
         if exchange.status == 429:
             return None  # still limited after bounded waiting: nothing to judge
         positive = case.meta is not None and case.meta.generation.mode.is_positive
-        if positive and not self.answers and self._route_check(exchange):
-            self.stop = RouteMissing(f"{exchange.describe()}: the target has no such endpoint")
-            return None
+        if positive and not self.answers:
+            decision = self._route_check(exchange)
+            if decision.route_missing:
+                self.stop = RouteMissing(
+                    f"{exchange.describe()}: the target has no such endpoint ({decision.reason})"
+                )
+                return None
         if positive and 200 <= exchange.status < 300 and self.accepted is None:
             self.accepted = wire
         route = self.schema.spec.operation(self.operation_id).route

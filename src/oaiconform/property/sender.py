@@ -14,8 +14,6 @@ from oaiconform.property.retry import retry_after_seconds
 from oaiconform.property.routes import route_missing_for
 from oaiconform.target import Target
 
-_route_missing = route_missing_for(True)  # a 404 about an object in the path is not a miss
-
 
 class CappedSender:
     """At most `cap` requests, each 429 waited out a bounded number of times."""
@@ -27,6 +25,8 @@ class CappedSender:
         self.max_backoff_s = max_backoff_s
         self.used = 0
         self.route_missing = False  # the last answer: the target has no such endpoint
+        # A 404 about an object in the path is not a miss.
+        self._route_missing = route_missing_for(target, path_has_ids=True)
 
     def send(
         self,
@@ -43,7 +43,7 @@ class CappedSender:
             exchange = self.target.request(method, path, content=content, headers=headers)
             if exchange.status != 429 or retries >= self.max_retries:
                 self.target.budget.note_rate_limited(retries)
-                self.route_missing = _route_missing(exchange)
+                self.route_missing = self._route_missing(exchange)
                 return exchange
             time.sleep(retry_after_seconds(exchange, cap_s=self.max_backoff_s))
             retries += 1

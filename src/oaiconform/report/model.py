@@ -363,6 +363,10 @@ def build_report(context: RunContext) -> Report:
     target = dict(context.target_info())
     if target.get("base_url"):
         target["base_url"] = text(strip_userinfo(str(target["base_url"])))
+    target["route_miss"] = [
+        {k: text(v) if isinstance(v, str) else v for k, v in probe.items()}
+        for probe in target.get("route_miss", [])
+    ]
     return Report(
         schema_version=SCHEMA_VERSION,
         tool={"name": "oaiconform", "version": __version__},

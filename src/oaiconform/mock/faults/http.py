@@ -94,6 +94,49 @@ def _unknown_route_index_page(parts: ResponseParts) -> ResponseParts:
     return parts.with_header(b"content-type", b"text/html; charset=utf-8")
 
 
+# A gateway that serves chat, embeddings and the stored objects, but no legacy completions
+# and no moderations: requests there reach no route (and answer as unknown routes do).
+_ABSENT_PATHS = ("/v1/completions", "/v1/moderations")
+
+
+def _without_legacy_endpoints(scope: Scope, valid_keys: tuple[str, ...]) -> None:
+    path = scope["path"].rstrip("/")
+    if path in _ABSENT_PATHS:
+        scope["path"] = f"/v1/oaiconform-absent{path}"
+        scope["raw_path"] = scope["path"].encode()
+
+
+def _is_route_miss(parts: ResponseParts) -> bool:
+    message = str(_error(parts).get("message") or "")
+    return parts.status in (404, 405) and message.startswith(("Invalid URL", "Method "))
+
+
+def _route_miss_not_found(parts: ResponseParts) -> ResponseParts:
+    """Every unknown route (and wrong method) answers one generic not_found envelope."""
+    if not _is_route_miss(parts):
+        return parts
+    return _with_error(parts, 404, message="Not Found", param=None, code="not_found")
+
+
+def _detail(parts: ResponseParts, status: int, detail: str) -> ResponseParts:
+    body = json.dumps({"detail": detail}).encode()
+    return replace(parts, status=status, body=body).with_header(
+        b"content-type", b"application/json"
+    )
+
+
+def _object_miss_detail(parts: ResponseParts) -> ResponseParts:
+    """FastAPI's shapes: `{"detail": "Not Found"}` for an unknown route, `{"detail": <the
+    message>}` for an unknown object (an HTTPException raised by the handler)."""
+    if _is_route_miss(parts):
+        return _detail(
+            parts, parts.status, "Not Found" if parts.status == 404 else "Method Not Allowed"
+        )
+    if parts.status == 404 and not _is_model_not_found(parts) and _error(parts).get("message"):
+        return _detail(parts, 404, str(_error(parts)["message"]))
+    return parts
+
+
 def _models_list_unguarded(scope: Scope, valid_keys: tuple[str, ...]) -> None:
     if scope["method"] != "GET" or scope["path"].rstrip("/") != "/v1/models" or not valid_keys:
         return
@@ -165,6 +208,21 @@ FAULTS = (
         "unknown routes get 200 with a web page instead of 404",
         "servers whose web UI's catch-all route serves its index page for any unknown path",
         response=_unknown_route_index_page,
+    ),
+    Fault(
+        "unknown-route-not-found",
+        "no /completions nor /moderations, and every unknown route gets 404 with the envelope "
+        "code not_found",
+        "gateways that answer any route they lack with one generic not_found envelope",
+        request=_without_legacy_endpoints,
+        response=_route_miss_not_found,
+    ),
+    Fault(
+        "unknown-object-detail-404",
+        'an unknown object gets 404 {"detail": <message>} and an unknown route '
+        '{"detail": "Not Found"}, without the error envelope',
+        "FastAPI-based servers whose handlers raise HTTPException for a missing object",
+        response=_object_miss_detail,
     ),
     Fault(
         "models-list-unguarded",

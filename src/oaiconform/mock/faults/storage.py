@@ -153,6 +153,17 @@ def _response_total_is_output(value: Any) -> Any:
     return {**value, "usage": {**usage, "total_tokens": usage.get("output_tokens")}}
 
 
+def _without_cache_write_tokens(value: Any) -> Any:
+    if not (isinstance(value, dict) and value.get("object") == "response"):
+        return value
+    usage = value.get("usage")
+    details = usage.get("input_tokens_details") if isinstance(usage, dict) else None
+    if not isinstance(usage, dict) or not isinstance(details, dict):
+        return value
+    details = {k: v for k, v in details.items() if k != "cache_write_tokens"}
+    return {**value, "usage": {**usage, "input_tokens_details": details}}
+
+
 def _input_items_dropped(parts: ResponseParts) -> ResponseParts:
     if parts.method != "GET" or not _INPUT_ITEMS_PATH.match(parts.path) or parts.status != 200:
         return parts
@@ -235,6 +246,12 @@ FAULTS = (
         "a response's usage.total_tokens counts only the output tokens",
         "Responses API shims that copy completion_tokens into total_tokens",
         response=json_rewrite(_response_total_is_output, success_only=True),
+    ),
+    Fault(
+        "cache-write-tokens-absent",
+        "a response's usage.input_tokens_details has no cache_write_tokens",
+        "servers that follow the description from before mid-2026, when the member was added",
+        response=json_rewrite(_without_cache_write_tokens, success_only=True),
     ),
     Fault(
         "input-items-dropped",
