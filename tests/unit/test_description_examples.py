@@ -28,7 +28,7 @@ EXPECTED_COUNTS = {
     "operation": 282,
     "event": 118,
     "object": 383,
-    "schema": 293,
+    "schema": 295,
     "media-type": 3,
 }
 
