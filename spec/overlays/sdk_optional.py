@@ -63,6 +63,7 @@ class OptionalField:
     schema_path: str  # Batch.errors, CreateChatCompletionResponse.choices[].logprobs
     sdk: str  # openai/types/batch.py: Batch.errors
     annotation: str
+    nullable: bool  # the description lets it be null: absent, it is `required_nullable_absent`
 
 
 def sdk_models() -> Iterator[type[BaseModel]]:
@@ -130,6 +131,15 @@ class SchemaView:
             required |= inner_required
         return props, required
 
+    def accepts_null(self, node: Any) -> bool:
+        node = self.spec.deref(node)
+        if not isinstance(node, dict):
+            return False
+        kind = node.get("type")
+        if kind == "null" or (isinstance(kind, list) and "null" in kind):
+            return True
+        return any(self.accepts_null(b) for b in node.get("anyOf") or node.get("oneOf") or [])
+
     def item(self, node: dict[str, Any]) -> dict[str, Any]:
         return self.resolve(node.get("items") or {}) if node.get("type") == "array" else node
 
@@ -151,6 +161,7 @@ def compare(
                 f"{path}.{key}",
                 f"{short}: {model.__qualname__}.{name}",
                 _annotation(field.annotation),
+                view.accepts_null(props.get(key, {})),
             )
         if key not in props:
             continue
@@ -213,10 +224,11 @@ def main() -> None:
     print(f"openai {openai.__version__}: {models} models, {matched} matched to a schema by name")
     print(f"{len(fields)} fields required in the description, optional in the SDK")
     for found in fields:
+        null = "null allowed" if found.nullable else "null refused"
         if args.markdown:
-            print(f"| `{found.schema_path}` | `{found.sdk}` | |")
+            print(f"| `{found.schema_path}` | `{found.sdk}` | {null} | |")
         else:
-            print(f"{found.schema_path:70} {found.sdk}: {found.annotation}")
+            print(f"{found.schema_path:70} {null:12} {found.sdk}: {found.annotation}")
 
 
 if __name__ == "__main__":
