@@ -99,7 +99,14 @@ _VECTOR_STORE_ABBREVIATED = (
 )
 _MESSAGE = "older than `status` (openai/types/beta/threads/message.py: `status: Literal[...]`)"
 
+_NO_SEED = "older than `seed` (openai/types/fine_tuning/fine_tuning_job.py: `seed: int`)"
+
 EXAMPLE_DEFECTS: dict[str, str] = {
+    "createFineTuningJob: Default": _NO_SEED,
+    "createFineTuningJob: Validation file": _NO_SEED,
+    "cancelFineTuningJob: example 0": _NO_SEED,
+    "pauseFineTuningJob: example 0": _NO_SEED,
+    "resumeFineTuningJob: example 0": _NO_SEED,
     "createImageEdit: Streaming": "abbreviated partial-image event: no `created_at`, `size`, "
     "`quality`, `background` (image_edit_partial_image_event.py requires them)",
     "createImage: Streaming": "abbreviated partial-image event: no `created_at`, `size`, "
@@ -171,14 +178,6 @@ _REALTIME_OBJECTS = (
     "RealtimeTranscriptionSessionCreateResponseGA",
 )
 UNDECIDED: dict[str, str] = {
-    "createFineTuningJob: Default": "no `hyperparameters` (fine_tuning_job.py requires it)",
-    "createFineTuningJob: Epochs": "`error` with null `code`/`message` (the SDK types str)",
-    "createFineTuningJob: DPO": "`error` with null members, `hyperparameters: null`",
-    "createFineTuningJob: Reinforcement": "`error: {}`, no `hyperparameters`",
-    "createFineTuningJob: Validation file": "no `hyperparameters`",
-    "cancelFineTuningJob: example 0": "no `hyperparameters`",
-    "pauseFineTuningJob: example 0": "no `hyperparameters`",
-    "resumeFineTuningJob: example 0": "no `hyperparameters`",
     "cancelRun: example 0": "no `truncation_strategy` (the SDK: Optional)",
     "searchVectorStore: example 0": "`search_query` a string, the schema an array",
     "getEvalRuns: example 0": "a `completions` run data source matched against `jsonl`",
