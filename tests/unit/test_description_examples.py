@@ -180,12 +180,15 @@ _REALTIME_OBJECTS = (
 UNDECIDED: dict[str, str] = {
     "cancelRun: example 0": "no `truncation_strategy` (the SDK: Optional)",
     "searchVectorStore: example 0": "`search_query` a string, the schema an array",
-    "getEvalRuns: example 0": "a `completions` run data source matched against `jsonl`",
+    "getEvalRuns: example 0": "`sampling_params: null` in a completions data source (the SDK: "
+    "Optional); the schema is shared with the createEvalRun request, so widening it would let "
+    "generated requests send null",
     "runGrader: Score text alignment": "`token_usage` an object, the schema an integer",
     "CreateEvalCompletionsRunDataSource (x-oaiMeta.example)": "no `type`, `source`",
     "CreateEvalResponsesRunDataSource (x-oaiMeta.example)": "no `type`, `source`",
     "CreateEvalLabelModelGrader (x-oaiMeta.example)": "a message valid under two `oneOf` branches",
-    "Eval (x-oaiMeta.example)": "a `custom` data source config without `schema`",
+    "Eval (x-oaiMeta.example)": "a `custom` data source config with the request's `item_schema`, "
+    "not the stored `schema`",
     "EvalRunList (x-oaiMeta.example)": "a run without `data_source`",
     "GraderMulti (x-oaiMeta.example)": "`graders` a list, the schema an object",
     "admin-api-keys-get: example 0": _ADMIN,
