@@ -16,8 +16,9 @@ the hard violations of `schema.response_schema_conformance` and the spec-literal
 - `parameter`, `media-type`: the `example`/`examples` of a parameter or media type, against its
   `schema`.
 
-An example that is not JSON at all (elided with `...`, a JavaScript literal, a missing comma) is
-`Unreadable`: the self-test lists each by name with the reason, so a new one is noticed.
+An example that is not JSON at all (elided with `...`, a JavaScript literal, a missing comma, an
+empty string) is `Unreadable`: the self-test lists each by name with the reason, so a new one is
+noticed.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def operation_examples(spec: Spec, operation: Operation) -> Iterator[Example | U
     for index, text in enumerate(example_texts(operation)):
         name = _example_name(operation, index)
         if not isinstance(text, str) or not text.strip():
-            continue  # no answer documented (an empty string), nothing to judge
+            yield Unreadable("operation", f"{name} (empty)")
+            continue
         stripped = text.lstrip()
         if stripped.startswith(("event:", "data:")):
             yield from sse_events(spec, operation, name, text)
@@ -129,7 +131,9 @@ def sse_events(
         if value is None:
             yield Unreadable("event", label)
             continue
-        kind = value.get("type") if documented is not None else event.event
+        kind = (
+            event.event if documented is None or not isinstance(value, dict) else value.get("type")
+        )
         pointer = typed.get(str(kind)) or documented
         if pointer is None:
             yield Unreadable("event", f"{label} (no schema documents this event)")
@@ -203,7 +207,7 @@ def keyword_examples(node: Any, pointer: str, *, names: bool = False) -> list[Ex
 
 def _own_examples(node: dict[str, Any], pointer: str) -> list[Example]:
     described = "schema" in node and isinstance(node["schema"], dict)
-    kind = _holder_kind(node, pointer) if described else "schema"
+    kind = _holder_kind(node) if described else "schema"
     target = f"{pointer}/schema" if described else pointer
     found = []
     if "example" in node:
@@ -220,5 +224,5 @@ def _own_examples(node: dict[str, Any], pointer: str) -> list[Example]:
     return found
 
 
-def _holder_kind(node: dict[str, Any], pointer: str) -> str:
+def _holder_kind(node: dict[str, Any]) -> str:
     return "parameter" if "in" in node and "name" in node else "media-type"
