@@ -101,7 +101,7 @@ def test_every_operation_documents_the_error_statuses_with_the_envelope(spec: Sp
 def test_the_other_builtin_corrections_are_applied(spec: Spec) -> None:
     names = [o.name for o in spec.overlays]
     assert names == sorted(names)
-    assert len(names) == 11
+    assert len(names) == 12
     assert all(o.nodes_changed > 0 for o in spec.overlays)
     schemas = spec.document["components"]["schemas"]
     assert schemas["ContainerResource"]["required"] == sorted(
