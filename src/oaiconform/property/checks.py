@@ -42,6 +42,7 @@ from oaiconform.checks.schema import (
 )
 from oaiconform.exchange import Exchange
 from oaiconform.property._types import AnyCase
+from oaiconform.property.requirements import broken_rule, names_unresolved_reference
 from oaiconform.spec import Spec
 from oaiconform.sse import parse_stream
 
@@ -123,7 +124,7 @@ def _one_line(failure: SchemathesisFailure) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
 
 
-def explains_refusal(exchange: Exchange) -> bool:
+def explains_refusal(exchange: Exchange) -> bool:  # see also requirements.py
     """A 400 whose error envelope names the offending `param`.
 
     Descriptions cannot express cross-field rules (`tool_choice` needs `tools`, `best_of` >= `n`,
@@ -173,8 +174,13 @@ def run_response_checks(
     envelope = error_envelope(exchange) if exchange.status >= 400 else []
     unreadable = any(not is_soft(f) for f in envelope)
     failures: list[Failure] = list(envelope)
+    explained = (
+        explains_refusal(exchange)
+        or names_unresolved_reference(case.body, exchange) is not None
+        or broken_rule(operation_id, case.body) is not None
+    )
     for check in RESPONSE_CHECKS:
-        if check is positive_data_acceptance and (explains_refusal(exchange) or unreadable):
+        if check is positive_data_acceptance and (explained or unreadable):
             continue
         name = check.__name__
         try:

@@ -279,7 +279,13 @@ class _Preparer:
             if found or raised or tried >= attempts:
                 raise _Stop  # ends the search (and its replay) without generating more
             try:
-                shape(case, model, pinned=parents, tag=creation_tag(creator))
+                shape(
+                    case,
+                    model,
+                    pinned=parents,
+                    tag=creation_tag(creator),
+                    operation_id=creator.operation_id,
+                )
                 wire = to_wire(case, self.target.base_url)
             except Discard:
                 return

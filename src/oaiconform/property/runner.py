@@ -207,6 +207,7 @@ class OperationRun:
                 self.options.models.get(self.operation_id),
                 pinned=self.objects.ids,
                 tag=self._tag,
+                operation_id=self.operation_id,
             )
             wire = to_wire(case, self.target.base_url)
         except Discard:

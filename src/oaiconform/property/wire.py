@@ -26,6 +26,7 @@ from schemathesis.core.parameters import ParameterLocation
 
 from oaiconform.property._types import AnyCase
 from oaiconform.property.clamp import clamp_costs, make_affordable, without_streaming
+from oaiconform.property.requirements import meet
 
 # Headers schemathesis adds for its own transport, or that the Target owns.
 _DROPPED_HEADERS = frozenset(
@@ -111,6 +112,7 @@ def shape(
     model: str | None = None,
     pinned: Mapping[str, str] | None = None,
     tag: Mapping[str, str] | None = None,
+    operation_id: str | None = None,
 ) -> None:
     """Make the case affordable and sendable, in place; raise Discard when it cannot be.
 
@@ -120,7 +122,9 @@ def shape(
     ones in a positive case, so it reaches the operation's success path; a negative case
     keeps its generated values. `tag`, the run's metadata, replaces the generated `metadata`
     of a positive body that creates an object, so that `oaiconform clean` finds what a
-    crashed run left (a valid metadata map for a valid one: the case stays positive).
+    crashed run left (a valid metadata map for a valid one: the case stays positive). A
+    positive body of `operation_id` is repaired to meet the cross-field rules the description
+    leaves out (requirements.py), so that it means something to a correct server.
     """
     negative = is_negative(case)  # read before any edit: an edit triggers revalidation
     if negative and case.media_type and case.media_type.startswith("multipart/"):
@@ -154,6 +158,7 @@ def shape(
                 shaped = {**shaped, "model": model}
             if tag and isinstance(shaped, dict):
                 shaped = {**shaped, "metadata": dict(tag)}
+            shaped = meet(operation_id, shaped, model)
         if shaped != body:
             case.body = shaped
     if not negative:
