@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from oaiconform.checks import is_soft
 from oaiconform.checks._failure import Failure
 from oaiconform.checks.stream_assembly import chat_tool_call_stream, stream_matches_completion
 from oaiconform.checks.stream_completions import completion_chunks
@@ -279,6 +280,9 @@ def test_usage_defects_are_named() -> None:
     )
     no_key = [{k: v for k, v in p.items() if k != "usage"} for p in with_usage[:-1]]
     assert "has no `usage` field" in usage([*no_key, with_usage[-1]])
+    absent = chat_stream_usage(stream_of([frame([*no_key, with_usage[-1]])], USAGE_ON))
+    assert {f.check_id for f in absent} == {"stream_usage.usage_null_absent"}
+    assert all(is_soft(f) for f in absent)  # absent says what null says: spec-literal
     wrong = {
         **with_usage[-1],
         "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 2},
@@ -401,6 +405,18 @@ def test_completion_chunks(spec: Spec) -> None:
         [frame([{**p, "object": "chat.completion.chunk"} for p in completion_payloads()])]
     )
     assert '`object` must be "text_completion"' in text(completion_chunks(spec, wrong))
+    # A chunk without the finish_reason key says what null says (LiteLLM sends such chunks).
+    bare = [
+        {**p, "choices": [{k: v for k, v in c.items() if k != "finish_reason"}]}
+        for p in completion_payloads()[:-1]
+        for c in p["choices"]
+    ]
+    failures = completion_chunks(
+        spec, stream_of([frame([*bare, completion_payloads()[-1]])], url=url)
+    )
+    assert failures and all(
+        f.check_id == "schema.stream_required_nullable_absent" for f in failures
+    ), failures
 
 
 def test_stream_metrics() -> None:
