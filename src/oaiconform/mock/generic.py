@@ -92,7 +92,7 @@ class GenericEndpoint:
 
     async def handle(self, request: Request) -> Response:
         operation, params = self._operation(request)
-        check_query(state_of(request).spec, operation, request)
+        check_query(state_of(request).request_spec, operation, request)
         body = await read_request_body(request, operation)
         return self.responder.respond(request, operation, params, body)
 
@@ -237,7 +237,7 @@ async def read_request_body(request: Request, operation: Operation) -> dict[str,
     if not isinstance(request_body, dict):
         return None
     content = request_body.get("content") or {}
-    spec = state_of(request).spec
+    spec = state_of(request).request_spec
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limit = state_of(request).config.max_body_bytes
     declared = request.headers.get("content-length", "")
