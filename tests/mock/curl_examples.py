@@ -36,6 +36,10 @@ _FILE_BYTES = {
 # curl options that change only what curl does with the answer: ignored, with their argument.
 _OUTPUT_OPTIONS = {"-o", "--output", "-D", "--dump-header"}
 _FLAGS = {"-s", "--silent", "-N", "--no-buffer", "-i", "--include"}
+_WITH_ARGUMENT = {
+    *("-X", "--request", "-H", "--header", "-d", "--data", "--data-raw", "-F", "--form"),
+    *_OUTPUT_OPTIONS,
+}
 # Bash process substitutions (`-D >(grep ... >&2)`): where curl writes, never what it sends.
 _PROCESS_SUBSTITUTION = re.compile(r"[<>]\([^()]*\)")
 
@@ -178,6 +182,8 @@ def parse_curl(curl: str) -> CurlRequest:
         if word == ">":  # the shell's redirection of what curl writes (`> file.jsonl`)
             position += 1
             continue
+        if word.startswith("-") and word not in _WITH_ARGUMENT:
+            raise CurlParseError(f"unknown curl option {word}")
         if word.startswith("-") and argument is None:
             raise CurlParseError(f"{word} without its argument")
         if word in ("-X", "--request"):
@@ -192,8 +198,6 @@ def parse_curl(curl: str) -> CurlRequest:
             request.form.append(_form_part(str(argument)))
         elif word in _OUTPUT_OPTIONS:
             pass
-        elif word.startswith("-"):
-            raise CurlParseError(f"unknown curl option {word}")
         elif request.path:
             raise CurlParseError(f"a second URL {word!r}")
         else:

@@ -293,7 +293,7 @@ def _form_fields(spec: Spec, operation: Operation, request: Request, raw: bytes)
             continue
         if isinstance(value, str) and not _is_compound(spec, prop):
             check_text_value(spec, f"{at}/properties/{escape_token(name)}", name, value)
-        elif isinstance(value, dict | list):
+        elif not isinstance(value, str | bytes):  # a JSON part's value
             _validate_member(spec, f"{at}/properties/{escape_token(name)}", name, value)
     return fields
 
