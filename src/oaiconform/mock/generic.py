@@ -31,7 +31,7 @@ from starlette.routing import BaseRoute, Match, Route
 from oaiconform.mock.errors import APIError
 from oaiconform.mock.generic_responses import GenericResponder
 from oaiconform.mock.handlers._common import PREFIX, invalid_parameter, read_json_object, state_of
-from oaiconform.mock.handlers._multipart import parse_multipart
+from oaiconform.mock.handlers._multipart import Part, parse_multipart
 from oaiconform.mock.instances import escape_token, resolve_pointer
 from oaiconform.spec import Operation, Spec
 
@@ -92,7 +92,7 @@ class GenericEndpoint:
 
     async def handle(self, request: Request) -> Response:
         operation, params = self._operation(request)
-        check_query(state_of(request).spec, operation, request)
+        check_query(state_of(request).request_spec, operation, request)
         body = await read_request_body(request, operation)
         return self.responder.respond(request, operation, params, body)
 
@@ -237,14 +237,16 @@ async def read_request_body(request: Request, operation: Operation) -> dict[str,
     if not isinstance(request_body, dict):
         return None
     content = request_body.get("content") or {}
-    spec = state_of(request).spec
+    spec = state_of(request).request_spec
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limit = state_of(request).config.max_body_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise APIError(413, f"Request body of {declared} bytes exceeds the limit of {limit} bytes.")
     raw = await request.body()  # cached: the readers below see it again
-    if not raw and not media_type and not request_body.get("required"):
+    if not raw.strip() and not request_body.get("required"):
+        # An optional body left empty, whatever its declared type: createThread's example
+        # sends `-d ''` with `Content-Type: application/json`.
         return None
     if media_type == "multipart/form-data" and media_type in content:
         return _form_fields(spec, operation, request, raw)
@@ -274,9 +276,7 @@ def _form_fields(spec: Spec, operation: Operation, request: Request, raw: bytes)
     parts = parse_multipart(request.headers["content-type"], raw)
     fields: dict[str, Any] = {}
     for part in parts:
-        name = part.name.removesuffix("[]")
-        value: Any = part.data if part.filename is not None else part.data.decode(errors="replace")
-        fields[name] = value
+        fields[part.name.removesuffix("[]")] = _form_value(part)
     pointer = spec.request_schema_pointer(operation.operation_id, "multipart/form-data")
     schema = _schema_of(spec, resolve_pointer(spec.document, pointer)) if pointer else {}
     for name in required_names(spec, pointer) if pointer else []:
@@ -289,9 +289,45 @@ def _form_fields(spec: Spec, operation: Operation, request: Request, raw: bytes)
         at = ref[1:]
     for name, value in fields.items():
         prop = schema["properties"].get(name)
-        if isinstance(value, str) and prop is not None and not _is_compound(spec, prop):
+        if prop is None:
+            continue
+        if isinstance(value, str) and not _is_compound(spec, prop):
             check_text_value(spec, f"{at}/properties/{escape_token(name)}", name, value)
+        elif not isinstance(value, str | bytes):  # a JSON part's value
+            _validate_member(spec, f"{at}/properties/{escape_token(name)}", name, value)
     return fields
+
+
+def _form_value(part: Part) -> Any:
+    """A file's bytes, a JSON part's value (`-F 'session={...};type=application/json'`, as
+    the realtime call example sends its session), else the field's text."""
+    if part.filename is not None:
+        return part.data
+    media_type = (part.content_type or "").split(";")[0].strip().lower()
+    if media_type == "application/json":
+        try:
+            return json.loads(part.data)
+        except ValueError:
+            raise APIError(
+                400,
+                f"The multipart field {part.name!r} is declared application/json but is not JSON.",
+                param=part.name,
+                code="invalid_json",
+            ) from None
+    return part.data.decode(errors="replace")
+
+
+def _validate_member(spec: Spec, pointer: str, name: str, value: Any) -> None:
+    try:
+        violations = spec.validate(pointer, value)
+    except jsonschema_rs.ValidationError:
+        return  # the description's schema does not compile (an upstream defect): unchecked
+    if violations:
+        first = violations[0]
+        where = name + first.path.removeprefix("$")
+        raise APIError(
+            400, f"Invalid {where!r}: {first.message}.", param=where, code="invalid_value"
+        )
 
 
 __all__ = ["GenericEndpoint", "check_query", "generic_routes", "read_request_body"]

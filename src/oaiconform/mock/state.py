@@ -9,6 +9,7 @@ from typing import Any
 
 from oaiconform.mock.config import MockConfig
 from oaiconform.mock.errors import APIError
+from oaiconform.mock.request_schemas import request_spec
 from oaiconform.mock.store import Store
 from oaiconform.mock.text import rng_for
 from oaiconform.spec import Spec
@@ -26,6 +27,11 @@ class MockState:
     def __post_init__(self) -> None:
         self.store = Store(self.config)
 
+    @property
+    def request_spec(self) -> Spec:
+        """The description as requests are judged: no stricter than the API (request_schemas)."""
+        return request_spec(self.spec)
+
     def new_id(self, prefix: str) -> str:
         """Unique per server, and the same sequence for the same seed."""
         with self._lock:
@@ -37,7 +43,7 @@ class MockState:
         pointer = self.spec.request_schema_pointer(operation_id)
         if pointer is None:
             return
-        violations = self.spec.validate(pointer, body)
+        violations = self.request_spec.validate(pointer, body)
         if violations:
             first = violations[0]
             param = first.path[2:] if first.path.startswith("$.") else None

@@ -145,7 +145,7 @@ def _validate(state: MockState, request: Request, body: dict[str, Any]) -> None:
     for rule in API_RULES.get(operation_id, ()):
         rule(body)
     if pointer is not None:
-        violations = state.spec.validate(pointer, body)
+        violations = state.request_spec.validate(pointer, body)
         if violations:
             raise invalid_parameter(violations[0])
 

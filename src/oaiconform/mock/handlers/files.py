@@ -114,7 +114,7 @@ async def create_file(request: Request) -> Response:
         raise APIError(400, "Missing required parameter: 'file'.", param="file")
     form = _form_object(parts)
     pointer = state.spec.request_schema_pointer("createFile", "multipart/form-data")
-    violations = state.spec.validate(pointer, form) if pointer else []
+    violations = state.request_spec.validate(pointer, form) if pointer else []
     if violations:
         where = violations[0].path[2:] or "body"
         raise APIError(
