@@ -48,6 +48,7 @@ MATRIX: Matrix = {
     },
     "usage-total-wrong": {"chat.completions": "`usage.total_tokens` is"},
     "refusal-absent": {"chat.completions": '"refusal" is a required property; send it as null'},
+    "usage-details-null": {"chat.completions": "leave it out instead of sending null"},
 }
 
 # The envelope faults are judged by error_envelope, which the status checks of the errors.*
@@ -73,6 +74,7 @@ PROVES: Proofs = {
     },
     "usage-total-wrong": {"chat.usage_totals"},
     "refusal-absent": {"schema.required_nullable_absent"},
+    "usage-details-null": {"schema.optional_member_null"},
 }
 
 

@@ -88,6 +88,7 @@ MATRIX: Matrix = {
     "stream-usage-every-chunk": {
         "chat.stream.usage": "carries usage, but the request did not ask for it"
     },
+    "stream-usage-key-absent": {"chat.stream.usage": "has no `usage` field"},
     "stream-tool-call-no-index": {"chat.tools.stream": "a tool-call delta has no integer `index`"},
     "stream-event-name-missing": {
         "responses.stream": "the `event:` field is 'message' but data.type is 'response.created'"
@@ -147,6 +148,7 @@ PROVES: Proofs = {
     },
     "stream-usage-missing": {"stream_usage.chat_stream_usage"},
     "stream-usage-every-chunk": {"stream_usage.chat_stream_usage"},
+    "stream-usage-key-absent": {"stream_usage.usage_null_absent"},
     "stream-tool-call-no-index": {
         "stream_assembly.assemble_chat",
         "stream_assembly.chat_tool_call_stream",

@@ -425,6 +425,7 @@ def _bad_calls(spec: Spec) -> list[tuple[Callable[..., Any], tuple[Any, ...], di
         (schema.response_schema_conformance, (spec, "listModels", _json(418, {})), {}),
         (schema.required_nullable_absent, (spec, "createChatCompletion", no_refusal), {}),
         (schema.late_required_absent, ("POST /v1/responses", _late_usage(spec)), {}),
+        (schema.optional_member_null, ("POST /v1/completions", _null_details(spec)), {}),
     ]
 
 
@@ -462,6 +463,15 @@ def _late_usage(spec: Spec) -> list[Any]:
     return schema.split_violations(
         spec, "/components/schemas/ResponseUsage", _response(cached_tokens=0)["usage"]
     ).late
+
+
+def _null_details(spec: Spec) -> list[Any]:
+    from oaiconform.checks import schema
+
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    return schema.split_violations(
+        spec, "/components/schemas/CompletionUsage", {**usage, "completion_tokens_details": None}
+    ).optional_null
 
 
 def test_every_failure_a_check_returns_carries_its_check_id_and_where(spec: Spec) -> None:
@@ -571,6 +581,27 @@ def test_a_member_the_description_required_late_is_spec_literal_when_absent(spec
     assert "became required in mid-2026" in late[0].message
     wrong = judged(cached_tokens=0, cache_write_tokens="many")
     assert [f.check_id for f in wrong] == ["schema.response_schema_conformance"]
+
+
+def test_an_optional_member_sent_as_null_is_spec_literal_a_required_one_is_not(
+    spec: Spec,
+) -> None:
+    """`usage.completion_tokens_details: null` (LiteLLM): optional, the SDK reads None as it
+    reads absent. A required member sent as null (`reasoning_tokens: null`) stays a broken
+    shape: the SDK hands the client a None where it promised an int."""
+    from oaiconform.checks.schema import response_schema_conformance
+
+    body = _completion(usage={"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2})
+    body["usage"]["completion_tokens_details"] = None
+    failures = response_schema_conformance(spec, "createChatCompletion", _json(200, body))
+    assert [(f.check_id, f.where) for f in failures] == [
+        ("schema.optional_member_null", "usage.completion_tokens_details")
+    ]
+    assert is_soft(failures[0]) and "leave it out instead of sending null" in failures[0].message
+    details = _response(cached_tokens=0, cache_write_tokens=0)
+    details["usage"]["output_tokens_details"]["reasoning_tokens"] = None
+    hard = response_schema_conformance(spec, "createResponse", _json(200, details))
+    assert [f.check_id for f in hard] == ["schema.response_schema_conformance"]
 
 
 def test_a_refusal_missing_from_more_choices_than_validation_reports_stays_spec_literal(

@@ -261,8 +261,9 @@ def example_key(example_name: str) -> str:
 def failures(spec: Spec, example: Example) -> list[str]:
     # A member required only since LATE_REQUIRED says (cache_write_tokens) is spec-literal:
     # an example older than it follows the older contract.
-    hard, nullable, _late = split_violations(spec, example.pointer, example.instance)
-    return [str(v) for v in hard] + [
+    split = split_violations(spec, example.pointer, example.instance)
+    hard, nullable = split.hard, split.nullable
+    return [str(v) for v in hard + split.optional_null] + [
         f"{v} (required_nullable_absent)" for v in nullable if v.property not in SPEC_LITERAL_ABSENT
     ]
 

@@ -70,31 +70,72 @@ class ViolationSplit(NamedTuple):
     hard: list[SchemaViolation]  # the shape the description promises is broken
     nullable: list[SchemaViolation]  # a required nullable member is absent (the letter only)
     late: list[SchemaViolation]  # a member required only since LATE_REQUIRED says is absent
+    optional_null: list[SchemaViolation]  # an optional member is sent as null (the letter only)
+
+
+def _get(instance: Any, parts: tuple[str | int, ...]) -> tuple[bool, Any]:
+    target = instance
+    for part in parts:
+        try:
+            target = target[part]
+        except (KeyError, IndexError, TypeError):
+            return False, None
+    return True, target
+
+
+def _without(instance: Any, parts: tuple[str | int, ...]) -> Any:
+    """A copy of `instance` without the member at `parts` (a key of an object), or None."""
+    patched = copy.deepcopy(instance)
+    found, parent = _get(patched, parts[:-1])
+    if not found or not isinstance(parent, dict) or parts[-1] not in parent:
+        return None
+    del parent[parts[-1]]
+    return patched
+
+
+def _letter_only(
+    spec: Spec,
+    pointer: str,
+    violations: list[SchemaViolation],
+    patched: Any,
+    depth: int,
+    parts: tuple[str | int, ...],
+) -> bool:
+    """The patch leaves no violation, in the object at `parts[:depth]`, that the instance did
+    not already have. Only that object is compared: validation stops at a few violations, so
+    elsewhere (the same field absent from a sixth choice) new ones surface."""
+    if patched is None:
+        return False
+    new = set(spec.validate(pointer, patched)) - set(violations)
+    return not any(v.parts[:depth] == parts[:depth] for v in new)
 
 
 def split_violations(spec: Spec, pointer: str, instance: Any) -> ViolationSplit:
-    """The violations, split by what they break. A `required` property is only absent in the
-    letter when adding it as null leaves no violation, in the object it was added to, that
-    the instance did not already have. Only that object is compared: validation stops at a few
-    violations, so elsewhere (the same field absent from a sixth choice) new ones surface."""
+    """The violations, split by what they break. A `required` property is only absent in
+    the letter when adding it as null leaves no new violation in its object; an optional
+    member sent as null is only there in the letter when leaving it out does (the SDKs type
+    optional members as Optional: null reads as absent)."""
     violations = spec.validate(pointer, instance)
-    hard: list[SchemaViolation] = []
-    nullable: list[SchemaViolation] = []
-    late: list[SchemaViolation] = []
+    split = ViolationSplit([], [], [], [])
     for violation in violations:
+        parts = violation.parts
         if violation.kind == "Required" and violation.property in LATE_REQUIRED:
-            late.append(violation)
-            continue
-        if violation.kind == "Required" and violation.property:
-            patched = _set(instance, violation.parts, violation.property)
-            if patched is not None:
-                depth = len(violation.parts)
-                new = set(spec.validate(pointer, patched)) - set(violations)
-                if not any(v.parts[:depth] == violation.parts for v in new):
-                    nullable.append(violation)
-                    continue
-        hard.append(violation)
-    return ViolationSplit(hard, nullable, late)
+            split.late.append(violation)
+        elif violation.kind == "Required" and violation.property:
+            patched = _set(instance, parts, violation.property)
+            if _letter_only(spec, pointer, violations, patched, len(parts), parts):
+                split.nullable.append(violation)
+            else:
+                split.hard.append(violation)
+        elif parts and isinstance(parts[-1], str) and _get(instance, parts) == (True, None):
+            patched = _without(instance, parts)
+            if _letter_only(spec, pointer, violations, patched, len(parts) - 1, parts):
+                split.optional_null.append(violation)
+            else:
+                split.hard.append(violation)
+        else:
+            split.hard.append(violation)
+    return split
 
 
 def _json_media(media_type: str | None) -> bool:
@@ -144,7 +185,9 @@ def response_schema_conformance(spec: Spec, operation_id: str, exchange: Exchang
         )
         for violation in split.hard
     ]
-    failures += late_required_absent(f"{exchange.describe()}: {operation_id} response", split.late)
+    prefix = f"{exchange.describe()}: {operation_id} response"
+    failures += late_required_absent(prefix, split.late)
+    failures += optional_member_null(prefix, split.optional_null)
     return failures + required_nullable_absent(spec, operation_id, exchange)
 
 
@@ -259,6 +302,28 @@ def late_required_absent(
             where=violation_where(violation, at),
             expected="present",
             found="absent",
+        )
+        for violation in violations
+    ]
+
+
+@check(
+    title="An optional member without a value is left out, not sent as null",
+    impact=Impact.SPEC_LITERAL,
+    reason="the SDKs type optional members as Optional: null reads as absent, the meaning is "
+    "intact",
+)
+def optional_member_null(
+    prefix: str, violations: list[SchemaViolation], *, at: str = ""
+) -> list[Failure]:
+    """Optional members sent as null where the schema does not allow null, as failures."""
+    return [
+        Failure(
+            "optional_null",
+            f"{prefix} {violation}; leave it out instead of sending null",
+            where=violation_where(violation, at),
+            expected="absent",
+            found="null",
         )
         for violation in violations
     ]

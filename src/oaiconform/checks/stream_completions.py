@@ -6,10 +6,9 @@ from typing import Any
 
 from oaiconform.checks._failure import Failure, capped
 from oaiconform.checks._registry import Impact, check
+from oaiconform.checks._soft import stream_soft_failures
 from oaiconform.checks.schema import (
-    late_required_absent,
     split_violations,
-    stream_required_nullable_absent,
     violation_where,
 )
 from oaiconform.checks.streaming import (
@@ -76,22 +75,21 @@ def completion_chunks(spec: Spec, stream: StreamExchange) -> list[Failure]:
     failures = events.failures + mid_stream_errors(stream, events)
     chunks = [(n, c) for n, c in events.objects if c.get("choices") != []]  # not a usage chunk
     for number, chunk in chunks:
-        hard, nullable, late = split_violations(spec, COMPLETION_SCHEMA, _as_final(chunk))
+        split = split_violations(spec, COMPLETION_SCHEMA, _as_final(chunk))
         # In a stream finish_reason is null until a choice's last chunk (see _as_final): a
         # chunk that leaves it out says what null says, as chat's nullable one does.
-        absent = [v for v in hard if v.kind == "Required" and v.property == "finish_reason"]
-        hard = [v for v in hard if v not in absent]
-        nullable = [*nullable, *absent]
+        absent = [v for v in split.hard if v.kind == "Required" and v.property == "finish_reason"]
+        split.hard[:] = [v for v in split.hard if v not in absent]
+        split.nullable.extend(absent)
         failures += [
             Failure(
                 "chunk_schema",
                 f"{where}: event #{number} {violation}",
                 where=violation_where(violation, f"events[{number}]"),
             )
-            for violation in hard
+            for violation in split.hard
         ]
-        failures += stream_required_nullable_absent(where, number, nullable)
-        failures += late_required_absent(f"{where}: event #{number}", late, at=f"events[{number}]")
+        failures += stream_soft_failures(where, number, split)
         for choice in chunk.get("choices") or []:
             if isinstance(choice, dict) and not isinstance(choice.get("text"), str):
                 failures.append(

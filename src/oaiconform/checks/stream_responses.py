@@ -11,10 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from oaiconform.checks._failure import Failure, capped
 from oaiconform.checks._registry import Impact, check
+from oaiconform.checks._soft import stream_soft_failures
 from oaiconform.checks.schema import (
-    late_required_absent,
     split_violations,
-    stream_required_nullable_absent,
     violation_where,
 )
 from oaiconform.checks.streaming import as_dict, data_events
@@ -71,19 +70,16 @@ def _event_shape(
             )
         )
     else:
-        hard, nullable, late = split_violations(spec, pointer, data)
+        split = split_violations(spec, pointer, data)
         failures += [
             Failure(
                 "event_schema",
                 f"{where}: event #{number} ({kind}) {violation}",
                 where=violation_where(violation, f"events[{number}]"),
             )
-            for violation in hard
+            for violation in split.hard
         ]
-        failures += stream_required_nullable_absent(where, number, nullable)
-        failures += late_required_absent(
-            f"{where}: event #{number} ({kind})", late, at=f"events[{number}]"
-        )
+        failures += stream_soft_failures(f"{where}: ({kind})", number, split)
     return failures
 
 

@@ -17,13 +17,12 @@ from typing import Any
 from oaiconform.checks._clock import implausible_created
 from oaiconform.checks._failure import Failure, capped
 from oaiconform.checks._registry import Impact, check
+from oaiconform.checks._soft import stream_soft_failures
 from oaiconform.checks.errors import error_envelope
 from oaiconform.checks.schema import (
     integer_timestamp,
-    late_required_absent,
     object_value,
     split_violations,
-    stream_required_nullable_absent,
     violation_where,
 )
 from oaiconform.exchange import Exchange, StreamExchange
@@ -411,17 +410,16 @@ def chat_chunks(spec: Spec, stream: StreamExchange) -> list[Failure]:
     events = data_events(stream)
     failures = events.failures + mid_stream_errors(stream, events)
     for number, chunk in events.objects:
-        hard, nullable, late = split_violations(spec, CHUNK_SCHEMA, chunk)
+        split = split_violations(spec, CHUNK_SCHEMA, chunk)
         failures += [
             Failure(
                 "chunk_schema",
                 f"{where}: event #{number} {violation}",
                 where=violation_where(violation, f"events[{number}]"),
             )
-            for violation in hard
+            for violation in split.hard
         ]
-        failures += stream_required_nullable_absent(where, number, nullable)
-        failures += late_required_absent(f"{where}: event #{number}", late, at=f"events[{number}]")
+        failures += stream_soft_failures(where, number, split)
     answered_at = stream.head.answered_at()
     failures += choice_identity(where, events.objects, "chat.completion.chunk", answered_at)
     failures += choice_sequence(where, events.objects, n, finish_reasons(spec))

@@ -30,15 +30,14 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from oaiconform.checks import Failure, Impact, is_soft, register
+from oaiconform.checks._soft import stream_soft_failures
 from oaiconform.checks.errors import error_envelope
 from oaiconform.checks.schema import (
-    STREAM_REQUIRED_NULLABLE,
-    late_required_absent,
-    split_violations,
-    violation_where,
+    response_schema_conformance as schema_conformance,
 )
 from oaiconform.checks.schema import (
-    response_schema_conformance as schema_conformance,
+    split_violations,
+    violation_where,
 )
 from oaiconform.exchange import Exchange
 from oaiconform.property._types import AnyCase
@@ -220,7 +219,7 @@ def event_stream_conformance(spec: Spec, operation_id: str, exchange: Exchange) 
             continue
         if pointer is None:
             continue
-        hard, nullable, late = split_violations(spec, pointer, payload)
+        split = split_violations(spec, pointer, payload)
         failures.extend(
             Failure(
                 "response_schema_conformance",
@@ -228,26 +227,9 @@ def event_stream_conformance(spec: Spec, operation_id: str, exchange: Exchange) 
                 where=violation_where(violation, f"events[{index}]"),
                 check_id=_RULES["response_schema_conformance"].id,
             )
-            for violation in hard
+            for violation in split.hard
         )
-        failures.extend(  # the rule of schema.stream_required_nullable_absent, soft
-            Failure(
-                "required_nullable",
-                f"{exchange.describe()}: {operation_id} event {index} {violation}; send it as null",
-                where=violation_where(violation, f"events[{index}]"),
-                expected="null",
-                found="absent",
-                check_id=STREAM_REQUIRED_NULLABLE,
-            )
-            for violation in nullable
-        )
-        failures.extend(
-            late_required_absent(
-                f"{exchange.describe()}: {operation_id} event {index}",
-                late,
-                at=f"events[{index}]",
-            )
-        )
+        failures += stream_soft_failures(f"{exchange.describe()}: {operation_id}", index, split)
         if failures:
             break  # the first bad event says it; a stream of them adds nothing
     return failures

@@ -47,6 +47,13 @@ def _refusal_absent(value: Any) -> Any:
     return {**value, "choices": kept}
 
 
+def _usage_details_null(value: Any) -> Any:
+    usage = value.get("usage") if isinstance(value, dict) else None
+    if isinstance(usage, dict) and "completion_tokens" in usage:
+        value = {**value, "usage": {**usage, "completion_tokens_details": None}}
+    return value
+
+
 FAULTS = (
     Fault(
         "created-as-string",
@@ -65,6 +72,12 @@ FAULTS = (
         "usage.total_tokens equals completion_tokens",
         "servers that forget prompt tokens in the total",
         response=json_rewrite(_usage_total_wrong, success_only=True),
+    ),
+    Fault(
+        "usage-details-null",
+        "chat usage carries `completion_tokens_details: null` (optional, not nullable)",
+        "proxies that serialise every optional field, null included (LiteLLM)",
+        response=json_rewrite(_usage_details_null, success_only=True),
     ),
     Fault(
         "refusal-absent",

@@ -121,6 +121,12 @@ def _usage_every_chunk(chunk: dict[str, Any], state: dict[str, Any]) -> list[dic
     return [{**chunk, "usage": usage}]
 
 
+def _usage_key_dropped(chunk: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
+    if "usage" in chunk and chunk["usage"] is None:
+        return [{k: v for k, v in chunk.items() if k != "usage"}]
+    return [chunk]
+
+
 def _tool_call_without_index(chunk: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
     choices = []
     for choice in chunk.get("choices") or []:
@@ -328,6 +334,12 @@ FAULTS = (
         "every chunk carries running usage, asked for or not",
         "servers that attach continuous usage statistics to every chunk",
         stream=_objects(CHAT, _usage_every_chunk),
+    ),
+    Fault(
+        "stream-usage-key-absent",
+        "with include_usage, the chunks before the usage chunk leave out `usage` (not null)",
+        "proxies that drop null fields when re-serialising chunks (LiteLLM)",
+        stream=_objects(CHAT, _usage_key_dropped),
     ),
     Fault(
         "stream-tool-call-no-index",
