@@ -28,6 +28,9 @@ MATRIX: Matrix = {
         "chat.stream": "expected status 400, got 500",
     },
     "bad-json-500": {"errors.invalid_json": "got a server error 500"},
+    "text-plain-read-as-json": {
+        "errors.invalid_json": "a JSON body sent as text/plain was accepted"
+    },
     "html-404": {"errors.envelope": "error served as text/html"},
     "unknown-route-200": {
         "errors.envelope": "expected 404 for a route the API does not have, got 200"
@@ -55,6 +58,7 @@ PROVES: Proofs = {
     "validation-param-missing": {"errors.error_param_names"},
     "wrong-type-500": {"errors.bad_request", "errors.client_error", "http.status_code_is"},
     "bad-json-500": {"errors.bad_request"},
+    "text-plain-read-as-json": {"errors.declared_text_refused"},
     "html-404": {"errors.error_envelope"},
     "unknown-route-200": {"errors.route_not_found"},
     "models-list-unguarded": {"errors.unauthorized"},

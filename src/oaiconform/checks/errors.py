@@ -277,6 +277,27 @@ def bad_request(exchange: Exchange) -> list[Failure]:
 
 
 @check(
+    title="A JSON body declared as text/plain is refused, as the API does",
+    impact=Impact.ADVISORY,
+    reason="the API refuses it with 400; a server that reads the JSON anyway breaks no client",
+)
+def declared_text_refused(exchange: Exchange) -> list[Failure]:
+    """A request whose Content-Type is not JSON is not read as JSON: 400 (the API) or 415."""
+    if not 200 <= exchange.status < 300:
+        return []
+    return [
+        Failure(
+            "declared_text_refused",
+            f"{exchange.describe()}: a JSON body sent as text/plain was accepted; the API "
+            "answers 400 (415 is as good)",
+            where="status",
+            expected="400 or 415",
+            found=str(exchange.status),
+        )
+    ]
+
+
+@check(
     title="An invalid request gets a 4xx, never a 5xx or a 2xx",
     impact=Impact.WRONG_BEHAVIOUR,
     reason="wrong status for an error: a 5xx is retried by the SDKs, a 2xx accepts it",

@@ -137,6 +137,13 @@ def _object_miss_detail(parts: ResponseParts) -> ResponseParts:
     return parts
 
 
+def _text_read_as_json(scope: Scope, valid_keys: tuple[str, ...]) -> None:
+    headers = scope["headers"]
+    if any(k.lower() == b"content-type" and v.startswith(b"text/plain") for k, v in headers):
+        kept = [(k, v) for k, v in headers if k.lower() != b"content-type"]
+        scope["headers"] = [*kept, (b"content-type", b"application/json")]
+
+
 def _models_list_unguarded(scope: Scope, valid_keys: tuple[str, ...]) -> None:
     if scope["method"] != "GET" or scope["path"].rstrip("/") != "/v1/models" or not valid_keys:
         return
@@ -223,6 +230,12 @@ FAULTS = (
         '{"detail": "Not Found"}, without the error envelope',
         "FastAPI-based servers whose handlers raise HTTPException for a missing object",
         response=_object_miss_detail,
+    ),
+    Fault(
+        "text-plain-read-as-json",
+        "a JSON body declared as text/plain is read as JSON and answered",
+        "servers and proxies that parse any body as JSON whatever its Content-Type (LiteLLM)",
+        request=_text_read_as_json,
     ),
     Fault(
         "models-list-unguarded",
