@@ -16,6 +16,7 @@ overlay makes the test fail until the list says so.
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from typing import Any
 
@@ -496,3 +497,36 @@ def test_what_the_real_api_sends_is_valid_after_012(
     assert pointer is not None
     assert failures(spec, Example("operation", operation, pointer, body)) == []
     assert failures(spec, Example("operation", operation, pointer, {**body, **wrong})) != []
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "wrong"),
+    [
+        ("cancelRun: example 0", ("truncation_strategy",), "auto"),
+        ("getEvalRuns: example 0", ("data", 0, "data_source", "sampling_params"), "hot"),
+        ("searchVectorStore: example 0", ("search_query",), 7),
+        ("runGrader: Score text alignment", ("metadata", "token_usage"), "many"),
+        ("create-realtime-session: example 0", ("turn_detection",), "off"),
+        ("create-realtime-transcription-session: example 0", ("client_secret",), "key"),
+        ("createVideo: example 0", ("prompt",), 7),
+        ("AdminApiKey (x-oaiMeta.example)", ("expires_at",), "never"),
+        (
+            "RealtimeBetaServerEventResponseDone (x-oaiMeta.example)",
+            ("response", "output", 0, "content", 0, "type"),
+            "video",
+        ),
+    ],
+)
+def test_the_examples_decided_by_widening_pass_and_a_wrong_value_there_does_not(
+    spec: Spec, name: str, path: tuple[str | int, ...], wrong: Any
+) -> None:
+    """012 (issue #21 follow-up): each example passes; a wrong value where it was widened fails."""
+    examples, _ = collect(spec)
+    example = next(e for e in examples if e.name == name)
+    assert failures(spec, example) == []
+    broken = copy.deepcopy(example.instance)
+    target = broken
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = wrong
+    assert failures(spec, Example(example.kind, name, example.pointer, broken)) != []
