@@ -3,8 +3,10 @@
 A server that answers exactly like an example of the pinned description must not be reported by
 our schema checks. Every example is judged (see description_examples.py for the kinds); the ones
 that fail are either fixed by an overlay (012) or listed here, each with its reason: not JSON at
-all (`MISENCODED`), wrong itself (`EXAMPLE_DEFECTS`: older than a member the SDK requires, a
-placeholder), or not decided yet (`UNDECIDED`). A required nullable member an example leaves out
+all (`MISENCODED`), or wrong itself (`EXAMPLE_DEFECTS`: older than a member the SDK requires, an
+abbreviated or draft object, a request shown as an answer; each reason names the SDK type, and
+where there is one the example of the same object that agrees with it). Nothing is left
+undecided. A required nullable member an example leaves out
 is the spec-literal `schema.required_nullable_absent` by decision for the members SDK-OPTIONAL.md
 marks "spec-literal" (`SPEC_LITERAL_ABSENT`); any other one fails here.
 
@@ -14,6 +16,7 @@ overlay makes the test fail until the list says so.
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from typing import Any
 
@@ -157,73 +160,96 @@ EXAMPLE_DEFECTS: dict[str, str] = {
     "space in the `type` value",
 }
 
-# Not decided yet (issue #21 continues): each fails for the reason given; the first group is
-# in areas the suites test, the others are not sent over HTTP by this tool (Realtime) or are
-# administration and ChatKit/Videos endpoints.
-_REALTIME = "Realtime session/event nulls (turn_detection, noise_reduction, status_details, ...)"
-_ADMIN = "administration objects without a member the schema requires"
-_REALTIME_OBJECTS = (
-    "RealtimeBetaClientEventSessionUpdate",
-    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed",
-    "RealtimeBetaServerEventConversationItemRetrieved",
-    "RealtimeBetaServerEventResponseCreated",
-    "RealtimeBetaServerEventResponseDone",
-    "RealtimeBetaServerEventResponseOutputItemDone",
-    "RealtimeBetaServerEventTranscriptionSessionCreated",
-    "RealtimeCreateClientSecretResponse",
-    "RealtimeServerEventConversationItemInputAudioTranscriptionFailed",
-    "RealtimeServerEventConversationItemRetrieved",
-    "RealtimeServerEventResponseCreated",
-    "RealtimeServerEventResponseDone",
-    "RealtimeServerEventResponseOutputItemDone",
-    "RealtimeServerEventSessionCreated",
-    "RealtimeServerEventSessionUpdated",
-    "RealtimeSessionCreateRequest",
-    "RealtimeSessionCreateResponse",
-    "RealtimeTranscriptionSessionCreateResponse",
-    "RealtimeTranscriptionSessionCreateResponseGA",
+_NO_GROUP_TYPE = (
+    "no `group_type` (openai/types/admin/organization/group.py and projects/project_group.py: "
+    '`group_type: Literal["group", "tenant_group"]`), which the retrieve-group, '
+    "retrieve-project-group examples and the GroupResponse, ProjectGroup object examples carry"
 )
-UNDECIDED: dict[str, str] = {
-    "cancelRun: example 0": "no `truncation_strategy` (the SDK: Optional)",
-    "searchVectorStore: example 0": "`search_query` a string, the schema an array",
-    "getEvalRuns: example 0": "`sampling_params: null` in a completions data source (the SDK: "
-    "Optional); the schema is shared with the createEvalRun request, so widening it would let "
-    "generated requests send null",
-    "runGrader: Score text alignment": "`token_usage` an object, the schema an integer",
-    "CreateEvalCompletionsRunDataSource (x-oaiMeta.example)": "no `type`, `source`",
-    "CreateEvalResponsesRunDataSource (x-oaiMeta.example)": "no `type`, `source`",
-    "CreateEvalLabelModelGrader (x-oaiMeta.example)": "a message valid under two `oneOf` branches",
-    "Eval (x-oaiMeta.example)": "a `custom` data source config with the request's `item_schema`, "
-    "not the stored `schema`",
-    "EvalRunList (x-oaiMeta.example)": "a run without `data_source`",
-    "GraderMulti (x-oaiMeta.example)": "`graders` a list, the schema an object",
-    "admin-api-keys-get: example 0": _ADMIN,
-    "AdminApiKey (x-oaiMeta.example)": _ADMIN,
-    "list-groups: example 0": _ADMIN,
-    "create-group: example 0": _ADMIN,
-    "list-group-role-assignments: example 0": _ADMIN,
-    "list-invites: example 0": _ADMIN,
-    "retrieve-invite: example 0": _ADMIN,
-    "list-project-groups: example 0": _ADMIN,
-    "add-project-group: example 0": _ADMIN,
-    "list-user-role-assignments: example 0": _ADMIN,
-    "list-project-group-role-assignments: example 0": _ADMIN,
-    "list-project-user-role-assignments: example 0": _ADMIN,
-    "GroupListResource (x-oaiMeta.example)": _ADMIN,
-    "ProjectGroupListResource (x-oaiMeta.example)": _ADMIN,
-    "ListVideos: example 0": "a list without `first_id`, `last_id`, `has_more`",
-    "createVideo: example 0": "no `completed_at`, `expires_at`, `prompt`",
-    "CreateVideoRemix: example 0": "no `completed_at`, `expires_at`, `prompt`",
-    "CancelChatSessionMethod: example 0": "ChatKit: abbreviated session",
-    "CreateChatSessionMethod: example 0": "ChatKit: abbreviated session",
-    "ListThreadItemsMethod: example 0": "ChatKit: abbreviated list",
-    "GetThreadMethod: example 0": "ChatKit: abbreviated thread",
-    "ListThreadsMethod: example 0": "ChatKit: abbreviated list",
-    "create-realtime-client-secret: example 0": _REALTIME,
-    "create-realtime-session: example 0": _REALTIME,
-    "create-realtime-transcription-session: example 0": _REALTIME,
-    **{f"{name} (x-oaiMeta.example)": _REALTIME for name in _REALTIME_OBJECTS},
-}
+_NO_PROJECTS = (
+    "an invite without `projects` (openai/types/admin/organization/invite.py: "
+    "`projects: List[Project]`), which the inviteUser example and the Invite object example carry"
+)
+_CHATKIT = (
+    "a draft ChatKit shape: members neither the schema nor the SDK know (`scope`, "
+    "`max_requests_per_1_minute`, `ttl_seconds`, ...) and none of the ones the SDK requires "
+    "(openai/types/beta/chatkit/chat_session.py: `id`, `object`, `client_secret: str`, "
+    "`expires_at: int`, `user: str`, `rate_limits`, `chatkit_configuration`)"
+)
+_CHATKIT_THREAD = (
+    "an abbreviated ChatKit thread: no `created_at`, `status`, `user` "
+    "(openai/types/beta/chatkit/chatkit_thread.py: `created_at: int`, `status: Status`, "
+    "`user: str`)"
+)
+_CHATKIT_ITEMS = (
+    "ChatKit items of a draft shape: `type` `user_message`/`assistant_message`, no `created_at`, "
+    '`thread_id` (chatkit_thread_user_message_item.py: `type: Literal["chatkit.user_message"]`, '
+    "`created_at: int`, `thread_id: str`; the assistant item alike)"
+)
+_GA_CONTENT = (
+    "a GA event whose assistant message has the beta content type `{}` "
+    "(openai/types/realtime/realtime_conversation_item_assistant_message.py: "
+    '`type: Literal["output_text", "output_audio"]`), which the GA conversation.item.done and '
+    "response.done examples use"
+)
+_RUN_REQUEST = (
+    "a whole createEvalRun request (`name`, `data_source`), not the data source; its "
+    "`data_source` is valid (create_eval_{}_run_data_source.py requires `source` and `type`)"
+)
+
+EXAMPLE_DEFECTS.update(
+    {
+        "list-groups: example 0": _NO_GROUP_TYPE,
+        "create-group: example 0": _NO_GROUP_TYPE,
+        "GroupListResource (x-oaiMeta.example)": _NO_GROUP_TYPE,
+        "list-project-groups: example 0": _NO_GROUP_TYPE,
+        "add-project-group: example 0": _NO_GROUP_TYPE,
+        "ProjectGroupListResource (x-oaiMeta.example)": _NO_GROUP_TYPE,
+        "list-invites: example 0": _NO_PROJECTS,
+        "retrieve-invite: example 0": _NO_PROJECTS,
+        "ListVideos: example 0": "abbreviated: videos without `progress`, `created_at`, `size`, "
+        "`seconds` (openai/types/video.py: `progress: int`, `created_at: int`, ...), which the "
+        "createVideo and CreateVideoRemix examples carry; a list without `has_more`",
+        "CancelChatSessionMethod: example 0": _CHATKIT,
+        "CreateChatSessionMethod: example 0": _CHATKIT,
+        "GetThreadMethod: example 0": _CHATKIT_THREAD + "; its `items` are " + _CHATKIT_ITEMS,
+        "ListThreadsMethod: example 0": _CHATKIT_THREAD + "; a list without `first_id`, `last_id`",
+        "ListThreadItemsMethod: example 0": _CHATKIT_ITEMS,
+        "RealtimeBetaServerEventConversationItemRetrieved (x-oaiMeta.example)": "the `type` of "
+        "another event, `conversation.item.created` (the schema's enum and "
+        "openai/types/realtime/conversation_item_retrieved_event.py: "
+        '`type: Literal["conversation.item.retrieved"]`)',
+        "RealtimeServerEventConversationItemRetrieved (x-oaiMeta.example)": _GA_CONTENT.format(
+            "audio"
+        ),
+        "RealtimeServerEventResponseOutputItemDone (x-oaiMeta.example)": _GA_CONTENT.format("text"),
+        "RealtimeTranscriptionSessionCreateResponseGA (x-oaiMeta.example)": "a GA session with the "
+        "beta audio format string `pcm16` (openai/types/realtime/"
+        "realtime_transcription_session_create_response.py: "
+        "`format: Optional[RealtimeAudioFormats]`, an object), where the GA client-secret and "
+        "session.created examples send "
+        '`{"type": "audio/pcm", "rate": 24000}`',
+        "RealtimeSessionCreateRequest (x-oaiMeta.example)": "the session object (an answer: `id`, "
+        "`object: realtime.session`, which the request schema does not define) shown as the "
+        "request's example; as an answer (create-realtime-session) its null `turn_detection` is "
+        "legal since 012, the request schema, which the property suite sends, is not widened",
+        "CreateEvalCompletionsRunDataSource (x-oaiMeta.example)": _RUN_REQUEST.format(
+            "completions"
+        ),
+        "CreateEvalResponsesRunDataSource (x-oaiMeta.example)": _RUN_REQUEST.format("responses"),
+        "Eval (x-oaiMeta.example)": "a `custom` data source config with the create request's "
+        "`item_schema` instead of the stored `schema` (openai/types/"
+        "eval_custom_data_source_config.py: "
+        '`schema_: Dict[str, object] = FieldInfo(alias="schema")`), which the getEval, '
+        "updateEval and EvalList examples carry",
+        "EvalRunList (x-oaiMeta.example)": "a run with `run_data_source` instead of `data_source` "
+        "(openai/types/evals/run_list_response.py: `data_source: DataSource`), which the "
+        "createEvalRun, getEvalRun, cancelEvalRun, getEvalRuns and EvalRun examples carry",
+        "GraderMulti (x-oaiMeta.example)": "`graders` a list, where the schema and "
+        "openai/types/graders/multi_grader.py (`graders: Graders`, a union of single graders) "
+        "take one grader; its `calculate_output` has an unbalanced parenthesis. A request schema "
+        "(runGrader, fine-tuning): not widened",
+    }
+)
 
 # Required nullable members the examples leave out, reported as spec-literal by decision
 # (SDK-OPTIONAL.md): the SDK reads the absent member as None, what null says.
@@ -249,6 +275,7 @@ SPEC_LITERAL_ABSENT = frozenset(
         "expired_at",
         "last_error",
         "last_active_at",
+        "truncation_strategy",  # RunObject, null since 012: the cancelRun example
     }
 )
 
@@ -301,13 +328,12 @@ def test_the_unreadable_examples_are_the_listed_ones(judged: Judged) -> None:
 
 
 def test_the_lists_do_not_overlap() -> None:
-    assert not set(EXAMPLE_DEFECTS) & set(UNDECIDED)
-    assert not {example_key(name) for name in MISENCODED} & (set(EXAMPLE_DEFECTS) | set(UNDECIDED))
+    assert not {example_key(name) for name in MISENCODED} & set(EXAMPLE_DEFECTS)
 
 
 def test_no_example_fails_but_the_listed_ones(judged: Judged) -> None:
     failing = judged[2]
-    listed = set(EXAMPLE_DEFECTS) | set(UNDECIDED)
+    listed = set(EXAMPLE_DEFECTS)
     unexpected = {k: v[:3] for k, v in failing.items() if k not in listed}
     assert not unexpected, "examples our checks would report:\n" + "\n".join(
         f"{k}: {v}" for k, v in sorted(unexpected.items())
@@ -472,3 +498,36 @@ def test_what_the_real_api_sends_is_valid_after_012(
     assert pointer is not None
     assert failures(spec, Example("operation", operation, pointer, body)) == []
     assert failures(spec, Example("operation", operation, pointer, {**body, **wrong})) != []
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "wrong"),
+    [
+        ("cancelRun: example 0", ("truncation_strategy",), "auto"),
+        ("getEvalRuns: example 0", ("data", 0, "data_source", "sampling_params"), "hot"),
+        ("searchVectorStore: example 0", ("search_query",), 7),
+        ("runGrader: Score text alignment", ("metadata", "token_usage"), "many"),
+        ("create-realtime-session: example 0", ("turn_detection",), "off"),
+        ("create-realtime-transcription-session: example 0", ("client_secret",), "key"),
+        ("createVideo: example 0", ("prompt",), 7),
+        ("AdminApiKey (x-oaiMeta.example)", ("expires_at",), "never"),
+        (
+            "RealtimeBetaServerEventResponseDone (x-oaiMeta.example)",
+            ("response", "output", 0, "content", 0, "type"),
+            "video",
+        ),
+    ],
+)
+def test_the_examples_decided_by_widening_pass_and_a_wrong_value_there_does_not(
+    spec: Spec, name: str, path: tuple[str | int, ...], wrong: Any
+) -> None:
+    """012 (issue #21 follow-up): each example passes; a wrong value where it was widened fails."""
+    examples, _ = collect(spec)
+    example = next(e for e in examples if e.name == name)
+    assert failures(spec, example) == []
+    broken = copy.deepcopy(example.instance)
+    target = broken
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = wrong
+    assert failures(spec, Example(example.kind, name, example.pointer, broken)) != []
