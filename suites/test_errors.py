@@ -159,9 +159,9 @@ def _envelope_probe(target: Target, settings: Settings, probe: str) -> Exchange:
     chat = "chat/completions"
     bad_json = {"Content-Type": "application/json"}
     if probe == "unknown-model":
-        return target.get(f"models/{UNKNOWN_MODEL}")
+        return _served(target.get(f"models/{UNKNOWN_MODEL}"))
     if probe == "unknown-file":
-        return target.get("files/file-oaiconform-no-such-file")
+        return _served(target.get("files/file-oaiconform-no-such-file"))
     if probe == "chat-invalid-json":
         return _served(target.post(chat, content=b'{"model": ', headers=bad_json))
     if probe == "embeddings-invalid-json":
@@ -335,4 +335,4 @@ def test_unknown_model_gets_404_model_not_found(
 @pytest.mark.feature("errors.unknown_model")
 def test_unknown_model_retrieve_gets_404_model_not_found(target: Target) -> None:
     """GET /models/{id} of an unknown model: 404 with code "model_not_found"."""
-    expect(model_not_found(target.get(f"models/{UNKNOWN_MODEL}")))
+    expect(model_not_found(_served(target.get(f"models/{UNKNOWN_MODEL}"))))

@@ -108,7 +108,9 @@ def _operation(exchange: Exchange) -> _Operation | None:
             body = json.loads(exchange.request.body) if exchange.request.body else {}
         except (ValueError, UnicodeDecodeError):
             return None  # a request no SDK call would produce
-        if not isinstance(body, dict):
+        if not isinstance(body, dict) or body.get("stream") not in (True, False, None):
+            # No SDK call sends a non-boolean `stream` (a generated invalid body): the SDK
+            # would pick streaming by its truthiness and the replay would misread the result.
             return None
         return _Operation(kind, base_url, ident, body, body.get("stream") is True)
     return None

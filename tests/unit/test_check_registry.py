@@ -426,6 +426,7 @@ def _bad_calls(spec: Spec) -> list[tuple[Callable[..., Any], tuple[Any, ...], di
         (schema.required_nullable_absent, (spec, "createChatCompletion", no_refusal), {}),
         (schema.late_required_absent, ("POST /v1/responses", _late_usage(spec)), {}),
         (schema.optional_member_null, ("POST /v1/completions", _null_details(spec)), {}),
+        (errors.declared_text_refused, (_json(200, {"id": "chatcmpl-1"}),), {}),
     ]
 
 

@@ -100,6 +100,9 @@ def test_same_input_same_vector_finds_a_reordered_batch() -> None:
     swapped = embeddings([0.0, 1.0], [1.0, 0.0])
     found = messages(same_input_same_vector(swapped, single, position=1, positions=2))
     assert "closest to that input embedded alone is data[0]" in found
+    # Every input got the same vector (a fixture server): no order can be told apart.
+    same = embeddings([0.0, 1.0], [0.0, 1.0])
+    assert same_input_same_vector(same, single, position=1, positions=2) == []
 
 
 # --- moderations ---

@@ -326,7 +326,9 @@ def test_a_2xx_body_that_is_not_json_raises_in_the_sdk() -> None:
 def test_unreplayable_requests_are_skipped() -> None:
     unanswered = recorded("POST", "chat/completions", {"model": "m"}, 0, b"")
     other = recorded("DELETE", "files/f1", None, 200, {"id": "f1", "deleted": True})
-    assert replay_exchanges([unanswered, other], []) == []
+    # A generated invalid body with a non-boolean `stream`: no SDK call sends one.
+    truthy = recorded("POST", "chat/completions", {"model": "m", "stream": "yes"}, 400, {})
+    assert replay_exchanges([unanswered, other, truthy], []) == []
 
 
 def test_answers_the_target_did_not_read_to_their_end_are_skipped() -> None:

@@ -93,28 +93,37 @@ def _without(instance: Any, parts: tuple[str | int, ...]) -> Any:
     return patched
 
 
+def _caused_by_patch(violation: SchemaViolation, member: tuple[str | int, ...]) -> bool:
+    """Whether a violation new after patching `member` comes from the patch: at or under the
+    member, or at its object for a reason other than another member being absent (validation
+    stops at a few violations, so patching one surfaces the next missing one of the same
+    object; and elsewhere, the same field absent from a sixth choice)."""
+    if violation.parts[: len(member)] == member:
+        return True
+    if violation.parts != member[:-1]:
+        return False
+    return violation.kind != "Required" or violation.property == member[-1]
+
+
 def _letter_only(
     spec: Spec,
     pointer: str,
     violations: list[SchemaViolation],
     patched: Any,
-    depth: int,
-    parts: tuple[str | int, ...],
+    member: tuple[str | int, ...],
 ) -> bool:
-    """The patch leaves no violation, in the object at `parts[:depth]`, that the instance did
-    not already have. Only that object is compared: validation stops at a few violations, so
-    elsewhere (the same field absent from a sixth choice) new ones surface."""
+    """The patch of `member` leaves no new violation that it caused."""
     if patched is None:
         return False
     new = set(spec.validate(pointer, patched)) - set(violations)
-    return not any(v.parts[:depth] == parts[:depth] for v in new)
+    return not any(_caused_by_patch(v, member) for v in new)
 
 
 def split_violations(spec: Spec, pointer: str, instance: Any) -> ViolationSplit:
     """The violations, split by what they break. A `required` property is only absent in
-    the letter when adding it as null leaves no new violation in its object; an optional
-    member sent as null is only there in the letter when leaving it out does (the SDKs type
-    optional members as Optional: null reads as absent)."""
+    the letter when adding it as null causes no new violation; an optional member sent as
+    null is only there in the letter when leaving it out causes none (the SDKs type optional
+    members as Optional: null reads as absent)."""
     violations = spec.validate(pointer, instance)
     split = ViolationSplit([], [], [], [])
     for violation in violations:
@@ -123,13 +132,13 @@ def split_violations(spec: Spec, pointer: str, instance: Any) -> ViolationSplit:
             split.late.append(violation)
         elif violation.kind == "Required" and violation.property:
             patched = _set(instance, parts, violation.property)
-            if _letter_only(spec, pointer, violations, patched, len(parts), parts):
+            if _letter_only(spec, pointer, violations, patched, (*parts, violation.property)):
                 split.nullable.append(violation)
             else:
                 split.hard.append(violation)
         elif parts and isinstance(parts[-1], str) and _get(instance, parts) == (True, None):
             patched = _without(instance, parts)
-            if _letter_only(spec, pointer, violations, patched, len(parts) - 1, parts):
+            if _letter_only(spec, pointer, violations, patched, parts):
                 split.optional_null.append(violation)
             else:
                 split.hard.append(violation)
