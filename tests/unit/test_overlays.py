@@ -101,7 +101,7 @@ def test_every_operation_documents_the_error_statuses_with_the_envelope(spec: Sp
 def test_the_other_builtin_corrections_are_applied(spec: Spec) -> None:
     names = [o.name for o in spec.overlays]
     assert names == sorted(names)
-    assert len(names) == 12
+    assert len(names) == 13
     assert all(o.nodes_changed > 0 for o in spec.overlays)
     schemas = spec.document["components"]["schemas"]
     assert schemas["ContainerResource"]["required"] == sorted(
@@ -245,3 +245,62 @@ def test_what_the_real_api_streams_is_valid_after_the_overlays(
     if "response" in event:
         wrong = {**event, "response": {**event["response"], "usage": "lots"}}
         assert spec.validate(pointer, wrong) != []
+
+
+_OUTPUT_TEXT = {"type": "output_text", "text": "x", "annotations": []}
+_MCP = {"type": "mcp", "server_label": "s", "server_description": None, "server_url": None}
+_FILE = {
+    "id": "file-1",
+    "object": "file",
+    "bytes": 3,
+    "created_at": 1,
+    "filename": "a.txt",
+    "purpose": "assistants",
+    "status": "processed",
+    "expires_at": None,
+    "status_details": None,
+}
+
+
+@pytest.mark.parametrize(
+    ("schema", "recorded", "member", "wrong"),
+    [
+        ("OutputTextContent", _OUTPUT_TEXT, "text", 1),
+        (
+            "WebSearchToolCall",
+            {"id": "ws_1", "type": "web_search_call", "status": "in_progress"},
+            "status",
+            "lost",
+        ),
+        (
+            "WebSearchActionSearch",
+            {"type": "search", "sources": [{"type": "api", "name": "oai-weather"}]},
+            "sources",
+            [{"type": "book"}],
+        ),
+        ("MCPTool", _MCP, "server_url", 7),
+        (
+            "TextResponseFormatJsonSchema",
+            {"type": "json_schema", "name": "n", "schema": {}, "description": None},
+            "description",
+            7,
+        ),
+        ("OpenAIFile", _FILE, "expires_at", "soon"),
+    ],
+    ids=["output-text", "web-search-in-progress", "api-source", "mcp", "format", "file"],
+)
+def test_what_recorded_answers_carry_is_valid_after_overlay_013(
+    spec: Spec, schema: str, recorded: dict[str, Any], member: str, wrong: Any
+) -> None:
+    """013: shapes of recorded api.openai.com answers validate; a wrong member still does not."""
+    pointer = f"/components/schemas/{schema}"
+    assert spec.validate(pointer, recorded) == []
+    assert spec.validate(pointer, {**recorded, member: wrong}) != []
+
+
+def test_overlay_013_keeps_cache_write_tokens_required_but_nullable(spec: Spec) -> None:
+    """Its absence is a required-nullable member left out (spec-literal), null is valid."""
+    usage = spec.document["components"]["schemas"]["ResponseUsage"]
+    details = usage["properties"]["input_tokens_details"]
+    assert "cache_write_tokens" in details["required"]
+    assert details["properties"]["cache_write_tokens"]["type"] == ["integer", "null"]
