@@ -260,6 +260,16 @@ _FILE = {
     "expires_at": None,
     "status_details": None,
 }
+_BATCH = {
+    "id": "batch_1",
+    "object": "batch",
+    "endpoint": "/v1/chat/completions",
+    "input_file_id": "file-1",
+    "completion_window": "24h",
+    "status": "validating",
+    "created_at": 1,
+    **dict.fromkeys(("errors", "output_file_id", "in_progress_at", "finalizing_at"), None),
+}
 
 
 @pytest.mark.parametrize(
@@ -286,8 +296,9 @@ _FILE = {
             7,
         ),
         ("OpenAIFile", _FILE, "expires_at", "soon"),
+        ("Batch", _BATCH, "in_progress_at", "soon"),
     ],
-    ids=["output-text", "web-search-in-progress", "api-source", "mcp", "format", "file"],
+    ids=["output-text", "web-search-in-progress", "api-source", "mcp", "format", "file", "batch"],
 )
 def test_what_recorded_answers_carry_is_valid_after_overlay_013(
     spec: Spec, schema: str, recorded: dict[str, Any], member: str, wrong: Any
@@ -304,3 +315,11 @@ def test_overlay_013_keeps_cache_write_tokens_required_but_nullable(spec: Spec) 
     details = usage["properties"]["input_tokens_details"]
     assert "cache_write_tokens" in details["required"]
     assert details["properties"]["cache_write_tokens"]["type"] == ["integer", "null"]
+
+
+def test_overlay_013_documents_the_body_of_a_response_deletion(spec: Spec) -> None:
+    pointer = spec.response_schema_pointer("deleteResponse", 200)
+    assert pointer is not None
+    deleted = {"id": "resp_1", "object": "response.deleted", "deleted": True}
+    assert spec.validate(pointer, deleted) == []
+    assert spec.validate(pointer, {**deleted, "deleted": "yes"}) != []
