@@ -13,6 +13,7 @@ Pure: no I/O, no clock (freshness is judged against `Exchange.answered_at()`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,14 +21,21 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from oaiconform.checks import (
+    batches,
     chat,
+    completions,
     embeddings,
     errors,
     files,
     headers,
+    http,
+    models,
+    moderations,
+    pagination,
     responses,
     schema,
     stream_assembly,
+    stream_completions,
     stream_responses,
     stream_usage,
     streaming,
@@ -36,7 +44,7 @@ from oaiconform.checks import (
 from oaiconform.checks._failure import Failure
 from oaiconform.checks._registry import CheckResult, failures_of, registered
 from oaiconform.exchange import Exchange, StreamExchange
-from oaiconform.spec import Spec
+from oaiconform.spec import ListOperation, Spec, list_operations
 from oaiconform.spec._model import Operation
 
 _API_PREFIX = "/v1"
@@ -49,6 +57,7 @@ _DELETED_OBJECT = {
     "deleteModel": "model",
 }
 _CHAT_CREATE = "createChatCompletion"
+_COMPLETIONS_CREATE = "createCompletion"
 _RESPONSE_OPERATIONS = frozenset({"createResponse", "getResponse", "cancelResponse"})
 _MULTIPART_NAME = re.compile(rb'name="([^"]*)"(?:; filename="([^"]*)")?')
 
@@ -64,6 +73,16 @@ class Judgement:
         info = registered(check)
         self.applied.append(info.id if info else check.__name__)
         self.failures.extend(failures_of(check(*args, **kwargs)))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A 2xx JSON answer and what an area check reads of it: the request's JSON, the body."""
+
+    spec: Spec
+    head: Exchange
+    sent: dict[str, Any]
+    body: dict[str, Any]
 
 
 def judge_exchange(spec: Spec, exchange: Exchange | StreamExchange) -> list[Failure]:
@@ -152,6 +171,9 @@ def _judge_stream(
         judgement.run(stream_usage.chat_stream_usage, stream)
         if body.get("tools"):
             judgement.run(stream_assembly.chat_tool_call_stream, stream)
+    elif operation is not None and operation.operation_id == _COMPLETIONS_CREATE:
+        judgement.run(streaming.stream_framing, stream)
+        judgement.run(stream_completions.completion_chunks, spec, stream)
     elif operation is not None and operation.operation_id in _RESPONSE_OPERATIONS:
         judgement.run(streaming.stream_framing, stream, done_required=False)
         judgement.run(stream_responses.response_stream_events, spec, stream)
@@ -167,13 +189,21 @@ def _judge_success(
         judgement.run(streaming.json_not_event_stream, head)
     if operation is None:
         return  # a route the description does not document: nothing to judge it against
+    documents_json = spec.response_schema_pointer(operation.operation_id, head.status) is not None
+    if documents_json:
+        judgement.run(http.json_object_body, head)
     judgement.run(schema.response_schema_conformance, spec, operation.operation_id, head)
     if not head.is_json or not isinstance(head.json(), dict):
         return  # the schema check reported the body; area checks read a JSON object
     body: dict[str, Any] = head.json()
+    listing = _list_operation(spec, operation)
+    if listing is not None:
+        judgement.run(
+            pagination.page_shape, head, limit=_limit(head), cursors=_cursor_fields(spec, listing)
+        )
     area = _AREA_CHECKS.get(operation.operation_id)
     if area is not None:
-        area(judgement, head, sent, body)
+        area(judgement, Answer(spec, head, sent, body))
     if operation.operation_id in _DELETED_OBJECT:
         object_id = urlsplit(head.request.url).path.rstrip("/").rpartition("/")[2]
         judgement.run(
@@ -181,7 +211,8 @@ def _judge_success(
         )
 
 
-def _chat(judgement: Judgement, head: Exchange, sent: dict[str, Any], body: dict[str, Any]) -> None:
+def _chat(judgement: Judgement, answer: Answer) -> None:
+    head, sent, body = answer.head, answer.sent, answer.body
     n = sent.get("n")
     judgement.run(
         chat.chat_completion_fields,
@@ -208,9 +239,8 @@ def _chat(judgement: Judgement, head: Exchange, sent: dict[str, Any], body: dict
             judgement.run(chat.json_schema_content, body, json_schema.get("schema") or {})
 
 
-def _response(
-    judgement: Judgement, head: Exchange, sent: dict[str, Any], body: dict[str, Any]
-) -> None:
+def _response(judgement: Judgement, answer: Answer) -> None:
+    head, sent, body = answer.head, answer.sent, answer.body
     model = sent.get("model") if head.request.method == "POST" else None
     judgement.run(
         responses.response_object_fields, body, model=model if isinstance(model, str) else None
@@ -245,9 +275,84 @@ def _fresh_input(given: Any) -> bool:
     )
 
 
-def _embedding(
-    judgement: Judgement, head: Exchange, sent: dict[str, Any], body: dict[str, Any]
-) -> None:
+def _list_operation(spec: Spec, operation: Operation) -> ListOperation | None:
+    """The cursor-paginated list `operation` is, or None."""
+    return _lists_by_operation(spec).get(operation.operation_id)
+
+
+@functools.cache
+def _lists_by_operation(spec: Spec) -> dict[str, ListOperation]:
+    # Derived from the whole description: once per spec, not once per exchange.
+    return {listing.operation.operation_id: listing for listing in list_operations(spec)}
+
+
+def _limit(head: Exchange) -> int | None:
+    given = parse_qs(urlsplit(head.request.url).query).get("limit", [""])[0]
+    return int(given) if given.isdigit() else None
+
+
+def _cursor_fields(spec: Spec, listing: ListOperation) -> pagination.CursorFields:
+    """Which edge ids the list schema has, and which it requires (as the pagination suite)."""
+    present = listing.response_fields & {"first_id", "last_id"}
+    pointer = spec.response_schema_pointer(listing.operation.operation_id, 200) or ""
+    node: Any = spec.document
+    for token in pointer.lstrip("/").split("/"):
+        node = node[token.replace("~1", "/").replace("~0", "~")]
+    required = frozenset(spec.deref(node).get("required") or ())
+    return pagination.CursorFields(frozenset(present), required & present)
+
+
+def _model(judgement: Judgement, answer: Answer) -> None:
+    body = answer.body
+    judgement.run(models.model_object_fields, body)
+
+
+def _models(judgement: Judgement, answer: Answer) -> None:
+    body = answer.body
+    judgement.run(models.model_list_fields, body)
+
+
+def _batch(judgement: Judgement, answer: Answer) -> None:
+    sent, body = answer.sent, answer.body
+    endpoint, input_file_id = sent.get("endpoint"), sent.get("input_file_id")
+    if isinstance(endpoint, str) and isinstance(input_file_id, str):
+        judgement.run(
+            batches.batch_object_fields, body, endpoint=endpoint, input_file_id=input_file_id
+        )
+
+
+def _moderation(judgement: Judgement, answer: Answer) -> None:
+    sent, body = answer.sent, answer.body
+    given = sent.get("input")
+    # Text inputs get one result each; how multimodal parts map to results is not documented.
+    if isinstance(given, str) or (
+        isinstance(given, list) and given and all(isinstance(x, str) for x in given)
+    ):
+        judgement.run(
+            moderations.moderation_results,
+            body,
+            inputs=1 if isinstance(given, str) else len(given),
+            categories=moderations.moderation_categories(answer.spec),
+        )
+
+
+def _completion(judgement: Judgement, answer: Answer) -> None:
+    sent, body = answer.sent, answer.body
+    prompt, n = sent.get("prompt"), sent.get("n")
+    prompts = (
+        len(prompt)
+        if isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt)
+        else 1
+    )
+    judgement.run(
+        completions.text_completion_fields,
+        body,
+        expected_choices=prompts * (n if isinstance(n, int) and n > 0 else 1),
+    )
+
+
+def _embedding(judgement: Judgement, answer: Answer) -> None:
+    sent, body = answer.sent, answer.body
     given = sent.get("input")
     inputs = len(given) if isinstance(given, list) and not _is_token_ids(given) else 1
     dimensions = sent.get("dimensions")
@@ -266,9 +371,8 @@ def _is_token_ids(given: list[Any]) -> bool:
     return bool(given) and all(isinstance(x, int) and not isinstance(x, bool) for x in given)
 
 
-def _file_upload(
-    judgement: Judgement, head: Exchange, sent: dict[str, Any], body: dict[str, Any]
-) -> None:
+def _file_upload(judgement: Judgement, answer: Answer) -> None:
+    head, body = answer.head, answer.body
     upload = multipart_upload(head)
     if upload is not None:
         filename, purpose, size = upload
@@ -296,8 +400,13 @@ def multipart_upload(exchange: Exchange) -> tuple[str, str, int] | None:
     return filename, fields["purpose"].decode(), len(fields["file"])
 
 
-_AREA_CHECKS: dict[str, Callable[[Judgement, Exchange, dict[str, Any], dict[str, Any]], None]] = {
+_AREA_CHECKS: dict[str, Callable[[Judgement, Answer], None]] = {
     _CHAT_CREATE: _chat,
+    _COMPLETIONS_CREATE: _completion,
+    "listModels": _models,
+    "retrieveModel": _model,
+    "createBatch": _batch,
+    "createModeration": _moderation,
     "createResponse": _response,
     "getResponse": _response,
     "cancelResponse": _response,
