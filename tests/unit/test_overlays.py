@@ -309,14 +309,6 @@ def test_what_recorded_answers_carry_is_valid_after_overlay_013(
     assert spec.validate(pointer, {**recorded, member: wrong}) != []
 
 
-def test_overlay_013_keeps_cache_write_tokens_required_but_nullable(spec: Spec) -> None:
-    """Its absence is a required-nullable member left out (spec-literal), null is valid."""
-    usage = spec.document["components"]["schemas"]["ResponseUsage"]
-    details = usage["properties"]["input_tokens_details"]
-    assert "cache_write_tokens" in details["required"]
-    assert details["properties"]["cache_write_tokens"]["type"] == ["integer", "null"]
-
-
 def test_overlay_013_documents_the_body_of_a_response_deletion(spec: Spec) -> None:
     pointer = spec.response_schema_pointer("deleteResponse", 200)
     assert pointer is not None

@@ -31,12 +31,11 @@ from tests.corpus.real_api import CORPUS_DIR, Recorded, load_corpus, to_exchange
 # None). Nothing else spec-literal may appear.
 ALLOWED_SPEC_LITERAL: dict[tuple[str, str], str] = {
     (
-        "schema.required_nullable_absent",
+        "schema.late_required_absent",
         "usage.input_tokens_details.cache_write_tokens",
-    ): "Responses answers before 2026-07 lack cache_write_tokens, which the pin requires "
-    "(overlay 013 makes it nullable so that its absence is judged spec-literal)",
+    ): "Responses answers before 2026-07 lack cache_write_tokens, which the pin requires",
     (
-        "schema.stream_required_nullable_absent",
+        "schema.late_required_absent",
         "events[].response.usage.input_tokens_details.cache_write_tokens",
     ): "the same member in the usage of response.completed events",
     (
@@ -44,23 +43,6 @@ ALLOWED_SPEC_LITERAL: dict[tuple[str, str], str] = {
         "choices[].logprobs",
     ): "84 chat completions (2025-03 to 2026-08, several models) leave out `logprobs` when "
     "none were asked for; openai-python's Choice.logprobs is Optional (None)",
-}
-
-# False alarms already being fixed on main (by the lead): listed, not fixed here. Each entry
-# must still fail here, so the set shrinks as soon as the fix is merged.
-KNOWN_ON_MAIN: dict[str, str] = {
-    "pydantic-ai:test_openai_native_output#0": "structured output judged failed when the "
-    "model answered with a tool call",
-    "pydantic-ai:test_openai_native_output_multiple#0": "structured output judged failed when "
-    "the model answered with a tool call",
-    "pydantic-ai:test_openai_prompted_output#0": "structured output judged failed when the "
-    "model answered with a tool call",
-    "pydantic-ai:test_openai_prompted_output_multiple#0": "structured output judged failed "
-    "when the model answered with a tool call",
-    "pydantic-ai:test_openai_moderation_stream#0": "the usage chunk required to be the last "
-    "chunk (the moderation chunk follows it)",
-    "pydantic-ai:test_background_mode_streaming_starting_after_vcr#1": "a Responses stream "
-    "resumed with starting_after required to begin with response.created",
 }
 
 # What the corpus must cover, at least (the brief's categories; the test prints the counts).
@@ -108,7 +90,6 @@ def test_no_recorded_answer_fails_the_compat_verdict(spec: Spec, corpus: list[Re
     alarms = [
         describe(recorded, failure)
         for recorded in corpus
-        if recorded.key not in KNOWN_ON_MAIN
         for failure in judge_exchange(spec, recorded.exchange)
         if fails_compat(failure)
     ]
@@ -131,18 +112,6 @@ def test_spec_literal_failures_are_only_the_allowed_ones(
     print("allowed spec-literal failures:", dict(seen))
     assert not unexpected, "\n".join(unexpected[:40])
     assert set(seen) == set(ALLOWED_SPEC_LITERAL), "an allowance no answer needs: remove it"
-
-
-def test_the_known_false_alarms_on_main_still_fail_here(spec: Spec, corpus: list[Recorded]) -> None:
-    """KNOWN_ON_MAIN lists only exchanges that fail: once main's fix is merged, remove them."""
-    by_key = {recorded.key: recorded for recorded in corpus}
-    assert set(KNOWN_ON_MAIN) <= set(by_key)
-    fixed = [
-        key
-        for key in KNOWN_ON_MAIN
-        if not any(fails_compat(f) for f in judge_exchange(spec, by_key[key].exchange))
-    ]
-    assert not fixed, f"fixed, remove from KNOWN_ON_MAIN: {fixed}"
 
 
 def categories(spec: Spec, recorded: Recorded) -> set[str]:
@@ -247,7 +216,7 @@ BREAKERS: dict[str, tuple[Callable[[Spec, Recorded], bool], Callable[[dict[str, 
 def test_a_deliberately_broken_copy_fails(spec: Spec, corpus: list[Recorded], kind: str) -> None:
     """The judge is not blind: three recorded answers of each kind, each broken, fail compat."""
     select, breaker = BREAKERS[kind]
-    chosen = [r for r in corpus if r.key not in KNOWN_ON_MAIN and select(spec, r)][:3]
+    chosen = [r for r in corpus if select(spec, r)][:3]
     assert chosen, f"no recorded {kind} exchange"
     for recorded in chosen:
         raw = copy.deepcopy(recorded.raw)
