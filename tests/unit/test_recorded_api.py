@@ -1,7 +1,7 @@
 """Recorded api.openai.com traffic, judged by every check that applies: none may fail.
 
 The real API is right by definition, so a failure here is a false alarm of this tool: fix the
-check, or correct the description with an overlay (spec/overlays/013-recorded-api.yaml), never
+check, or correct the description with an overlay (spec/overlays/012 and 013), never
 the recording. The corpus (tests/corpus/real_api/, sources in SOURCES.md) is recorded traffic
 with its prose neutralized; `judge` is what the validating proxy will run on live traffic.
 """
@@ -38,11 +38,6 @@ ALLOWED_SPEC_LITERAL: dict[tuple[str, str], str] = {
         "schema.late_required_absent",
         "events[].response.usage.input_tokens_details.cache_write_tokens",
     ): "the same member in the usage of response.completed events",
-    (
-        "schema.required_nullable_absent",
-        "choices[].logprobs",
-    ): "84 chat completions (2025-03 to 2026-08, several models) leave out `logprobs` when "
-    "none were asked for; openai-python's Choice.logprobs is Optional (None)",
 }
 
 # What the corpus must cover, at least (the brief's categories; the test prints the counts).
