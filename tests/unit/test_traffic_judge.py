@@ -143,3 +143,31 @@ def test_a_multipart_upload_is_read_as_name_purpose_and_size() -> None:
     request = RecordedRequest("POST", "https://api.openai.com/v1/files", headers, body)
     assert multipart_upload(Exchange(request, 200)) == ("a.txt", "assistants", 5)
     assert multipart_upload(Exchange(replace(request, headers=()), 200)) is None
+
+
+CHAT_URL = "https://api.openai.com/v1/chat/completions"
+SSE = b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[]}\n\n'
+
+
+def _chat_exchange(*, stream: bool, content_type: str, body: bytes) -> Exchange:
+    sent = {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": stream}
+    request = RecordedRequest("POST", CHAT_URL, (), json.dumps(sent).encode())
+    return Exchange(request, 200, (("content-type", content_type),), body)
+
+
+def test_a_stream_asked_for_and_answered_with_json_fails(spec: Spec) -> None:
+    exchange = _chat_exchange(stream=True, content_type="application/json", body=b"{}")
+    assert fails_compat(exchange, spec, "streaming.event_stream_served")
+    assert "streaming.json_not_event_stream" not in judge(spec, exchange).applied
+
+
+def test_an_event_stream_nobody_asked_for_fails(spec: Spec) -> None:
+    exchange = _chat_exchange(stream=False, content_type="text/event-stream", body=SSE)
+    assert fails_compat(exchange, spec, "streaming.json_not_event_stream")
+    assert "streaming.event_stream_served" not in judge(spec, exchange).applied
+
+
+def test_a_resumed_responses_stream_is_asked_for_by_its_query(spec: Spec) -> None:
+    url = "https://api.openai.com/v1/responses/resp_1?stream=true&starting_after=3"
+    head = Exchange(RecordedRequest("GET", url), 200, (("content-type", "application/json"),))
+    assert fails_compat(head, spec, "streaming.event_stream_served")

@@ -102,11 +102,26 @@ def judge(spec: Spec, exchange: Exchange | StreamExchange) -> Judgement:
     operation = operation_of(spec, head.request.method, head.request.url)
     if head.status >= 400:
         _judge_error(spec, judgement, operation, head)
-    elif stream is not None and stream.is_event_stream:
-        _judge_stream(spec, judgement, operation, stream)
-    elif 200 <= head.status < 300:
-        _judge_success(spec, judgement, operation, head)
+    elif not 200 <= head.status < 300:
+        return judgement  # a 1xx or 3xx: the Target reports those before any check
+    elif stream_requested(head):
+        # Asked for a stream: an answer that is none fails here (a head alone has no events).
+        judgement.run(streaming.event_stream_served, stream or StreamExchange(head))
+        if stream is not None and stream.is_event_stream:
+            _judge_stream(spec, judgement, operation, stream)
+        elif head.media_type != "text/event-stream":
+            _judge_success(spec, judgement, operation, head)
+    else:
+        judgement.run(streaming.json_not_event_stream, head)
+        if head.media_type != "text/event-stream":
+            _judge_success(spec, judgement, operation, head)
     return judgement
+
+
+def stream_requested(head: Exchange) -> bool:
+    """The request asked for an event stream: `stream: true`, or `?stream=true` on a GET."""
+    query = parse_qs(urlsplit(head.request.url).query)
+    return request_json(head).get("stream") is True or query.get("stream") == ["true"]
 
 
 def operation_of(spec: Spec, method: str, url: str) -> Operation | None:
@@ -163,7 +178,6 @@ def _judge_error(
 def _judge_stream(
     spec: Spec, judgement: Judgement, operation: Operation | None, stream: StreamExchange
 ) -> None:
-    judgement.run(streaming.event_stream_served, stream)
     if operation is not None and operation.operation_id == _CHAT_CREATE:
         body = request_json(stream.head)
         judgement.run(streaming.stream_framing, stream)
@@ -185,8 +199,6 @@ def _judge_success(
     spec: Spec, judgement: Judgement, operation: Operation | None, head: Exchange
 ) -> None:
     sent = request_json(head)
-    if sent.get("stream") is not True:
-        judgement.run(streaming.json_not_event_stream, head)
     if operation is None:
         return  # a route the description does not document: nothing to judge it against
     documents_json = spec.response_schema_pointer(operation.operation_id, head.status) is not None
