@@ -26,7 +26,9 @@ Breaker = Callable[[dict[str, Any]], None]
 @pytest.fixture(scope="module")
 def target(spec: Spec) -> Iterator[Target]:
     with MockServer(MockConfig(api_keys=(TEST_KEY,)), spec) as server:
-        yield target_for(server)
+        target = target_for(server)
+        yield target
+        target.close()
 
 
 def _first_model(target: Target) -> str:
