@@ -23,6 +23,7 @@ from oaiconform.checks._registry import Impact
 from oaiconform.checks.traffic import judge, judge_exchange, operation_of, request_json
 from oaiconform.exchange import Exchange, StreamExchange
 from oaiconform.report.problems import VERDICT_FAILS_ON
+from oaiconform.sdk_replay import replay_exchanges, sdk_version
 from oaiconform.spec import Spec
 from tests.corpus.real_api import CORPUS_DIR, Recorded, load_corpus, to_exchange
 
@@ -277,3 +278,23 @@ def test_a_file_upload_is_judged_against_what_was_uploaded(
     renamed["filename"] = "other.txt"
     failures = judge_exchange(spec, replace(head, body=json.dumps(renamed).encode()))
     assert any(f.check_id == "files.file_object_fields" for f in failures)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # pydantic's serializer on SDK models
+def test_the_official_sdk_takes_every_recorded_answer(corpus: list[Recorded]) -> None:
+    """The SDK replay (what a report says the SDK did with an answer) raises or differs on no
+    recorded answer: otherwise a report would blame a target for what the API itself sends."""
+    if sdk_version() is None:
+        pytest.skip("the official openai SDK is not installed")
+    outcomes: Counter[str] = Counter()
+    wrong = []
+    for recorded in corpus:
+        exchange = recorded.exchange
+        streams = [exchange] if isinstance(exchange, StreamExchange) else []
+        for replay in replay_exchanges([head_of(exchange)], streams):
+            outcomes[replay.outcome] += 1
+            if replay.outcome != "fine":
+                wrong.append(f"{recorded.key}: {replay.call}: {replay.outcome}: {replay.detail}")
+    print("SDK replays:", dict(outcomes))
+    assert not wrong, "\n".join(wrong[:20])
+    assert outcomes["fine"] >= 600
