@@ -58,7 +58,6 @@ MISENCODED: dict[str, str] = {
     "listPaginatedFineTuningJobs: example 0": _ELIDED,
     "createFineTuningJob: W&B Integration": "Python's `None` instead of `null`",
     "create-realtime-call: example 0 (no JSON schema documented: not JSON)": _NO_JSON,
-    "deleteResponse: example 0 (no JSON schema documented: not JSON)": _NO_JSON,
     "beta_deleteResponse: example 0 (no JSON schema documented: not JSON)": _NO_JSON,
     "createThreadAndRun: Streaming with Functions #1 (thread.run.created)": _EXTRA_BRACE,
     "createThreadAndRun: Streaming with Functions #2 (thread.run.queued)": _EXTRA_BRACE,

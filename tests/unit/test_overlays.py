@@ -101,7 +101,7 @@ def test_every_operation_documents_the_error_statuses_with_the_envelope(spec: Sp
 def test_the_other_builtin_corrections_are_applied(spec: Spec) -> None:
     names = [o.name for o in spec.overlays]
     assert names == sorted(names)
-    assert len(names) == 12
+    assert len(names) == 13
     assert all(o.nodes_changed > 0 for o in spec.overlays)
     schemas = spec.document["components"]["schemas"]
     assert schemas["ContainerResource"]["required"] == sorted(
@@ -245,3 +245,21 @@ def test_what_the_real_api_streams_is_valid_after_the_overlays(
     if "response" in event:
         wrong = {**event, "response": {**event["response"], "usage": "lots"}}
         assert spec.validate(pointer, wrong) != []
+
+
+def test_overlay_013_allows_a_connector_mcp_tool_without_server_url(spec: Spec) -> None:
+    """013: a connector MCP tool echoed with `"server_url": null` validates; a number does not."""
+    pointer = "/components/schemas/MCPTool"
+    tool: dict[str, Any] = {"type": "mcp", "server_label": "c", "connector_id": "connector_gmail"}
+    tool["server_url"] = None
+    assert spec.validate(pointer, tool) == []
+    assert spec.validate(pointer, {**tool, "server_url": 7}) != []
+
+
+def test_overlay_013_documents_the_body_of_a_response_deletion(spec: Spec) -> None:
+    pointer = spec.response_schema_pointer("deleteResponse", 200)
+    assert pointer is not None
+    deleted = {"id": "resp_1", "object": "response.deleted", "deleted": True}
+    assert spec.validate(pointer, deleted) == []
+    assert spec.validate(pointer, {**deleted, "object": "response"}) == []  # the description's
+    assert spec.validate(pointer, {**deleted, "deleted": "yes"}) != []
