@@ -23,8 +23,9 @@ from oaiconform.checks import Failure, load_all_checks, registered
 
 CHECKS_PACKAGE = "oaiconform.checks"
 # Modules of the package that hold no checks but run them: traffic.py picks the checks that
-# apply to one exchange; its failures carry the ids of the checks that found them.
-COMPOSERS = frozenset({"traffic"})
+# apply to one exchange, _soft.py reports a stream event's letter-only violations; their
+# failures carry the ids of the checks that found them.
+COMPOSERS = frozenset({"traffic", "_soft"})
 MATRICES = Path(__file__).parent
 
 
@@ -101,8 +102,8 @@ def checks_called_by_suites(roots: Iterable[Path] | None = None) -> SuiteChecks:
         for path in sorted(root.glob("*.py")):
             for module, name in _imports_of_checks(path.read_text(), str(path)):
                 value = getattr(importlib.import_module(module), name)
-                if not inspect.isfunction(value):
-                    continue  # Failure, Walk, CursorFields...: data, not checks
+                if not inspect.isfunction(value) or module.rpartition(".")[2] in COMPOSERS:
+                    continue  # Failure, Walk, CursorFields...: data; or a composer of checks
                 info = registered(value)
                 if info is not None:
                     called.add(info.id)
