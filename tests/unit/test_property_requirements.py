@@ -55,3 +55,10 @@ def test_a_refusal_naming_a_generated_reference_is_the_right_answer() -> None:
     assert (
         names_unresolved_reference({"model": "m"}, refusal(400, "Input file '' not found.")) is None
     )
+
+
+def test_a_refusal_of_a_generated_cursor_is_the_right_answer() -> None:
+    """aimock: `GET /batches?after=` -> 400 "'after' is not a known cursor: ''"."""
+    refused = refusal(400, "'after' is not a known cursor: ''")
+    assert names_unresolved_reference(None, refused, {"after": ""}) == "after"
+    assert names_unresolved_reference(None, refused, {"limit": "2"}) is None

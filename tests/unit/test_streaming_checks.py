@@ -494,6 +494,8 @@ def test_responses_stream_defects_are_named(spec: Spec, response_events: list[An
     assert '(response.created) $: "response" is a required property' in failures(
         [missing, *events[1:]]
     )
+    shape = response_stream_events(spec, responses_stream([missing, *events[1:]]))
+    assert {f.check_id for f in shape} == {"stream_responses.response_event_schema"}
     deltas = [k for k, e in enumerate(events) if e["type"] == "response.output_text.delta"]
     dropped = [e for k, e in enumerate(events) if k != deltas[0]]
     assert "deltas of item" in failures(_renumber(dropped))

@@ -18,7 +18,7 @@ from oaiconform.checks.schema import (
 )
 from oaiconform.checks.streaming import as_dict, data_events
 from oaiconform.exchange import StreamExchange
-from oaiconform.spec import Spec
+from oaiconform.spec import SchemaViolation, Spec
 
 TERMINAL = ("response.completed", "response.failed", "response.incomplete")
 _UNION = "ResponseStreamEvent"
@@ -71,16 +71,30 @@ def _event_shape(
         )
     else:
         split = split_violations(spec, pointer, data)
-        failures += [
-            Failure(
-                "event_schema",
-                f"{where}: event #{number} ({kind}) {violation}",
-                where=violation_where(violation, f"events[{number}]"),
-            )
-            for violation in split.hard
-        ]
+        failures += response_event_schema(f"{where}: event #{number} ({kind})", number, split.hard)
         failures += stream_soft_failures(f"{where}: ({kind})", number, split)
     return failures
+
+
+@check(
+    title="Each Responses stream event validates against its documented schema",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="an event contradicts the documented shape; the SDKs parse events leniently, as a "
+    "response body's",
+)
+def response_event_schema(
+    prefix: str, number: int, violations: list[SchemaViolation]
+) -> list[Failure]:
+    """The schema violations of event #`number` (the events' types and order are
+    response_stream_events')."""
+    return [
+        Failure(
+            "event_schema",
+            f"{prefix} {violation}",
+            where=violation_where(violation, f"events[{number}]"),
+        )
+        for violation in violations
+    ]
 
 
 def _resumed_after(stream: StreamExchange) -> int | None:

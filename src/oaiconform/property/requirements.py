@@ -16,7 +16,7 @@ error names that parameter or its value) is the right answer, not a rejection of
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +89,8 @@ def broken_rule(operation_id: str, body: Any) -> CrossFieldRule | None:
 
 
 _REFERENCE = re.compile(r"(^|_)ids?$")
+# Pagination cursors name an object too (the last one of the previous page).
+_CURSORS = frozenset({"after", "before"})
 
 
 def _references(body: Any) -> dict[str, Any]:
@@ -104,17 +106,26 @@ def _references(body: Any) -> dict[str, Any]:
     return found
 
 
-def names_unresolved_reference(body: Any, exchange: Exchange) -> str | None:
-    """The reference a 400/404 refusal names (by parameter, name or value), or None."""
+def names_unresolved_reference(
+    body: Any, exchange: Exchange, query: Mapping[str, Any] | None = None
+) -> str | None:
+    """The reference (in the body, or a cursor or id in the query) a 400/404 refusal names
+    (by parameter, name or value), or None."""
     if exchange.status not in (400, 404) or not exchange.is_json:
         return None
+    references = _references(body)
+    references.update(
+        (k, v)
+        for k, v in (query or {}).items()
+        if (k in _CURSORS or _REFERENCE.search(k)) and isinstance(v, str | list)
+    )
     answer = exchange.json()
     error = answer.get("error") if isinstance(answer, dict) else None
     if not isinstance(error, dict):
         return None
     param = str(error.get("param") or "")
     message = str(error.get("message") or "").lower()
-    for key, value in _references(body).items():
+    for key, value in references.items():
         spoken = key.replace("_", " ")
         names = {key, spoken, spoken.removesuffix(" id").removesuffix(" ids")}
         values = {v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)}
