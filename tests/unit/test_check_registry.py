@@ -605,6 +605,28 @@ def test_an_optional_member_sent_as_null_is_spec_literal_a_required_one_is_not(
     assert [f.check_id for f in hard] == ["schema.response_schema_conformance"]
 
 
+def test_a_oneof_item_is_reported_at_the_member_its_branch_refuses(spec: Spec) -> None:
+    """Not "not valid under any of the schemas listed in the 'oneOf'" at output[]: the branch
+    the item's `type` names says what is wrong; an unknown `type` stays a oneOf failure."""
+    from oaiconform.checks.schema import response_schema_conformance
+
+    text = {"type": "output_text", "text": "hi", "annotations": [], "logprobs": "nope"}
+    item = {
+        "type": "message",
+        "id": "msg_1",
+        "status": "completed",
+        "role": "assistant",
+        "content": [text],
+    }
+    body = {**_response(cached_tokens=0, cache_write_tokens=0), "output": [item]}
+    failures = response_schema_conformance(spec, "createResponse", _json(200, body))
+    assert [f.where for f in failures] == ["output[0].content[0].logprobs"]
+    assert 'is not of type "array"' in failures[0].message
+    text["type"] = "output_tex"
+    failures = response_schema_conformance(spec, "createResponse", _json(200, body))
+    assert [f.where for f in failures] == ["output[0].content[0]"]
+
+
 def test_a_refusal_missing_from_more_choices_than_validation_reports_stays_spec_literal(
     spec: Spec,
 ) -> None:

@@ -67,6 +67,35 @@ class SchemaViolation:
         return f"{self.path}: {self.message}"
 
 
+_BRANCHING = frozenset({"OneOfNotValid", "AnyOf"})
+_TAG_MISMATCH = frozenset({"Constant", "Enum"})
+
+
+def _meant_branch(error: Any) -> list[Any]:
+    """The errors of the branch a oneOf/anyOf instance meant, else the error itself.
+
+    The meant branch is the one whose `type` tag the instance carries (no const/enum error
+    at `type` right under the instance), with the fewest errors; when every branch refuses
+    the tag, the instance's type is unknown and the error stays as it is.
+    """
+    kind = error.kind
+    context = getattr(kind, "context", None) if type(kind).__name__ in _BRANCHING else None
+    if not context:
+        return [error]
+    depth = len(error.instance_path)
+
+    def tag_refused(branch: list[Any]) -> bool:
+        return any(
+            type(e.kind).__name__ in _TAG_MISMATCH and list(e.instance_path)[depth:] == ["type"]
+            for e in branch
+        )
+
+    candidates = [branch for branch in context if branch and not tag_refused(branch)]
+    if not candidates:
+        return [error]
+    return [e for inner in min(candidates, key=len) for e in _meant_branch(inner)]
+
+
 def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
@@ -199,10 +228,15 @@ class Spec:
         return node
 
     def validate(self, pointer: str, instance: Any) -> list[SchemaViolation]:
-        """Violations of the schema at `pointer` (e.g. /components/schemas/Model), at most 5."""
+        """Violations of the schema at `pointer` (e.g. /components/schemas/Model), at most 5.
+
+        A oneOf/anyOf that no branch matches is reported by the branch the instance meant
+        (see `_meant_branch`): `output[0].content[0].logprobs: null is not of type "array"`,
+        not "not valid under any of the schemas listed in the 'oneOf' keyword".
+        """
         validator = self._validator(pointer)
         violations = []
-        for error in validator.iter_errors(instance):
+        for error in (e for top in validator.iter_errors(instance) for e in _meant_branch(top)):
             kind = type(error.kind).__name__
             missing = getattr(error.kind, "property", "") if kind == "Required" else ""
             violations.append(
