@@ -30,7 +30,7 @@ from oaiconform.checks.errors import (
     unauthorized,
 )
 from oaiconform.exchange import Exchange
-from oaiconform.plugin import not_applicable, route_decision
+from oaiconform.plugin import route_decision, served
 from oaiconform.settings import Settings
 from oaiconform.target import Target
 
@@ -76,16 +76,6 @@ def _body(kind: str | None, settings: Settings, model: str | None = None) -> Any
     return None
 
 
-def _served(exchange: Exchange) -> Exchange:
-    """The answer, unless it says the target has no such endpoint: then not applicable."""
-    decision = route_decision(exchange)
-    if decision.route_missing:
-        not_applicable(
-            f"{exchange.describe()}: the target has no such endpoint ({decision.reason})"
-        )
-    return exchange
-
-
 def _send(
     target: Target,
     settings: Settings,
@@ -108,7 +98,7 @@ def _skip_if_route_missing(target: Target, method: str, path: str, refused: Exch
     """A 404/405 may mean the target has no such endpoint; a POST of {} tells (400 if it has)."""
     if not route_decision(refused).route_missing:
         return
-    _served(target.request(method, path, json={} if method == "POST" else None))
+    served(target.request(method, path, json={} if method == "POST" else None))
 
 
 def _unauthenticated(
@@ -159,15 +149,15 @@ def _envelope_probe(target: Target, settings: Settings, probe: str) -> Exchange:
     chat = "chat/completions"
     bad_json = {"Content-Type": "application/json"}
     if probe == "unknown-model":
-        return _served(target.get(f"models/{UNKNOWN_MODEL}"))
+        return served(target.get(f"models/{UNKNOWN_MODEL}"))
     if probe == "unknown-file":
-        return _served(target.get("files/file-oaiconform-no-such-file"))
+        return served(target.get("files/file-oaiconform-no-such-file"))
     if probe == "chat-invalid-json":
-        return _served(target.post(chat, content=b'{"model": ', headers=bad_json))
+        return served(target.post(chat, content=b'{"model": ', headers=bad_json))
     if probe == "embeddings-invalid-json":
-        return _served(target.post("embeddings", content=b'{"input": ', headers=bad_json))
+        return served(target.post("embeddings", content=b'{"input": ', headers=bad_json))
     if probe == "chat-invalid-parameter":
-        return _served(target.post(chat, json={"model": settings.model, "messages": "hi"}))
+        return served(target.post(chat, json={"model": settings.model, "messages": "hi"}))
     return target.get("models", headers=SIMULATE_RATE_LIMIT)  # marked rate_limit_on_demand
 
 
@@ -290,7 +280,7 @@ def test_validation_an_invalid_parameter_gets_400_naming_it(
     missing model the API sends `param: null` ("you must provide a model parameter"), so null
     or "model" pass there.
     """
-    exchange = _served(target.post("chat/completions", json=_chat(settings, **changes)))
+    exchange = served(target.post("chat/completions", json=_chat(settings, **changes)))
     expect(bad_request(exchange))
     expect(error_param_names(exchange, param, nullable=nullable))
 
@@ -335,4 +325,4 @@ def test_unknown_model_gets_404_model_not_found(
 @pytest.mark.feature("errors.unknown_model")
 def test_unknown_model_retrieve_gets_404_model_not_found(target: Target) -> None:
     """GET /models/{id} of an unknown model: 404 with code "model_not_found"."""
-    expect(model_not_found(_served(target.get(f"models/{UNKNOWN_MODEL}"))))
+    expect(model_not_found(served(target.get(f"models/{UNKNOWN_MODEL}"))))

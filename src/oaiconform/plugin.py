@@ -95,13 +95,27 @@ def route_decision(exchange: Exchange) -> RouteDecision:
     return misses.decide(exchange) if misses is not None else decide_route(exchange, None)
 
 
+def _no_such_endpoint(exchange: Exchange) -> str | None:
+    decision = route_decision(exchange)
+    if not decision.route_missing:
+        return None
+    return f"{exchange.describe()}: the target has no such endpoint ({decision.reason})"
+
+
 def require_route(exchange: Exchange) -> Exchange:
     """Mark the feature not implemented when the target has no such endpoint."""
-    decision = route_decision(exchange)
-    if decision.route_missing:
-        not_implemented(
-            f"{exchange.describe()}: the target has no such endpoint ({decision.reason})"
-        )
+    reason = _no_such_endpoint(exchange)
+    if reason is not None:
+        not_implemented(reason)
+    return exchange
+
+
+def served(exchange: Exchange) -> Exchange:
+    """For a probe on another feature's endpoint (the errors suites): the test does not apply
+    when the target has no such endpoint; that feature reports it not implemented."""
+    reason = _no_such_endpoint(exchange)
+    if reason is not None:
+        not_applicable(reason)
     return exchange
 
 
