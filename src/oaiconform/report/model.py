@@ -79,8 +79,8 @@ class FeatureResult:
     errors: list[FeatureFailure] = field(default_factory=list)  # the tool broke, not the target
     not_applicable: list[TestNote] = field(default_factory=list)
     not_run: list[TestNote] = field(default_factory=list)
-    # The status under each verdict (compat, strict): `status` counts every failure, advisory
-    # ones too; a verdict counts only the failures of the impact classes it fails on.
+    # The status under each verdict (compat, strict): a verdict counts only the failures of
+    # the impact classes it fails on; `status` is the strict one (advisory fails neither).
     statuses: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -229,6 +229,9 @@ def outcome_under(outcome: str, failures: list[dict[str, str]], verdict: str) ->
     return "failed" if failed_in(counted, verdict) else "passed"
 
 
+STRICTEST = "strict"  # the verdict that fails on the most impact classes
+
+
 def _feature_status(outcomes: list[str]) -> str:
     if "failed" in outcomes:
         return "failed"
@@ -255,6 +258,7 @@ def build_report(context: RunContext) -> Report:
         by_feature.setdefault(result.feature, []).append(result)
     features: dict[str, FeatureResult] = {}
     all_tests: list[TestResult] = []
+    advisories = 0
     for feature_id in dict.fromkeys([*profile.features, *by_feature]):
         results = by_feature.get(feature_id, [])
         if context.interrupted:  # the tests the run never reached did not run
@@ -273,13 +277,17 @@ def build_report(context: RunContext) -> Report:
             )
             features[feature_id] = FeatureResult("skipped", 0, level, required, reason=reason)
             continue
-        status = _feature_status([r.outcome for r in results])
         statuses = {
             verdict: _feature_status(
                 [outcome_under(r.outcome, r.failures, verdict) for r in results]
             )
             for verdict in VERDICT_FAILS_ON
         }
+        # The status is the strictest verdict's: an advisory failure fails no verdict, so a
+        # feature that met only advisory failures passes (they are its problems, and warnings).
+        status = statuses[STRICTEST]
+        advisory_only = status != "failed" and any(r.outcome == "failed" for r in results)
+        advisories += advisory_only
         failures = [
             FeatureFailure(r.nodeid, text(r.message), text(r.repro))
             for r in results
@@ -312,8 +320,9 @@ def build_report(context: RunContext) -> Report:
     summary = dict.fromkeys(FEATURE_STATUSES, 0)
     for feature in features.values():
         summary[feature.status] += 1
-    # A failed should-level feature is a warning: still "failed", counted here as well.
-    summary["warnings"] = sum(
+    # A failed should-level feature is a warning: still "failed", counted here as well; so is
+    # a feature whose only failures are advisory (it passes).
+    summary["warnings"] = advisories + sum(
         1 for f in features.values() if f.status == "failed" and f.level == "should"
     )
     budget = context.target.budget if context.target_started else None
