@@ -284,6 +284,11 @@ def test_tool_calls_well_formed_names_each_defect(body: dict[str, Any], fragment
 def test_arguments_cut_by_max_tokens_are_reported_not_parsed() -> None:
     cut = messages(tool_calls_well_formed(answer(call(arguments='{"ci'), finish="length"), TOOLS))
     assert "were cut by max_tokens" in cut and "not valid JSON" not in cut
+    # Cut, but finish_reason says tool_calls (llama.cpp at max_tokens): the message says so.
+    unsaid = messages(tool_calls_well_formed(answer(call(arguments='{"city": "Pa')), TOOLS))
+    assert "not valid JSON" in unsaid and "ends unfinished: cut short?" in unsaid
+    wrong = messages(tool_calls_well_formed(answer(call(arguments="{'city': 'Paris'}")), TOOLS))
+    assert "cut short" not in wrong
 
 
 def test_tool_choice_honoured_names_each_violation() -> None:

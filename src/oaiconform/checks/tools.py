@@ -139,11 +139,16 @@ def _function(function: Any, where: str, declared: dict[str, Any]) -> list[Failu
         ]
     try:
         value = json.loads(arguments)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
+        # JSON that ends unfinished was cut short: by max_tokens, though finish_reason (not
+        # "length") did not say so.
+        unfinished = exc.pos >= len(arguments.rstrip()) or exc.msg.startswith("Unterminated")
+        cut = " (it ends unfinished: cut short?)" if unfinished else ""
         return [
             Failure(
                 "tool_calls",
-                f"{where}: the arguments of {name} are not valid JSON ({exc}): {arguments!r:.80}",
+                f"{where}: the arguments of {name} are not valid JSON ({exc}){cut}: "
+                f"{arguments!r:.80}",
                 where=f"{where}.function.arguments",
             )
         ]
