@@ -127,6 +127,18 @@ def test_correct_answers_are_fine_through_every_call(correct_mock: MockServer) -
     assert results[0].request == "POST /v1/chat/completions"
 
 
+def test_an_answer_cut_by_max_tokens_is_fine_though_the_stream_helper_raises(
+    correct_mock: MockServer,
+) -> None:
+    """`chat.completions.stream()` raises LengthFinishReasonError for any answer cut by
+    max_tokens: the SDK's design, not evidence against the server (llama.cpp's stream)."""
+    target = target_for(correct_mock)
+    chat_stream(target, max_tokens=1)
+    results = replays(target)
+    assert {r.outcome for r in results} == {"fine"}, results
+    assert any(r.call.startswith("client.chat.completions.stream(") for r in results)
+
+
 def test_an_error_answer_the_sdk_raises_as_its_status_error_is_fine(
     correct_mock: MockServer,
 ) -> None:
