@@ -6,7 +6,12 @@ import json
 from typing import Any
 
 from oaiconform.exchange import Exchange, RecordedRequest
-from oaiconform.property.requirements import broken_rule, meet, names_unresolved_reference
+from oaiconform.property.requirements import (
+    broken_rule,
+    meet,
+    names_a_parameter,
+    names_unresolved_reference,
+)
 
 
 def refusal(status: int, message: str, param: str | None = None) -> Exchange:
@@ -62,3 +67,16 @@ def test_a_refusal_of_a_generated_cursor_is_the_right_answer() -> None:
     refused = refusal(400, "'after' is not a known cursor: ''")
     assert names_unresolved_reference(None, refused, {"after": ""}) == "after"
     assert names_unresolved_reference(None, refused, {"limit": "2"}) is None
+
+
+def test_a_400_whose_message_names_a_parameter_explains_a_rule() -> None:
+    """aimock: `limit=0` -> "'limit' must be an integer between 1 and 100" (the description's
+    prose says so, its schema does not); `endpoint: /v1/videos` -> "Invalid endpoint ..."."""
+    limit = refusal(400, "Invalid parameter: 'limit' must be an integer between 1 and 100")
+    assert names_a_parameter(None, limit, {"after": "", "limit": "0"}) == "limit"
+    endpoint = refusal(400, "Invalid endpoint '/v1/videos'. Expected one of: /v1/responses")
+    batch = {"input_file_id": "file-1", "endpoint": "/v1/videos", "completion_window": "24h"}
+    assert names_a_parameter(batch, endpoint) == "endpoint"
+    # A refusal that names nothing of the request, or another status, explains nothing.
+    assert names_a_parameter(batch, refusal(400, "Something went wrong")) is None
+    assert names_a_parameter(batch, refusal(404, "Invalid endpoint")) is None

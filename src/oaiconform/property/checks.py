@@ -41,7 +41,11 @@ from oaiconform.checks.schema import (
 )
 from oaiconform.exchange import Exchange
 from oaiconform.property._types import AnyCase
-from oaiconform.property.requirements import broken_rule, names_unresolved_reference
+from oaiconform.property.requirements import (
+    broken_rule,
+    names_a_parameter,
+    names_unresolved_reference,
+)
 from oaiconform.spec import Spec
 from oaiconform.sse import parse_stream
 
@@ -177,6 +181,7 @@ def run_response_checks(
     explained = (
         explains_refusal(exchange)
         or names_unresolved_reference(case.body, exchange, case.query) is not None
+        or names_a_parameter(case.body, exchange, case.query) is not None
         or broken_rule(operation_id, case.body) is not None
     )
     # A documented download of bytes (file content) may come as any media type: the SDKs hand

@@ -10,7 +10,9 @@ accepts a refusal of a body that still breaks it (`broken_rule`).
 A request that names an object by id (`input_file_id`, `previous_response_id`, ...) with a
 generated value names nothing the target has; a refusal that says so (a 400 or 404 whose
 error names that parameter or its value) is the right answer, not a rejection of valid data
-(`names_unresolved_reference`).
+(`names_unresolved_reference`). Likewise a 400 whose message names a parameter of the request
+("'limit' must be an integer between 1 and 100", "Invalid endpoint '/v1/videos'") explains a
+rule the description leaves out, as a 400 whose `param` names it does (`names_a_parameter`).
 """
 
 from __future__ import annotations
@@ -133,4 +135,31 @@ def names_unresolved_reference(
             return key
         if any(len(v) >= 3 and v.lower() in message for v in values):
             return key
+    return None
+
+
+def _error_message(exchange: Exchange) -> str:
+    answer = exchange.json() if exchange.is_json else None
+    error = answer.get("error") if isinstance(answer, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message") or "")
+    if isinstance(answer, dict):
+        return str(answer.get("message") or answer.get("detail") or "")
+    return ""
+
+
+def names_a_parameter(
+    body: Any, exchange: Exchange, query: Mapping[str, Any] | None = None
+) -> str | None:
+    """The parameter of the request a 400's message names (as a word), or None."""
+    if exchange.status != 400:
+        return None
+    message = _error_message(exchange).lower()
+    names = [*(body if isinstance(body, dict) else {}), *(query or {})]
+    for name in names:
+        spoken = str(name).lower()
+        if re.search(rf"(?<![\w.]){re.escape(spoken)}(?![\w])", message) or (
+            "_" in spoken and spoken.replace("_", " ") in message
+        ):
+            return str(name)
     return None
