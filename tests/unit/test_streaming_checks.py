@@ -503,6 +503,22 @@ def test_responses_stream_defects_are_named(spec: Spec, response_events: list[An
     assert "is an error event: 'boom'" in failures(_renumber([*events[:3], error]))
 
 
+def test_an_absent_member_that_cannot_be_null_stays_hard_among_many_violations(
+    spec: Spec, response_events: list[Any]
+) -> None:
+    """aimock's response.created: no sequence_number (an integer: null would not do) and five
+    required members of the response missing. Adding null for sequence_number causes a
+    violation beyond the first five a report shows; it is still seen, so the absence is a
+    broken shape, not spec-literal."""
+    created = {k: v for k, v in response_events[0].items() if k != "sequence_number"}
+    gone = ("error", "incomplete_details", "instructions", "tools", "parallel_tool_calls")
+    created["response"] = {k: v for k, v in created["response"].items() if k not in gone}
+    failures = response_stream_events(spec, responses_stream([created, *response_events[1:]]))
+    at = {f.where: f.check_id for f in failures if f.where.startswith("events[1]")}
+    assert at["events[1].sequence_number"] == "stream_responses.response_event_schema", at
+    assert at["events[1].response.error"] == "schema.stream_required_nullable_absent", at
+
+
 def test_a_resumed_responses_stream_begins_after_starting_after(
     spec: Spec, response_events: list[Any]
 ) -> None:

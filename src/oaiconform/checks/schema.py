@@ -105,17 +105,23 @@ def _caused_by_patch(violation: SchemaViolation, member: tuple[str | int, ...]) 
     return violation.kind != "Required" or violation.property == member[-1]
 
 
+# A patch is judged on all violations, not the few a report shows: with many violations in
+# one object, the one a patch causes may lie beyond the first five.
+_PATCH_LIMIT = 200
+
+
 def _letter_only(
     spec: Spec,
     pointer: str,
-    violations: list[SchemaViolation],
+    before: list[SchemaViolation],
     patched: Any,
     member: tuple[str | int, ...],
 ) -> bool:
-    """The patch of `member` leaves no new violation that it caused."""
+    """The patch of `member` causes no violation the instance did not have (`before`: all of
+    its violations, up to _PATCH_LIMIT)."""
     if patched is None:
         return False
-    new = set(spec.validate(pointer, patched)) - set(violations)
+    new = set(spec.validate(pointer, patched, limit=_PATCH_LIMIT)) - set(before)
     return not any(_caused_by_patch(v, member) for v in new)
 
 
@@ -126,19 +132,26 @@ def split_violations(spec: Spec, pointer: str, instance: Any) -> ViolationSplit:
     members as Optional: null reads as absent)."""
     violations = spec.validate(pointer, instance)
     split = ViolationSplit([], [], [], [])
+    every: list[SchemaViolation] = []  # all of them, read once a patch needs them
+
+    def before() -> list[SchemaViolation]:
+        if not every:
+            every.extend(spec.validate(pointer, instance, limit=_PATCH_LIMIT))
+        return every
+
     for violation in violations:
         parts = violation.parts
         if violation.kind == "Required" and violation.property in LATE_REQUIRED:
             split.late.append(violation)
         elif violation.kind == "Required" and violation.property:
             patched = _set(instance, parts, violation.property)
-            if _letter_only(spec, pointer, violations, patched, (*parts, violation.property)):
+            if _letter_only(spec, pointer, before(), patched, (*parts, violation.property)):
                 split.nullable.append(violation)
             else:
                 split.hard.append(violation)
         elif parts and isinstance(parts[-1], str) and _get(instance, parts) == (True, None):
             patched = _without(instance, parts)
-            if _letter_only(spec, pointer, violations, patched, parts):
+            if _letter_only(spec, pointer, before(), patched, parts):
                 split.optional_null.append(violation)
             else:
                 split.hard.append(violation)

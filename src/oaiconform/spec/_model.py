@@ -227,8 +227,11 @@ class Spec:
             node = target
         return node
 
-    def validate(self, pointer: str, instance: Any) -> list[SchemaViolation]:
-        """Violations of the schema at `pointer` (e.g. /components/schemas/Model), at most 5.
+    def validate(
+        self, pointer: str, instance: Any, *, limit: int = _MAX_VIOLATIONS
+    ) -> list[SchemaViolation]:
+        """Violations of the schema at `pointer` (e.g. /components/schemas/Model), at most
+        `limit` (5: what a report shows of one answer).
 
         A oneOf/anyOf that no branch matches is reported by the branch the instance meant
         (see `_meant_branch`): `output[0].content[0].logprobs: null is not of type "array"`,
@@ -248,7 +251,7 @@ class Spec:
                     tuple(error.instance_path),
                 )
             )
-            if len(violations) >= _MAX_VIOLATIONS:
+            if len(violations) >= limit:
                 break
         return violations
 
