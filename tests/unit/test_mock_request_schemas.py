@@ -45,7 +45,11 @@ def test_a_responses_function_tool_is_accepted_with_or_without_strict(
 @pytest.mark.parametrize(
     ("tool", "param"),
     [
-        pytest.param({**WEATHER_TOOL, "strict": "yes"}, "tools[0]", id="strict-not-a-boolean"),
+        # The tool's `type` names its branch, so the refusal names the member (as the API's
+        # `tools[0].strict` does), not only the tool.
+        pytest.param(
+            {**WEATHER_TOOL, "strict": "yes"}, "tools[0].strict", id="strict-not-a-boolean"
+        ),
         pytest.param(
             {k: v for k, v in WEATHER_TOOL.items() if k != "name"}, "tools[0]", id="no-name"
         ),
