@@ -45,8 +45,8 @@ def test_a_responses_function_tool_is_accepted_with_or_without_strict(
 @pytest.mark.parametrize(
     ("tool", "param"),
     [
-        # The tool's `type` names its branch, so the refusal names the member (as the API's
-        # `tools[0].strict` does), not only the tool.
+        # The tool's `type` names its branch, so the refusal names the member, not only the
+        # tool.
         pytest.param(
             {**WEATHER_TOOL, "strict": "yes"}, "tools[0].strict", id="strict-not-a-boolean"
         ),
