@@ -110,3 +110,14 @@ def test_sampling_leaves_a_request_it_cannot_read_to_be_refused(start_mock: Star
     target = target_for(start_mock("sampling"))
     body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "seed": "x"}
     assert target.post("chat/completions", json=body).status == 400
+
+
+def test_a_failed_tests_repro_shows_the_pins(run_suites: RunSuites) -> None:
+    """The curl repro is built from the request sent: it carries temperature 0 and the seed."""
+    outcome = run_suites("tool-calls-finish-stop", features=("chat.tools",))
+    assert outcome.report is not None
+    repros = [f.repro for f in outcome.report.features["chat.tools"].failures]
+    assert repros
+    for repro in repros:
+        assert '"temperature": 0' in repro or '"temperature":0' in repro, repro
+        assert str(request_seed(1234)) in repro, repro
