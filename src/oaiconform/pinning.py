@@ -26,7 +26,10 @@ def request_seed(run_seed: int) -> int:
 
 def pinned(settings: Settings, body: dict[str, Any], *, seed: bool = True) -> dict[str, Any]:
     """`body` with `temperature: 0` and (unless `seed=False`, for Responses) the run's
-    `seed`, each added only when the body does not set it already."""
+    `seed`, each added only when the body does not set it already; unchanged with
+    `--no-pinning` (models that refuse any temperature but the default)."""
+    if not settings.pin_sampling:
+        return body
     pins: dict[str, Any] = {"temperature": 0}
     if seed:
         pins["seed"] = request_seed(settings.seed)

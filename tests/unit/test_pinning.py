@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from oaiconform.mock.faults.inference import is_pinned
 from oaiconform.pinning import pinned, request_seed
-from oaiconform.settings import Settings
+from oaiconform.settings import Settings, build_settings
 
 
 def test_a_request_is_pinned_to_temperature_0_and_the_runs_seed() -> None:
@@ -36,3 +36,12 @@ def test_only_temperature_0_with_an_integer_seed_is_pinned() -> None:
     assert not is_pinned({"temperature": False, "seed": 3})
     assert not is_pinned({"temperature": 0, "seed": True})
     assert is_pinned({"temperature": 0.0, "seed": 0})
+
+
+def test_no_pinning_leaves_every_request_as_the_test_wrote_it() -> None:
+    """OpenAI's reasoning models (o-series, gpt-5) refuse any temperature but the default:
+    `--no-pinning` sends the bodies unpinned."""
+    settings = build_settings({"no_pinning": True, "seed": 1}, {})
+    assert not settings.pin_sampling
+    assert pinned(settings, {"model": "m"}) == {"model": "m"}
+    assert build_settings({"seed": 1}, {}).pin_sampling
