@@ -26,6 +26,7 @@ from oaiconform.checks.files import multipart_body
 from oaiconform.checks.http import json_object_body, status_code_is
 from oaiconform.checks.schema import response_schema_conformance
 from oaiconform.cleanup import ObjectLedger, delete_object, run_metadata, settle_batch
+from oaiconform.pinning import pinned
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
 from oaiconform.spec import Spec
@@ -45,11 +46,14 @@ def input_lines(settings: Settings, run_id: str) -> tuple[bytes, list[str]]:
             "custom_id": custom_id,
             "method": "POST",
             "url": ENDPOINT,
-            "body": {
-                "model": settings.model,
-                "max_tokens": 8,
-                "messages": [{"role": "user", "content": f"Say {n}."}],
-            },
+            "body": pinned(
+                settings,
+                {
+                    "model": settings.model,
+                    "max_tokens": 8,
+                    "messages": [{"role": "user", "content": f"Say {n}."}],
+                },
+            ),
         }
         for n, custom_id in enumerate(ids)
     ]

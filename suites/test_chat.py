@@ -10,6 +10,7 @@ from oaiconform.checks import Failure, expect
 from oaiconform.checks.chat import MAX_TOKENS_HONOURED, chat_completion_fields, usage_totals
 from oaiconform.checks.http import json_object_body, status_code_is
 from oaiconform.checks.schema import response_schema_conformance
+from oaiconform.pinning import pinned
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
 from oaiconform.spec import Spec
@@ -20,7 +21,7 @@ MAX_TOKENS = 16
 
 
 def conversation(settings: Settings, **extra: Any) -> dict[str, Any]:
-    return {
+    body = {
         "model": settings.model,
         "max_tokens": MAX_TOKENS,
         "messages": [
@@ -29,6 +30,7 @@ def conversation(settings: Settings, **extra: Any) -> dict[str, Any]:
         ],
         **extra,
     }
+    return pinned(settings, body)
 
 
 @pytest.mark.feature("chat.completions")

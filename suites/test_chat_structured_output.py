@@ -11,6 +11,7 @@ from oaiconform.checks.chat import json_object_content, json_schema_content
 from oaiconform.checks.http import json_object_body, status_code_is
 from oaiconform.checks.schema import response_schema_conformance
 from oaiconform.exchange import Exchange
+from oaiconform.pinning import pinned
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
 from oaiconform.spec import Spec
@@ -39,7 +40,7 @@ def ask(target: Target, settings: Settings, question: str, response_format: Any)
         "messages": [{"role": "user", "content": question}],
         "response_format": response_format,
     }
-    exchange = require_route(target.post("chat/completions", json=body))
+    exchange = require_route(target.post("chat/completions", json=pinned(settings, body)))
     expect(status_code_is(exchange, 200), json_object_body(exchange))
     return exchange
 

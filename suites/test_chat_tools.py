@@ -17,6 +17,7 @@ from oaiconform.checks.tools import (
     tool_choice_honoured,
 )
 from oaiconform.exchange import Exchange
+from oaiconform.pinning import pinned
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
 from oaiconform.spec import Spec
@@ -101,7 +102,7 @@ def ask(
         "tools": tools,
         **extra,
     }
-    exchange = require_route(target.post("chat/completions", json=body))
+    exchange = require_route(target.post("chat/completions", json=pinned(settings, body)))
     expect(status_code_is(exchange, 200), json_object_body(exchange))
     return exchange
 
@@ -183,7 +184,7 @@ def test_tools_a_tool_result_is_answered(target: Target, settings: Settings) -> 
         ],
         "tools": [WEATHER],
     }
-    exchange = require_route(target.post("chat/completions", json=body))
+    exchange = require_route(target.post("chat/completions", json=pinned(settings, body)))
     expect(status_code_is(exchange, 200), json_object_body(exchange))
     expect(
         chat_completion_fields(exchange.json(), now=exchange.answered_at()),

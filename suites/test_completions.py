@@ -16,6 +16,7 @@ from oaiconform.checks.completions import (
 from oaiconform.checks.http import json_object_body, status_code_is
 from oaiconform.checks.schema import response_schema_conformance
 from oaiconform.exchange import Exchange
+from oaiconform.pinning import pinned
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
 from oaiconform.spec import Spec
@@ -28,7 +29,7 @@ PROMPT = "Once upon a time"
 
 def complete(target: Target, settings: Settings, **extra: Any) -> Exchange:
     body = {"model": settings.completion_model, "prompt": PROMPT, "max_tokens": MAX_TOKENS}
-    exchange = require_route(target.post("completions", json={**body, **extra}))
+    exchange = require_route(target.post("completions", json=pinned(settings, {**body, **extra})))
     expect(status_code_is(exchange, 200), json_object_body(exchange))
     return exchange
 

@@ -17,6 +17,7 @@ from oaiconform.checks import expect
 from oaiconform.checks.stream_completions import completion_chunks
 from oaiconform.checks.streaming import event_stream_served, stream_framing
 from oaiconform.exchange import StreamExchange
+from oaiconform.pinning import pinned
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
 from oaiconform.spec import Spec
@@ -39,13 +40,15 @@ VARIANTS = st.fixed_dictionaries(
 
 
 def completion(settings: Settings, **extra: Any) -> dict[str, Any]:
-    return {
+    """A streamed completion, pinned; a generated `temperature` variant is kept as drawn."""
+    body = {
         "model": settings.completion_model,
         "prompt": "Once upon a time",
         "max_tokens": MAX_TOKENS,
         "stream": True,
         **extra,
     }
+    return pinned(settings, body)
 
 
 def send(target: Target, body: dict[str, Any]) -> StreamExchange:

@@ -12,6 +12,7 @@ from oaiconform.checks.headers import (
     request_ids_unique,
     retry_after,
 )
+from oaiconform.pinning import pinned
 from oaiconform.plugin import not_implemented
 from oaiconform.settings import Settings
 from oaiconform.target import Target
@@ -36,11 +37,10 @@ def test_request_id_is_present_and_unique_on_successes_and_errors(target: Target
 def test_rate_limit_headers_are_well_formed(target: Target, settings: Settings) -> None:
     """x-ratelimit-limit/remaining-* are integers, reset-* durations ("6m0s"), and a target
     that sends none of them at all has not implemented the feature (absence never passes)."""
-    chat = {
-        "model": settings.model,
-        "max_tokens": 1,
-        "messages": [{"role": "user", "content": "hi"}],
-    }
+    chat = pinned(
+        settings,
+        {"model": settings.model, "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]},
+    )
     exchanges = [target.get("models"), target.post("chat/completions", json=chat)]
     expect(*(rate_limit_headers(e) for e in exchanges))
     if not any(rate_limit_header_names(e) for e in exchanges):

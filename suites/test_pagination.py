@@ -72,6 +72,7 @@ from oaiconform.checks.pagination import (
     walk_ended,
 )
 from oaiconform.cleanup import ObjectLedger, delete_object, run_metadata, settle_batch
+from oaiconform.pinning import pinned
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
 from oaiconform.spec import ListOperation, Spec, list_operations
@@ -258,11 +259,14 @@ class Files:
             "custom_id": f"{self.run_id}-{self.created}",
             "method": "POST",
             "url": "/v1/chat/completions",
-            "body": {
-                "model": self.settings.model,
-                "max_tokens": 1,
-                "messages": [{"role": "user", "content": "hi"}],
-            },
+            "body": pinned(
+                self.settings,
+                {
+                    "model": self.settings.model,
+                    "max_tokens": 1,
+                    "messages": [{"role": "user", "content": "hi"}],
+                },
+            ),
         }
         data = (json.dumps(line) + "\n").encode()
         suffix = "jsonl" if purpose == "batch" else "txt"
@@ -611,13 +615,16 @@ def test_a_walk_over_stored_chat_completions_lists_each_once(
     contract = Contract(spec, "chat_completions")
     tag = {"metadata[oaiconform_run]": run_objects.run_id}
     created: list[str] = []
-    request = {
-        "model": settings.model,
-        "store": True,
-        "max_tokens": 1,
-        "metadata": run_metadata(run_objects.run_id),
-        "messages": [{"role": "user", "content": "Say hi."}],
-    }
+    request = pinned(
+        settings,
+        {
+            "model": settings.model,
+            "store": True,
+            "max_tokens": 1,
+            "metadata": run_metadata(run_objects.run_id),
+            "messages": [{"role": "user", "content": "Say hi."}],
+        },
+    )
     try:
         for _ in range(5):
             exchange = require_route(target.post("chat/completions", json=request))
@@ -652,12 +659,16 @@ def test_a_walk_over_response_input_items_lists_each_once_in_input_order(
     (documented default) in reverse, and limits out of range get 400."""
     contract = Contract(spec, "responses_input_items")
     texts = [f"item {k}" for k in range(7)]
-    request = {
-        "model": settings.model,
-        "max_output_tokens": 16,
-        "metadata": run_metadata(run_objects.run_id),
-        "input": [{"role": "user", "content": text} for text in texts],
-    }
+    request = pinned(
+        settings,
+        {
+            "model": settings.model,
+            "max_output_tokens": 16,
+            "metadata": run_metadata(run_objects.run_id),
+            "input": [{"role": "user", "content": text} for text in texts],
+        },
+        seed=False,
+    )
     exchange = require_route(target.post("responses", json=request))
     expect(status_code_is(exchange, 200), json_object_body(exchange))
     response_id = str(exchange.json().get("id"))

@@ -26,6 +26,7 @@ from oaiconform.checks.responses import (
 from oaiconform.checks.schema import response_schema_conformance
 from oaiconform.cleanup import ObjectLedger, delete_object, run_metadata
 from oaiconform.exchange import Exchange
+from oaiconform.pinning import pinned
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
 from oaiconform.spec import Spec
@@ -64,7 +65,7 @@ def create(target: Target, settings: Settings, run_objects: ObjectLedger) -> Ite
             "metadata": run_metadata(run_objects.run_id),
             **fields,
         }
-        exchange = require_route(target.post("responses", json=body))
+        exchange = require_route(target.post("responses", json=pinned(settings, body, seed=False)))
         if exchange.status == 200 and exchange.is_json and isinstance(exchange.json(), dict):
             response_id = exchange.json().get("id")
             if isinstance(response_id, str):

@@ -17,6 +17,7 @@ from oaiconform.checks import expect
 from oaiconform.checks.stream_responses import response_stream_events
 from oaiconform.checks.streaming import event_stream_served, stream_framing
 from oaiconform.exchange import StreamExchange
+from oaiconform.pinning import pinned
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
 from oaiconform.spec import Spec
@@ -48,7 +49,9 @@ VARIANTS = st.fixed_dictionaries(
 
 
 def request(settings: Settings, **extra: Any) -> dict[str, Any]:
-    return {
+    """A streamed response, its temperature pinned (Responses has no `seed`); a generated
+    `temperature` variant is kept as drawn."""
+    body = {
         "model": settings.model,
         "input": "Say hello in three words.",
         "max_output_tokens": MAX_OUTPUT_TOKENS,
@@ -56,6 +59,7 @@ def request(settings: Settings, **extra: Any) -> dict[str, Any]:
         "stream": True,
         **extra,
     }
+    return pinned(settings, body, seed=False)
 
 
 def send(target: Target, body: dict[str, Any]) -> StreamExchange:

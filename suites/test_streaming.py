@@ -28,6 +28,7 @@ from oaiconform.checks.streaming import (
     stream_framing,
 )
 from oaiconform.exchange import StreamExchange
+from oaiconform.pinning import pinned
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
 from oaiconform.spec import Spec
@@ -37,7 +38,8 @@ MAX_TOKENS = 12  # small on purpose: runs against paid APIs stay cheap
 
 
 def conversation(settings: Settings, **extra: Any) -> dict[str, Any]:
-    return {
+    """A streamed conversation, pinned; generated `temperature`/`seed` variants are kept."""
+    body = {
         "model": settings.model,
         "max_tokens": MAX_TOKENS,
         "messages": [
@@ -47,6 +49,7 @@ def conversation(settings: Settings, **extra: Any) -> dict[str, Any]:
         "stream": True,
         **extra,
     }
+    return pinned(settings, body)
 
 
 def generated(target: Target) -> hypothesis_settings:
@@ -118,7 +121,7 @@ def tool_conversation(settings: Settings, **extra: Any) -> dict[str, Any]:
     body["messages"] = [
         {"role": "user", "content": "What are the weather and the time in Paris? Use the tools."}
     ]
-    return {**body, **extra}
+    return pinned(settings, {**body, **extra})
 
 
 def send(target: Target, body: dict[str, Any]) -> StreamExchange:

@@ -128,6 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
         "with a seed): run the tests that compare answers (streamed against plain)",
     )
     run.add_argument(
+        "--no-pinning",
+        action="store_true",
+        default=None,
+        help="do not pin temperature 0 and a seed on inference requests (for models that "
+        "accept only the default temperature, such as OpenAI's o-series and gpt-5)",
+    )
+    run.add_argument(
         "--verdict",
         choices=("compat", "strict"),
         help="which verdict sets the exit code: compat (default) fails on what breaks clients "

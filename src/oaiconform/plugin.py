@@ -59,6 +59,7 @@ _OPTIONS = (
     "overlays",
     "allow_expensive",
     "deterministic",
+    "no_pinning",
     "property_examples",
     "property_negative_examples",
     "second_api_key_env",
@@ -180,6 +181,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=None,
         help="the target answers the same request and seed the same way",
+    )
+    group.addoption(
+        "--no-pinning",
+        action="store_true",
+        default=None,
+        help="do not pin temperature 0 and a seed on inference requests",
     )
     group.addoption(
         "--verdict",

@@ -86,6 +86,9 @@ class Settings:
     second_api_key: Secret | None = field(default=None, repr=False)
     allow_expensive: bool = False  # schema.* may exercise images, audio, fine-tuning, admin...
     deterministic: bool = False  # the target answers the same request and seed the same way
+    # Inference requests pin temperature 0 and a seed (pinning.py); off for models that accept
+    # only the default temperature (OpenAI's reasoning models: o-series, gpt-5).
+    pin_sampling: bool = True
     property_examples: int = DEFAULT_PROPERTY_EXAMPLES  # positive generated requests per operation
     property_negative_examples: int = DEFAULT_PROPERTY_NEGATIVE_EXAMPLES
     workers: int = 1  # parallel test processes (pytest-xdist); 1 runs in this process
@@ -248,6 +251,7 @@ def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         second_api_key=_second_key(given("second_api_key_env"), environ),
         allow_expensive=bool(given("allow_expensive")),
         deterministic=bool(given("deterministic")),
+        pin_sampling=not given("no_pinning"),
         property_examples=_int(
             "--property-examples",
             given("property_examples")

@@ -1,6 +1,7 @@
 """The fault machinery: what a fault is, and the ASGI layer that applies them.
 
-A fault transforms the request before the handlers see it, a buffered (non-streamed) response,
+A fault transforms the request (its scope, or its whole body) before the handlers see it, a
+buffered (non-streamed) response,
 or the bytes of an event stream, so the handlers never carry `if fault`. Each fault is modelled
 on a deviation real OpenAI-compatible servers have shipped, and exists so that a check can be
 shown to fail (tests/suites/test_faults_*.py pair every fault with the features it must fail).
@@ -58,6 +59,7 @@ class StreamRewriter(Protocol):
 
 
 RequestRewrite = Callable[[Scope, tuple[str, ...]], None]  # (scope, accepted keys), in place
+BodyRewrite = Callable[[str, str, bytes], bytes]  # (method, path, whole request body) -> body
 ResponseRewrite = Callable[[ResponseParts], ResponseParts]
 StreamRewriterFactory = Callable[[ResponseParts], StreamRewriter]  # parts has an empty body
 
@@ -68,6 +70,7 @@ class Fault:
     description: str
     modelled_on: str
     request: RequestRewrite | None = None
+    request_body: BodyRewrite | None = None
     response: ResponseRewrite | None = None
     stream: StreamRewriterFactory | None = None
     # The response rewrite also sees event streams, whole (for faults that replace a stream).
@@ -103,6 +106,7 @@ class FaultLayer:
     def __init__(self, app: ASGIApp, faults: tuple[Fault, ...], api_keys: tuple[str, ...]) -> None:
         self.app = app
         self.request_faults = [f.request for f in faults if f.request]
+        self.body_faults = [f.request_body for f in faults if f.request_body]
         self.response_faults = [f.response for f in faults if f.response]
         self.stream_faults = [f.stream for f in faults if f.stream]
         self.buffer_streams = any(f.buffer_streams for f in faults)
@@ -115,6 +119,8 @@ class FaultLayer:
         received_headers = list(scope["headers"])
         for rewrite_request in self.request_faults:
             rewrite_request(scope, self.api_keys)
+        if self.body_faults:
+            scope, receive = await self._rewrite_body(scope, receive)
         if not self.response_faults and not self.stream_faults:
             await self.app(scope, receive, send)
             return
@@ -176,3 +182,32 @@ class FaultLayer:
             await send({"type": "http.response.body", "body": whole.body})
 
         await self.app(scope, recording_receive, faulty_send)
+
+    async def _rewrite_body(self, scope: Scope, receive: Receive) -> tuple[Scope, Receive]:
+        """Read the whole request body, pass it through the body rewrites, and hand the app a
+        scope (Content-Length) and a receive that give the rewritten body."""
+        received: list[Message] = []
+        while True:
+            message = await receive()
+            received.append(message)
+            if message["type"] != "http.request":  # the client left: replay what came
+                return scope, _replay(received, receive)
+            if not message.get("more_body"):
+                break
+        body = b"".join(m.get("body", b"") for m in received)
+        for rewrite in self.body_faults:
+            body = rewrite(scope["method"], scope["path"], body)
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        replayed: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+        return {**scope, "headers": headers}, _replay(replayed, receive)
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A receive that gives `messages` first, then what `receive` gives."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay

@@ -1,6 +1,8 @@
 """Faults of the inference endpoints: embeddings, moderations, legacy completions, tool calls
 and structured output. Each rewrites a buffered JSON answer of one route, as real servers got
 these answers wrong; none touches event streams (the streaming faults live in `streaming`).
+`sampling` is the exception: it rewrites the request, so that the mock's own (correct)
+generation varies, streamed or not, as a sampling server's does.
 
 A response rewrite sees the answer but not the request body, so the faults that need to know
 what was asked (tool_choice none, parallel_tool_calls false) act on what the answer shows.
@@ -9,12 +11,20 @@ what was asked (tool_choice none, parallel_tool_calls false) act on what the ans
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import struct
+import zlib
 from collections.abc import Callable
 from typing import Any
 
-from oaiconform.mock.faults._core import Fault, ResponseParts, ResponseRewrite, json_rewrite
+from oaiconform.mock.faults._core import (
+    BodyRewrite,
+    Fault,
+    ResponseParts,
+    ResponseRewrite,
+    json_rewrite,
+)
 from oaiconform.mock.handlers._common import PREFIX
 from oaiconform.mock.handlers.embeddings import native_dimensions
 
@@ -259,6 +269,50 @@ MODERATIONS = "moderations"
 COMPLETIONS = "completions"
 CHAT = "chat/completions"
 
+
+# --- sampling (chat completions and legacy completions: the routes with a `seed`) ---
+
+_DRAWS = itertools.count(1)  # one draw per sampled request, across the process
+
+
+def is_pinned(body: dict[str, Any]) -> bool:
+    """temperature 0 and an integer seed: a sampling server answers such a request alike."""
+    temperature, seed = body.get("temperature"), body.get("seed")
+    greedy = isinstance(temperature, int | float) and not isinstance(temperature, bool)
+    seeded = isinstance(seed, int) and not isinstance(seed, bool)
+    return greedy and temperature == 0 and seeded
+
+
+def _sampled(routes: tuple[str, ...]) -> BodyRewrite:
+    """An unpinned request gets a fresh seed per request (its text, tool-call arguments and
+    logprobs change, each answer still consistent with itself, streamed or not), and every
+    other one with tools and tool_choice auto answers in words (tool_choice none), as a
+    sampler that did not pick the call. A body that is not JSON, or whose seed is not an
+    integer, is left for the mock to refuse."""
+    paths = {f"{PREFIX}/{route}" for route in routes}
+
+    def rewrite(method: str, path: str, raw: bytes) -> bytes:
+        if method != "POST" or path.rstrip("/") not in paths:
+            return raw
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return raw
+        if not isinstance(body, dict) or is_pinned(body):
+            return raw
+        seed = body.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            return raw
+        draw = next(_DRAWS)
+        sampled = {**body, "seed": zlib.crc32(f"{seed}:{draw}".encode())}
+        auto = body.get("tool_choice", "auto") == "auto"
+        if body.get("tools") and auto and draw % 2 == 0:
+            sampled["tool_choice"] = "none"
+        return json.dumps(sampled).encode()
+
+    return rewrite
+
+
 FAULTS = (
     Fault(
         "embeddings-out-of-order",
@@ -381,6 +435,13 @@ FAULTS = (
         "JSON content is wrapped in ```json markdown fences",
         "servers that prompt for JSON instead of constraining it, and pass the fences through",
         response=_on(CHAT, _json_content(lambda text: f"```json\n{text}\n```")),
+    ),
+    Fault(
+        "sampling",
+        "answers vary from request to request (text, tool-call arguments, whether tool_choice "
+        "auto calls a tool) unless the request pins temperature 0 and a seed",
+        "sampling servers at their default temperature (llama.cpp, vLLM), asked without a seed",
+        request_body=_sampled((CHAT, COMPLETIONS)),
     ),
     Fault(
         "json-schema-ignored",
