@@ -152,3 +152,17 @@ def test_inference_fault_fails_exactly_its_features(run_suites: RunSuites, fault
     features = NON_CHAT_FEATURES if fault.startswith(NON_CHAT_PREFIXES) else FEATURES
     outcome = run_suites(fault, features=features)
     assert_outcome_matches(outcome, fault, expected, proves=PROVES[fault])
+
+
+def test_a_property_the_answer_never_exercised_is_not_run_not_passed(
+    run_suites: RunSuites,
+) -> None:
+    """#22's vacuous pass: with tool calls written as content there is no tool call at all,
+    so "at most one call under parallel_tool_calls false" cannot be seen: the test is not run
+    (with the reason), not passed; the missing call fails its own test."""
+    report = run_suites("tool-calls-in-content", features=("chat.tools",)).report
+    assert report is not None
+    (parallel,) = [t for t in report.tests if "parallel_tool_calls_false" in t.id]
+    assert parallel.outcome == "not_run"
+    assert "the answer made no tool call" in parallel.message
+    assert report.features["chat.tools"].status == "failed"
