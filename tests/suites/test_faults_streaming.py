@@ -94,6 +94,7 @@ MATRIX: Matrix = {
         "responses.stream": "the `event:` field is 'message' but data.type is 'response.created'"
     },
     "stream-sequence-repeats": {"responses.stream": "sequence_number 1 does not increase"},
+    "stream-sequence-missing": {"responses.stream": '$: "sequence_number" is a required property'},
     "stream-no-terminal-event": {
         "responses.stream": "expected exactly one terminal event (response.completed"
     },
@@ -155,6 +156,7 @@ PROVES: Proofs = {
     },
     "stream-event-name-missing": {"stream_responses.response_stream_events"},
     "stream-sequence-repeats": {"stream_responses.response_stream_events"},
+    "stream-sequence-missing": {"stream_responses.response_event_schema"},
     "stream-no-terminal-event": {"stream_responses.response_stream_events"},
     "stream-text-delta-dropped": {"stream_responses.response_stream_events"},
     "stream-data-after-done": {"streaming.stream_framing"},

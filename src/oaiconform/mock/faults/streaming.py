@@ -145,6 +145,10 @@ def _sequence_repeats(event: dict[str, Any], state: dict[str, Any]) -> list[dict
     return [{**event, "sequence_number": 1}] if "sequence_number" in event else [event]
 
 
+def _sequence_dropped(event: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in event.items() if k != "sequence_number"}]
+
+
 def _drop_terminal(event: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
     return [] if event.get("type") in ("response.completed", "response.incomplete") else [event]
 
@@ -358,6 +362,12 @@ FAULTS = (
         "every Responses stream event has sequence_number 1",
         "servers that do not number their Responses stream events",
         stream=_objects(("response",), _sequence_repeats),
+    ),
+    Fault(
+        "stream-sequence-missing",
+        "Responses stream events carry no sequence_number (required, an integer)",
+        "mock servers that write Responses events without numbering them (aimock)",
+        stream=_objects(("response",), _sequence_dropped),
     ),
     Fault(
         "stream-no-terminal-event",
