@@ -48,7 +48,8 @@ def client(mock: MockServer) -> Iterator[httpx.Client]:
         yield client
 
 
-def _batch_input_file(client: httpx.Client) -> str:
+def batch_input_file(client: httpx.Client) -> str:
+    """The id of an uploaded batch input file of one chat request."""
     line = {
         "custom_id": "1",
         "method": "POST",
@@ -92,7 +93,7 @@ class Outcome:
 def outcomes(spec: Spec, client: httpx.Client) -> dict[str, Outcome]:
     """Every operation's answer to its minimal valid request, judged (one pass, ~290 requests)."""
     validate = Validator(spec)
-    batch_file = _batch_input_file(client)
+    batch_file = batch_input_file(client)
     # background: only a background response can be cancelled (cancelResponse creates one)
     known = Known(
         fields={

@@ -15,7 +15,6 @@ example this reader cannot parse included.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from tests.mock.curl_examples import (
     parse_curl,
     request_examples,
 )
+from tests.mock.test_generic import batch_input_file
 
 # label -> why the example cannot be answered 2xx by any server that serves the description.
 DESCRIPTION_DEFECTS = {
@@ -76,20 +76,9 @@ def _expect_created(response: httpx.Response) -> str:
     return str(response.json()["id"])
 
 
-def _create_file(client: httpx.Client) -> str:
-    line = {
-        "custom_id": "1",
-        "method": "POST",
-        "url": "/v1/chat/completions",
-        "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]},
-    }
-    files = {"purpose": (None, b"batch"), "file": ("in.jsonl", json.dumps(line).encode())}
-    return _expect_created(client.post("/files", files=files))
-
-
 def _create_batch(client: httpx.Client) -> str:
     body = {
-        "input_file_id": _create_file(client),
+        "input_file_id": batch_input_file(client),
         "endpoint": "/v1/chat/completions",
         "completion_window": "24h",
     }
@@ -113,7 +102,7 @@ def _fine_tuned_model(client: httpx.Client) -> str:
 
 # How an id of the example's kind (by its prefix) is made on the mock.
 _CREATORS: dict[str, Callable[[httpx.Client], str]] = {
-    "file-": _create_file,
+    "file-": batch_input_file,
     "batch_": _create_batch,
     "resp_": _create_response,
     "chatcmpl-": _create_chat_completion,

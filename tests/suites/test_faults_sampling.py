@@ -17,6 +17,7 @@ from tests.suites.matrix import (
     assert_proves,
     built_features,
 )
+from tests.unit.test_streaming_checks import WEATHER
 
 MATRIX: Matrix = {
     # Fails nothing: every inference request of the suites is pinned (see below).
@@ -42,17 +43,6 @@ FEATURES = (
     "responses.stream",
 )
 PINS = {"temperature": 0, "seed": request_seed(1234)}
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    },
-}
 
 
 def test_two_runs_against_a_sampling_server_give_identical_statuses(

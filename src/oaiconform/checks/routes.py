@@ -75,8 +75,9 @@ class MissShape:
         return f"{self.status} {media} {self.body}{code} {self.message!r}"
 
 
-def _message_of(exchange: Exchange) -> tuple[str, str, str | None]:
-    """(body kind, message, code) of an answer."""
+def message_of(exchange: Exchange) -> tuple[str, str, str | None]:
+    """(body kind, message, code) of an answer: the envelope's `error.message`, a flat body's
+    `detail`/`message`/`error`/`msg`, or the text of a page."""
     if not exchange.body.strip():
         return "empty", "", None
     if exchange.is_json:
@@ -111,7 +112,7 @@ def _fold(message: str, url: str) -> str:
 
 
 def miss_shape(exchange: Exchange) -> MissShape:
-    kind, message, code = _message_of(exchange)
+    kind, message, code = message_of(exchange)
     return MissShape(
         exchange.status, exchange.media_type, kind, code, _fold(message, exchange.request.url)
     )

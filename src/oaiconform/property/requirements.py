@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from oaiconform.checks.routes import message_of
 from oaiconform.exchange import Exchange
 
 Body = dict[str, Any]
@@ -138,23 +139,13 @@ def names_unresolved_reference(
     return None
 
 
-def _error_message(exchange: Exchange) -> str:
-    answer = exchange.json() if exchange.is_json else None
-    error = answer.get("error") if isinstance(answer, dict) else None
-    if isinstance(error, dict):
-        return str(error.get("message") or "")
-    if isinstance(answer, dict):
-        return str(answer.get("message") or answer.get("detail") or "")
-    return ""
-
-
 def names_a_parameter(
     body: Any, exchange: Exchange, query: Mapping[str, Any] | None = None
 ) -> str | None:
     """The parameter of the request a 400's message names (as a word), or None."""
     if exchange.status != 400:
         return None
-    message = _error_message(exchange).lower()
+    message = message_of(exchange)[1].lower()
     names = [*(body if isinstance(body, dict) else {}), *(query or {})]
     for name in names:
         spoken = str(name).lower()
