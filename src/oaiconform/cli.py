@@ -155,6 +155,26 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N|auto",
         help="run the tests in N parallel processes (pytest-xdist; auto: one per CPU; 1)",
     )
+    run.add_argument(
+        "--reruns",
+        metavar="N",
+        help="run a test that failed (the target's fault, not the tool's) up to N more times; "
+        "one that then passes is reported flaky (0)",
+    )
+    run.add_argument(
+        "--flaky-fails",
+        action="store_true",
+        default=None,
+        help="a flaky test fails its feature and the run (default: shown apart, counted, "
+        "not failing)",
+    )
+    run.add_argument(
+        "--last-failed",
+        action="store_true",
+        default=None,
+        help="run only the tests that failed or hit an error in the previous report.json of "
+        "the report directory (everything, when none did)",
+    )
     run.add_argument("-v", "--verbose", action="store_true", help="show every test")
     run.add_argument(
         "--dry-run",

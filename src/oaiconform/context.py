@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # the mock is imported only by runs that start it
 class TestResult:
     nodeid: str
     feature: str
-    # passed | failed | error | not_implemented | not_applicable | not_run
+    # passed | failed | flaky | error | not_implemented | not_applicable | not_run
     outcome: str = "not_run"
     duration_s: float = 0.0
     message: str = ""
@@ -39,6 +39,9 @@ class TestResult:
     # the official SDK did with the test's recorded answers (sdk_replay.SdkReplay as data)
     failures: list[dict[str, str]] = field(default_factory=list)
     sdk: list[dict[str, str]] = field(default_factory=list)
+    # --reruns: the attempts that failed before the last one; a test that failed and then
+    # passed is `flaky` (its failures and message are the failed attempt's).
+    failed_attempts: int = 0
 
 
 @dataclass

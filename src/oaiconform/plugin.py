@@ -245,7 +245,12 @@ def pytest_collection_modifyitems(
         if feature is None or not is_known(feature):
             raise pytest.UsageError(f"{item.nodeid}: unknown feature {feature!r}")
     wanted = set(context.settings.features) or set(profile.features)
-    keep = [i for i in items if _feature_of(i) is None or _feature_of(i) in wanted]
+    only = set(context.settings.only_tests)  # --last-failed
+    keep = [
+        i
+        for i in items
+        if _feature_of(i) is None or (_feature_of(i) in wanted and (not only or i.nodeid in only))
+    ]
     traits = TargetTraits.of(context.settings)
     for item in keep:
         context.collected.setdefault(str(_feature_of(item)), []).append(item.nodeid)
@@ -554,8 +559,23 @@ class ResultCollector:
         result.duration_s += float(update["duration_s"])
         if update["metrics"]:
             result.metrics = {**(result.metrics or {}), **update["metrics"]}
-        if update["outcome"]:
+        # pytest-rerunfailures (--reruns) reports an attempt it will run again as "rerun"
+        if str(report.outcome) == "rerun" and update["outcome"] == "failed":
+            result.failed_attempts += 1
+            if result.failed_attempts == 1:  # the first failure is the evidence of a flake
+                result.failures, result.repro = update.get("failures") or [], update["repro"]
+                result.sdk, result.message = update.get("sdk") or [], update["message"]
+            result.outcome = "failed"
+            return
+        if update["outcome"] == "passed" and result.failed_attempts:
+            result.outcome, result.message = "flaky", self._flaky_message(result)
+        elif update["outcome"]:
             result.outcome, result.message = update["outcome"], update["message"]
+            if result.failed_attempts and update["outcome"] == "failed":
+                attempts = result.failed_attempts + 1
+                result.message = f"failed in each of {attempts} attempts; the last: " + str(
+                    update["message"]
+                )
         if update["repro"]:
             result.repro = update["repro"]
         if update.get("traceback"):
@@ -564,6 +584,15 @@ class ResultCollector:
             result.failures = update["failures"]
         if update.get("sdk"):
             result.sdk = update["sdk"]
+
+    @staticmethod
+    def _flaky_message(result: TestResult) -> str:
+        """What a flaky test's first failed attempt met, and that a later one passed."""
+        attempts = result.failed_attempts
+        return (
+            f"flaky: failed {attempts} time{'s' if attempts > 1 else ''}, then passed on "
+            f"attempt {attempts + 1}; the failure: {result.message}"
+        )
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -613,9 +642,18 @@ def _sweep_artifacts(config: pytest.Config, context: RunContext) -> None:
     exceptions, captured output and attachments we never see (see redact_files)."""
     paths: list[Path] = []
     junit = getattr(config.option, "xmlpath", None)
+    allure_dir = getattr(config.option, "allure_report_dir", None)
+    rerun = {n: r.message for n, r in context.results.items() if r.failed_attempts}
+    if rerun:
+        from oaiconform.report.reruns import fold_reruns_in_junit, mark_flaky_in_allure
+
+        if junit:
+            fold_reruns_in_junit(Path(junit), rerun)
+        if allure_dir:
+            flaky = {n: m for n, m in rerun.items() if context.results[n].outcome == "flaky"}
+            mark_flaky_in_allure(Path(allure_dir), flaky)
     if junit:
         paths.append(Path(junit))
-    allure_dir = getattr(config.option, "allure_report_dir", None)
     if allure_dir and Path(allure_dir).is_dir():
         paths += [p for p in Path(allure_dir).iterdir() if p.is_file()]
     redact_files(paths, Redactor(context.secrets()))

@@ -15,7 +15,7 @@ import tempfile
 import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -23,6 +23,7 @@ import pytest
 
 from oaiconform._resources import suites_dir
 from oaiconform.context import RunContext
+from oaiconform.last_failed import LastFailed, LastFailedError, last_failed
 from oaiconform.plugin import ContextProvider
 from oaiconform.profiles import ProfileError
 from oaiconform.redact import Redactor
@@ -39,6 +40,10 @@ DEFAULT_REPORT_DIR = Path("reports")
 _REASONS_SHOWN = 5  # lines saying why the exit code is not 0; report.json has them all
 # What a run loads into pytest: our plugin, allure's writer, hypothesis's --hypothesis-seed.
 _PLUGINS = ("oaiconform.plugin", "allure_pytest.plugin", "_hypothesis_pytestplugin")
+# The exceptions a target's failure ends a test with (plugin.judge_exception: `failed`), as
+# pytest-rerunfailures matches them ("<type name>: <message>"); FlakyFailure is hypothesis's
+# own "failed, then passed on replay".
+RERUN_ON = r"^(ConformanceError|TargetError|BodyNotJSONError|FlakyFailure): "
 
 
 @dataclass
@@ -94,6 +99,11 @@ def _pytest_args(
         f"--hypothesis-seed={settings.seed}",
     ]
     args += ["-q", "--no-header"] if quiet else ["-v"]
+    if settings.reruns:
+        # pytest-rerunfailures reruns what failed; only the target's failures are worth a
+        # second look (a bug of the tool is no flake), hence --only-rerun on their types.
+        args += ["-p", "pytest_rerunfailures", "--reruns", str(settings.reruns)]
+        args += ["--only-rerun", RERUN_ON]
     if settings.workers > 1:
         # Work stealing: the long tests (a streaming walk, a big operation's generation)
         # do not leave the other workers idle at the end. Module-scoped fixtures are set up
@@ -124,6 +134,14 @@ def _waits(report: Report) -> str:
     return f" ({waits} after waiting out a 429)" if waits else ""
 
 
+def _reruns(report: Report) -> str:
+    rerun = [t for t in report.tests if t.failed_attempts]
+    if not rerun:
+        return ""
+    flaky = sum(1 for t in rerun if t.outcome == "flaky")
+    return f"; {len(rerun)} test(s) rerun (--reruns), {flaky} of them flaky"
+
+
 def _left(report: Report) -> str:
     """Only when the run left objects on the target: a loop of runs would pile them up. The
     embedded mock goes away with the run, so what it keeps is no one's concern (report.json
@@ -149,7 +167,7 @@ def _verdict_lines(report: Report) -> list[str]:
         mark = "  <- exit code (--verdict)" if verdict == report.verdict_mode else ""
         shown = [
             f"{counts.get(status, 0)} {status.replace('_', ' ')}"
-            for status in ("passed", "failed", "not_implemented", "partial", "error")
+            for status in ("passed", "flaky", "failed", "not_implemented", "partial", "error")
             if counts.get(status) or status in ("passed", "failed")
         ]
         lines.append(
@@ -238,6 +256,8 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
                 print(f"      {failure.message[:300]}", file=out)
         for error in result.errors[:3]:
             print(f"      {error.message[:300]}", file=out)
+        for flaky in result.flaky[:3]:
+            print(f"      {flaky.test}: {flaky.message[:300]}", file=out)
         if result.status in ("partial", "not_applicable", "not_implemented") and result.reason:
             print(f"      {result.reason[:300]}", file=out)
     if not_built:
@@ -246,7 +266,7 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
     warnings = f", {s['warnings']} of them warnings (should)" if s.get("warnings") else ""
     counts = [
         f"{s.get(status, 0)} {status.replace('_', ' ')}"
-        for status in ("partial", "not_applicable", "error")
+        for status in ("flaky", "partial", "not_applicable", "error")
         if s.get(status)
     ]
     print(
@@ -254,7 +274,7 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
         f"{s['not_implemented']} not implemented, "
         + "".join(f"{c}, " for c in counts)
         + f"{s['skipped']} skipped ({len(not_built)} not built yet) features; "
-        f"{s['requests']} requests{_waits(report)}; "
+        f"{s['requests']} requests{_waits(report)}{_reruns(report)}; "
         f"seed {report.seed}{_left(report)}",
         file=out,
     )
@@ -321,6 +341,22 @@ def _write(report: Report, report_dir: Path, err: TextIO) -> bool:
     return True
 
 
+def _last_failed_settings(settings: Settings, previous: LastFailed, out: TextIO) -> Settings:
+    """The settings narrowed to the previous run's failed tests (and to --feature, if given)."""
+    chosen = set(settings.features)
+    tests = tuple(t for t, f in previous.feature_of.items() if not chosen or f in chosen)
+    if not tests:
+        print(
+            "oaiconform: --last-failed: nothing failed in the previous run "
+            f"({previous.previous_started_at}); running every selected test",
+            file=out,
+        )
+        return settings
+    features = tuple(f for f in previous.features if not chosen or f in chosen)
+    print(f"oaiconform: {previous.describe()}", file=out)
+    return replace(settings, features=features, only_tests=tests)
+
+
 def run(
     settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr, quiet: bool = True
 ) -> RunOutcome:
@@ -329,6 +365,12 @@ def run(
     if problem is not None:
         print(f"oaiconform: --report-dir {report_dir}: cannot be used ({problem})", file=err)
         return RunOutcome(EXIT_USAGE, None, report_dir)
+    selection_error = None
+    if settings.last_failed:
+        try:
+            settings = _last_failed_settings(settings, last_failed(report_dir), out)
+        except LastFailedError as exc:
+            selection_error = str(exc)
     context = RunContext(settings)
     redact = Redactor(settings.secrets()).text
 
@@ -344,6 +386,8 @@ def run(
         context.close()
         return RunOutcome(code, report, report_dir)
 
+    if selection_error is not None:
+        return stop(EXIT_USAGE, selection_error)
     try:
         _ = context.profile_definition
         context.check_faults()

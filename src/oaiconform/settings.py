@@ -98,6 +98,14 @@ class Settings:
     # Which verdict sets the exit code: compat fails on what breaks clients or behaves wrongly,
     # strict on spec-literal differences too (both are in the report either way).
     verdict: str = DEFAULT_VERDICT
+    # A test that failed is run again up to `reruns` times; one that then passes is `flaky`,
+    # which fails the run only with `flaky_fails`.
+    reruns: int = 0
+    flaky_fails: bool = False
+    # --last-failed: only the tests that failed or errored in the previous report of the
+    # report directory (runner.py fills `only_tests` from it; empty: every selected test).
+    last_failed: bool = False
+    only_tests: tuple[str, ...] = ()
 
     @property
     def embedded_mock(self) -> bool:
@@ -269,12 +277,15 @@ def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         ca_bundle=_ca_bundle(given("ca_bundle")),
         insecure=bool(given("insecure")),
         verdict=_verdict(given("verdict") or environ.get("OAICONFORM_VERDICT") or DEFAULT_VERDICT),
+        reruns=_int("--reruns", given("reruns") if given("reruns") is not None else 0),
+        flaky_fails=bool(given("flaky_fails")),
+        last_failed=bool(given("last_failed")),
     )
 
 
 _SECRETS = ("api_key", "second_api_key")
 _PATHS = ("report_dir",)
-_TUPLES = ("features", "mock_faults", "overlays")
+_TUPLES = ("features", "mock_faults", "overlays", "only_tests")
 
 
 def settings_to_handoff(settings: Settings) -> dict[str, Any]:

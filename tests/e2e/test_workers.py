@@ -86,6 +86,25 @@ def test_two_workers_give_the_results_of_one(tmp_path: Path, fault: str | None) 
     assert "sk-mock-" not in parallel["_output"]
 
 
+def test_reruns_compose_with_workers(tmp_path: Path) -> None:
+    """--reruns under --workers: the attempt that failed and the one that passed are folded
+    into one flaky test in the controller's report (pytest-rerunfailures under xdist)."""
+    out = tmp_path / "flaky"
+    result = oaiconform(
+        *("run", "--seed", "11", "--report-dir", str(out), "--workers", "2", "--reruns", "1"),
+        *("--mock-fault", "model-first-answer-incomplete"),
+        *("--feature", "models.list", "--feature", "models.retrieve"),
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["features"]["models.retrieve"]["status"] == "flaky"
+    assert [t["outcome"] for t in report["tests"] if t["failed_attempts"]] == ["flaky"]
+    assert "1 test(s) rerun (--reruns), 1 of them flaky" in result.stdout
+
+
 def test_the_request_budget_holds_across_workers(tmp_path: Path) -> None:
     report = _run(tmp_path, "budget", "--workers", "2", "--budget-requests", "30")
     assert report["budget"]["limit"] == 30

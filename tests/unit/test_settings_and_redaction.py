@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,19 @@ def test_workers_auto_is_one_per_cpu_and_zero_is_refused() -> None:
     assert build_settings({}, {}).workers == 1
     with pytest.raises(SettingsError, match="--workers"):
         build_settings({"workers": "0"}, {})
+
+
+def test_reruns_are_a_count_and_the_rerun_flags_reach_the_workers() -> None:
+    from oaiconform.settings import settings_from_handoff, settings_to_handoff
+
+    settings = build_settings({"reruns": "2", "flaky_fails": True, "last_failed": True}, {})
+    assert (settings.reruns, settings.flaky_fails, settings.last_failed) == (2, True, True)
+    assert build_settings({}, {}).reruns == 0
+    narrowed = replace(settings, only_tests=("test_x.py::test_y[a]",))
+    assert settings_from_handoff(settings_to_handoff(narrowed)) == narrowed
+    for bad in ("-1", "many"):
+        with pytest.raises(SettingsError, match="--reruns"):
+            build_settings({"reruns": bad}, {})
 
 
 def test_worker_handoffs_split_the_budget_left_and_give_each_worker_a_tenant() -> None:

@@ -20,6 +20,7 @@ from oaiconform.report.problems import Problem, root_problems
 
 _COLORS = {  # one per feature status, in the order the cards show them
     "passed": "#1a7f37",
+    "flaky": "#1b7c83",
     "failed": "#cf222e",
     "error": "#8250df",
     "not_implemented": "#9a6700",
@@ -89,7 +90,7 @@ def _verdicts(report: Report) -> str:
             f"<tr><td><b>{escape(verdict)}</b></td><td>{result}</td>"
             f"<td>{summary.get('problems', 0)} problem(s)</td><td>{_bar(counts)}</td>"
             f"<td class='muted'>{counts.get('passed', 0)} passed, {counts.get('failed', 0)} "
-            f"failed{mark}</td></tr>"
+            f"failed{_flaky_count(counts)}{mark}</td></tr>"
         )
     if not rows:
         return ""
@@ -98,6 +99,10 @@ def _verdicts(report: Report) -> str:
         "what breaks clients or behaves wrongly; strict also on spec-literal differences; "
         "advisory differences never fail a verdict.</p>"
     )
+
+
+def _flaky_count(counts: dict[str, int]) -> str:
+    return f", {counts['flaky']} flaky" if counts.get("flaky") else ""
 
 
 def _problem(number: int, problem: Problem, report: Report) -> str:
@@ -247,6 +252,16 @@ def _feature_row(feature_id: str, result: FeatureResult) -> str:
     detail = f'<span class="muted">{escape(result.reason)}</span>' if result.reason else ""
     if result.failures:
         detail = f"{len(result.failures)} failing test(s), see Problems"
+    flaky = "".join(
+        f"<li><code>{escape(note.test.rpartition('::')[2])}</code>: {escape(note.message)}"
+        f"<pre>{escape(note.repro)}</pre></li>"
+        for note in result.flaky
+    )
+    if flaky:
+        detail += (
+            f"<details><summary>{len(result.flaky)} flaky test(s): failed, then passed on "
+            f"a rerun</summary><ul>{flaky}</ul></details>"
+        )
     notes = "".join(
         f'<li class="muted">{what}: <code>{escape(note.test.rpartition("::")[2])}</code>: '
         f"{escape(note.reason)}</li>"
@@ -289,7 +304,8 @@ def _areas(report: Report) -> str:
         is_open = " open" if failing and len(items) < 40 else ""
         sections.append(
             f"<details{is_open}><summary><b>{escape(area)}</b> · {len(items)} features · "
-            f"{counts['passed']} passed, {failing} failing or not implemented</summary>"
+            f"{counts['passed']} passed{_flaky_count(counts)}, {failing} failing or not "
+            "implemented</summary>"
             f"{table}</details>"
         )
     return (

@@ -35,6 +35,7 @@ DID_NOT_RUN = "did not run: the run ended before this test (interrupted)"
 EXIT_OK, EXIT_FAILED, EXIT_TOOL_ERROR = 0, 1, 4
 FEATURE_STATUSES = (
     "passed",
+    "flaky",
     "failed",
     "error",
     "not_implemented",
@@ -44,6 +45,7 @@ FEATURE_STATUSES = (
 )
 # A feature status -> the test outcome whose message is the feature's `reason`.
 _EXPLAINED_BY = {
+    "flaky": "flaky",
     "error": "error",
     "not_implemented": "not_implemented",
     "partial": "not_run",
@@ -69,7 +71,8 @@ class TestNote:
 
 @dataclass(frozen=True)
 class FeatureResult:
-    # passed | failed | error | not_implemented | partial | not_applicable | skipped
+    # passed | flaky | failed | error | not_implemented | partial | not_applicable | skipped
+    # (flaky: every test passed, one only after failing first: --reruns, see TestEntry)
     status: str
     tests: int
     level: str  # must | should
@@ -79,6 +82,7 @@ class FeatureResult:
     errors: list[FeatureFailure] = field(default_factory=list)  # the tool broke, not the target
     not_applicable: list[TestNote] = field(default_factory=list)
     not_run: list[TestNote] = field(default_factory=list)
+    flaky: list[FeatureFailure] = field(default_factory=list)  # failed, then passed on rerun
     # The status under each verdict (compat, strict): a verdict counts only the failures of
     # the impact classes it fails on; `status` is the strict one (advisory fails neither).
     statuses: dict[str, str] = field(default_factory=dict)
@@ -105,7 +109,9 @@ def _tests(count: int, what: str) -> str:
 class TestEntry:
     id: str
     feature: str
-    outcome: str  # passed | failed | error | not_implemented | not_applicable | not_run
+    # passed | failed | flaky | error | not_implemented | not_applicable | not_run
+    # (flaky: failed, then passed when --reruns ran it again; `failures` are the failed try's)
+    outcome: str
     duration_s: float
     message: str
     metrics: dict[str, float] | None = None  # e.g. stream timings; additive
@@ -113,6 +119,7 @@ class TestEntry:
     # outcome failed: typed failures {rule, check_id, impact, where, expected, found, message}
     failures: list[dict[str, str]] = field(default_factory=list)
     sdk: list[dict[str, str]] = field(default_factory=list)  # what the official SDK did
+    failed_attempts: int = 0  # --reruns: attempts that failed before the last one
 
 
 @dataclass(frozen=True)
@@ -140,6 +147,9 @@ class Report:
     # Both verdicts of the run: {compat|strict: {passed, exit_code, features: {status: count},
     # problems}}; the one named in verdict["mode"] sets the exit code.
     verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What the run was asked to run beyond the profile: {features: [--feature ...],
+    # last_failed: bool, tests: [node ids] (--last-failed), reruns: N}; additive.
+    selection: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -157,7 +167,13 @@ class Report:
         return self.exit_code_and_reasons()[1]
 
     def exit_code_and_reasons(self) -> tuple[int, list[str]]:
-        return exit_code_and_reasons(self.features, self.tests, self.budget, self.verdict_mode)
+        return exit_code_and_reasons(
+            self.features, self.tests, self.budget, self.verdict_mode, self.flaky_fails
+        )
+
+    @property
+    def flaky_fails(self) -> bool:
+        return bool(self.verdict.get("flaky_fails"))
 
 
 def status_under(result: FeatureResult, verdict: str) -> str:
@@ -167,7 +183,7 @@ def status_under(result: FeatureResult, verdict: str) -> str:
 def _blocks(result: FeatureResult, verdict: str) -> bool:
     """A required feature that did not pass keeps the run from exiting 0."""
     status = status_under(result, verdict)
-    if status in ("passed", "not_applicable"):
+    if status in ("passed", "flaky", "not_applicable"):  # flaky fails as failed (--flaky-fails)
         return False
     return not (status == "skipped" and result.reason == NOT_SELECTED)
 
@@ -177,6 +193,7 @@ def exit_code_and_reasons(
     tests: list[TestEntry],
     budget: dict[str, Any],
     verdict: str = "compat",
+    flaky_fails: bool = False,
 ) -> tuple[int, list[str]]:
     reasons: list[str] = []
     errors = [t for t in tests if t.outcome == "error"]
@@ -213,20 +230,26 @@ def _counted_failure(feature_id: str, tests: list[TestEntry], verdict: str) -> s
     """The first failure of the feature that counts in `verdict`: the one that explains it."""
     counted = VERDICT_FAILS_ON[verdict]
     for test in tests:
-        if test.feature == feature_id and test.outcome == "failed":
+        if test.feature == feature_id and test.outcome in ("failed", "flaky"):
             for failure in test.failures:
                 if failure.get("impact") in counted:
                     return f"[{failure.get('rule', '')}] {failure.get('message', '')}"
     return ""
 
 
-def outcome_under(outcome: str, failures: list[dict[str, str]], verdict: str) -> str:
+def outcome_under(
+    outcome: str, failures: list[dict[str, str]], verdict: str, flaky_fails: bool = False
+) -> str:
     """A failed test passes a verdict when every failure it met is of a class the verdict
-    does not fail on (the test ran to its end: such failures never stop it, see `expect`)."""
-    if outcome != "failed":
+    does not fail on (the test ran to its end: such failures never stop it, see `expect`).
+    A flaky test is flaky in a verdict its failed attempt fails, and failed there with
+    `--flaky-fails`."""
+    if outcome not in ("failed", "flaky"):
         return outcome
     counted = [f.get("impact", "") for f in failures if not is_count_line(f)]
-    return "failed" if failed_in(counted, verdict) else "passed"
+    if not failed_in(counted, verdict):
+        return "passed"
+    return "failed" if outcome == "failed" or flaky_fails else "flaky"
 
 
 STRICTEST = "strict"  # the verdict that fails on the most impact classes
@@ -243,7 +266,9 @@ def _feature_status(outcomes: list[str]) -> str:
         return "not_applicable"
     if "not_run" in outcomes:
         return "partial"
-    return "passed"  # every test passed or does not apply
+    if "flaky" in outcomes:
+        return "flaky"
+    return "passed"  # every test passed (or passed on a rerun: flaky) or does not apply
 
 
 def build_report(context: RunContext) -> Report:
@@ -277,16 +302,19 @@ def build_report(context: RunContext) -> Report:
             )
             features[feature_id] = FeatureResult("skipped", 0, level, required, reason=reason)
             continue
+        flaky_fails = context.settings.flaky_fails
         statuses = {
             verdict: _feature_status(
-                [outcome_under(r.outcome, r.failures, verdict) for r in results]
+                [outcome_under(r.outcome, r.failures, verdict, flaky_fails) for r in results]
             )
             for verdict in VERDICT_FAILS_ON
         }
         # The status is the strictest verdict's: an advisory failure fails no verdict, so a
         # feature that met only advisory failures passes (they are its problems, and warnings).
         status = statuses[STRICTEST]
-        advisory_only = status != "failed" and any(r.outcome == "failed" for r in results)
+        advisory_only = status not in ("failed", "flaky") and any(
+            r.outcome in ("failed", "flaky") for r in results
+        )
         advisories += advisory_only
         failures = [
             FeatureFailure(r.nodeid, text(r.message), text(r.repro))
@@ -297,6 +325,11 @@ def build_report(context: RunContext) -> Report:
             FeatureFailure(r.nodeid, text(r.message), text(r.repro), text(r.traceback))
             for r in results
             if r.outcome == "error"
+        ]
+        flaky = [
+            FeatureFailure(r.nodeid, text(r.message), text(r.repro))
+            for r in results
+            if r.outcome == "flaky"
         ]
         notes = {
             kind: [TestNote(r.nodeid, text(r.message)) for r in results if r.outcome == kind]
@@ -314,6 +347,7 @@ def build_report(context: RunContext) -> Report:
             errors,
             notes["not_applicable"],
             notes["not_run"],
+            flaky,
             statuses,
         )
         all_tests.extend(results)
@@ -338,6 +372,7 @@ def build_report(context: RunContext) -> Report:
             text(r.traceback),
             [{k: text(v) for k, v in f.items()} for f in r.failures],
             [{k: text(v) for k, v in replay.items()} for replay in r.sdk],
+            r.failed_attempts,
         )
         for r in all_tests
     ]
@@ -351,11 +386,14 @@ def build_report(context: RunContext) -> Report:
     }
     mode = context.settings.verdict
     repro_of = {r.nodeid: text(r.repro) for r in all_tests}
-    code, reasons = exit_code_and_reasons(features, tests, budget_info, mode)
+    code, reasons = exit_code_and_reasons(
+        features, tests, budget_info, mode, context.settings.flaky_fails
+    )
     failed = [
         FailedTest(t.id, t.feature, t.message, repro_of.get(t.id, ""), t.failures, t.sdk)
         for t in tests
-        if t.outcome == "failed"
+        # A flaky test's failure is a problem only where it fails the run (--flaky-fails).
+        if t.outcome == "failed" or (t.outcome == "flaky" and context.settings.flaky_fails)
     ]
     problems = build_problems(
         failed,
@@ -365,6 +403,7 @@ def build_report(context: RunContext) -> Report:
         known=match_known_deviation,
     )
     summary["tool_errors"] = sum(1 for t in tests if t.outcome == "error")
+    summary["flaky_tests"] = sum(1 for t in tests if t.outcome == "flaky")
     cleanup = context.objects.summary()
     for entry in cleanup["left_reasons"]:
         entry["reason"] = text(entry["reason"])
@@ -407,12 +446,25 @@ def build_report(context: RunContext) -> Report:
         budget=budget_info,
         error=text(context.error) if context.error else None,
         interrupted=context.interrupted,
-        verdict={"mode": mode, "exit_code": code, "reasons": reasons},
+        verdict={
+            "mode": mode,
+            "exit_code": code,
+            "reasons": reasons,
+            "flaky_fails": context.settings.flaky_fails,
+        },
         cleanup=cleanup,
         problems=problems,
         verdicts={
-            verdict: _verdict_summary(features, problems, verdict, tests, budget_info)
+            verdict: _verdict_summary(
+                features, problems, verdict, tests, budget_info, context.settings.flaky_fails
+            )
             for verdict in VERDICT_FAILS_ON
+        },
+        selection={
+            "features": list(context.settings.features),
+            "last_failed": context.settings.last_failed,
+            "tests": list(context.settings.only_tests),
+            "reruns": context.settings.reruns,
         },
     )
 
@@ -423,8 +475,9 @@ def _verdict_summary(
     verdict: str,
     tests: list[TestEntry],
     budget: dict[str, Any],
+    flaky_fails: bool,
 ) -> dict[str, Any]:
-    code, _ = exit_code_and_reasons(features, tests, budget, verdict)
+    code, _ = exit_code_and_reasons(features, tests, budget, verdict, flaky_fails)
     counts = dict.fromkeys(FEATURE_STATUSES, 0)
     for result in features.values():
         counts[status_under(result, verdict)] += 1

@@ -10,6 +10,7 @@ shown to fail (tests/suites/test_faults_*.py pair every fault with the features 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -29,6 +30,9 @@ class ResponseParts:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     request_body: bytes = b""
+    # How many answers this mock gave to the same method and path before this one: for
+    # faults that come and go (a cold replica's first answer), deterministic per mock.
+    earlier_answers: int = 0
 
     def header(self, name: bytes) -> bytes | None:
         return next((v for k, v in self.headers if k.lower() == name), None)
@@ -111,6 +115,7 @@ class FaultLayer:
         self.stream_faults = [f.stream for f in faults if f.stream]
         self.buffer_streams = any(f.buffer_streams for f in faults)
         self.api_keys = api_keys
+        self.answered: Counter[tuple[str, str]] = Counter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -128,6 +133,9 @@ class FaultLayer:
         chunks: list[bytes] = []
         rewriters: list[StreamRewriter] | None = None
         request_body = bytearray()  # some faults depend on what was asked (e.g. `stream`)
+        route = (scope["method"], scope["path"].rstrip("/"))
+        earlier = self.answered[route]
+        self.answered[route] += 1
 
         async def recording_receive() -> Message:
             message = await receive()
@@ -144,6 +152,7 @@ class FaultLayer:
                 list(start.get("headers", [])),
                 body,
                 bytes(request_body),
+                earlier,
             )
 
         async def faulty_send(message: Message) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any
 
-from oaiconform.mock.faults._core import Fault, json_rewrite
+from oaiconform.mock.faults._core import Fault, ResponseParts, json_rewrite
 
 
 def _created_as_string(value: Any) -> Any:
@@ -54,6 +56,18 @@ def _usage_details_null(value: Any) -> Any:
     return value
 
 
+def _first_model_answer_incomplete(parts: ResponseParts) -> ResponseParts:
+    """The first answer to each GET /models/{model} lacks `owned_by`; the repeats are whole."""
+    if parts.method != "GET" or not parts.path.startswith("/v1/models/") or parts.status != 200:
+        return parts
+    if parts.earlier_answers:
+        return parts
+    body = json.loads(parts.body)
+    if isinstance(body, dict):
+        body.pop("owned_by", None)
+    return replace(parts, body=json.dumps(body).encode())
+
+
 FAULTS = (
     Fault(
         "created-as-string",
@@ -84,5 +98,13 @@ FAULTS = (
         "chat messages leave out `refusal` (required, nullable) instead of sending null",
         "servers that omit null fields when serialising (llama.cpp, many proxies)",
         response=json_rewrite(_refusal_absent, success_only=True),
+    ),
+    Fault(
+        "model-first-answer-incomplete",
+        "the first answer to each GET /models/{model} lacks `owned_by` (required); "
+        "asked again, the answer is whole (a flaky target for --reruns)",
+        "fleets behind a load balancer where one replica runs an older build, and caches "
+        "that answer a cold entry from a partial record",
+        response=_first_model_answer_incomplete,
     ),
 )
