@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from oaiconform.checks import expect
-from oaiconform.checks.chat import json_object_content, json_schema_content
+from oaiconform.checks.chat import contents_to_judge, json_object_content, json_schema_content
 from oaiconform.checks.http import json_object_body, status_code_is
 from oaiconform.checks.schema import response_schema_conformance
 from oaiconform.exchange import Exchange
@@ -45,6 +45,17 @@ def ask(target: Target, settings: Settings, question: str, response_format: Any)
     return exchange
 
 
+def premise_met(exchange: Exchange, *, cut_too: bool) -> None:
+    """No vacuous pass: an answer that wrote no content to judge (it refused, called a tool,
+    or, for json_object, was cut by max_tokens) leaves the test not run, with the reason."""
+    if not contents_to_judge(exchange.json(), cut_too=cut_too):
+        pytest.skip(
+            "not judged: no choice wrote content the response_format governs (a refusal, a "
+            f"tool call{'' if cut_too else ' or an answer cut by max_tokens'}), so the "
+            "structured output could not be seen"
+        )
+
+
 @pytest.mark.feature("chat.structured_output")
 def test_structured_output_json_object_content_is_a_json_object(
     target: Target, spec: Spec, settings: Settings
@@ -56,6 +67,7 @@ def test_structured_output_json_object_content_is_a_json_object(
         response_schema_conformance(spec, "createChatCompletion", exchange),
         json_object_content(exchange.json()),
     )
+    premise_met(exchange, cut_too=False)
 
 
 @pytest.mark.feature("chat.structured_output")
@@ -72,3 +84,4 @@ def test_structured_output_json_schema_content_validates_against_the_schema(
         response_schema_conformance(spec, "createChatCompletion", exchange),
         json_schema_content(exchange.json(), CITY_SCHEMA),
     )
+    premise_met(exchange, cut_too=True)

@@ -12,6 +12,7 @@ from oaiconform.checks.http import json_object_body, status_code_is
 from oaiconform.checks.schema import response_schema_conformance
 from oaiconform.checks.tools import (
     at_most_one_call,
+    calls_written_as_content,
     tool_call_made,
     tool_calls_well_formed,
     tool_choice_honoured,
@@ -111,13 +112,22 @@ def ask(
 def test_tools_a_question_a_tool_answers_gets_a_well_formed_tool_call(
     target: Target, spec: Spec, settings: Settings
 ) -> None:
-    """tool_choice auto: the model calls the tool, with JSON arguments valid for its schema."""
+    """tool_choice auto: the model calls the tool, with JSON arguments valid for its schema.
+
+    Auto lets the model answer in words: an answer without a call (and without one written
+    as text, which is a defect) leaves the test not run, with the reason; tool_choice
+    required and a named function are judged by their own tests."""
     exchange = ask(target, settings, ASK_WEATHER, [WEATHER], tool_choice="auto")
     body = exchange.json()
     expect(
         response_schema_conformance(spec, "createChatCompletion", exchange),
         chat_completion_fields(body, now=exchange.answered_at()),
     )
+    if not _calls_a_tool(body) and not calls_written_as_content(body, [WEATHER]):
+        pytest.skip(
+            "not judged: under tool_choice auto the model answered in words, its right; "
+            "tool calls are judged by the tool_choice required and named-function tests"
+        )
     expect(
         tool_call_made(body),
         tool_calls_well_formed(body, [WEATHER]),

@@ -38,6 +38,18 @@ VARIANTS = st.fixed_dictionaries(
     },
 )
 
+# One parameter each, every one its own test (an ignored `n` never hides an ignored `echo`).
+NAMED_VARIANTS: dict[str, dict[str, Any]] = {
+    "n-2": {"n": 2},
+    "prompts-2": {"prompt": ["Once upon a time", "The sky is"]},
+    "max_tokens-1": {"max_tokens": 1},
+    "stop-string": {"stop": "\n"},
+    "stop-list": {"stop": [".", "!"]},
+    "echo": {"echo": True},
+    "logprobs-2": {"logprobs": 2},
+    "temperature-1": {"temperature": 1.0},
+}
+
 
 def completion(settings: Settings, **extra: Any) -> dict[str, Any]:
     """A streamed completion, pinned; a generated `temperature` variant is kept as drawn."""
@@ -67,10 +79,23 @@ def test_completions_stream_sends_text_completion_chunks(
 
 
 @pytest.mark.feature("completions.stream")
+@pytest.mark.parametrize("variant", NAMED_VARIANTS.values(), ids=NAMED_VARIANTS.keys())
+def test_completions_stream_variant(
+    target: Target, spec: Spec, settings: Settings, variant: dict[str, Any]
+) -> None:
+    """One parameter set: well-formed chunks for every prompt and choice."""
+    stream = send(target, completion(settings, **variant))
+    require_route(stream.head)
+    expect(event_stream_served(stream))
+    expect(stream_framing(stream), completion_chunks(spec, stream))
+
+
+@pytest.mark.feature("completions.stream")
 def test_completions_stream_request_variants(
     target: Target, spec: Spec, settings: Settings
 ) -> None:
-    """Each generated variant streams well-formed chunks for every prompt and choice."""
+    """Generated combinations of the variants stream well-formed chunks for every prompt and
+    choice (each parameter alone is `test_completions_stream_variant`)."""
     first = send(target, completion(settings, max_tokens=1))
     require_route(first.head)
     expect(event_stream_served(first))

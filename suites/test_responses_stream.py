@@ -47,6 +47,13 @@ VARIANTS = st.fixed_dictionaries(
     },
 )
 
+NAMED_VARIANTS: dict[str, dict[str, Any]] = {
+    "max_output_tokens-16": {"max_output_tokens": 16},
+    "temperature-1": {"temperature": 1.0},
+    "instructions": {"instructions": "Answer in one sentence."},
+    "tools": {"tools": [WEATHER_TOOL]},
+}
+
 
 def request(settings: Settings, **extra: Any) -> dict[str, Any]:
     """A streamed response, its temperature pinned (Responses has no `seed`); a generated
@@ -97,8 +104,19 @@ def test_responses_stream_a_function_call(target: Target, spec: Spec, settings: 
 
 
 @pytest.mark.feature("responses.stream")
+@pytest.mark.parametrize("variant", NAMED_VARIANTS.values(), ids=NAMED_VARIANTS.keys())
+def test_responses_stream_variant(
+    target: Target, spec: Spec, settings: Settings, variant: dict[str, Any]
+) -> None:
+    """One parameter set: documented events in order."""
+    stream = send(target, request(settings, **variant))
+    require_route(stream.head)
+    check(spec, stream)
+
+
+@pytest.mark.feature("responses.stream")
 def test_responses_stream_request_variants(target: Target, spec: Spec, settings: Settings) -> None:
-    """Each generated variant streams documented events in order."""
+    """Generated combinations of the variants stream documented events in order."""
     first = send(target, request(settings))
     require_route(first.head)
     expect(event_stream_served(first))

@@ -18,7 +18,11 @@ from hypothesis import strategies as st
 from oaiconform.checks import expect
 from oaiconform.checks.errors import error_envelope
 from oaiconform.checks.http import json_object_body, status_code_is
-from oaiconform.checks.stream_assembly import chat_tool_call_stream, stream_matches_completion
+from oaiconform.checks.stream_assembly import (
+    assemble_chat,
+    chat_tool_call_stream,
+    stream_matches_completion,
+)
 from oaiconform.checks.stream_usage import chat_stream_usage
 from oaiconform.checks.streaming import (
     chat_chunks,
@@ -76,6 +80,23 @@ VARIANTS = st.fixed_dictionaries(
     },
 )
 
+# One parameter each, every one its own test: one ignored parameter never hides another. The
+# generated tests below draw combinations of the same parameters (interactions).
+NAMED_VARIANTS: dict[str, dict[str, Any]] = {
+    "n-2": {"n": 2},
+    "max_tokens-1": {"max_tokens": 1},
+    "stop-string": {"stop": "\n"},
+    "stop-list": {"stop": ["five", "4"]},
+    "temperature-1.5": {"temperature": 1.5},
+    "logprobs": {"logprobs": True},
+    "seed-7": {"seed": 7},
+}
+USAGE_VARIANTS: dict[str, dict[str, Any]] = {
+    "include_usage-n-2": {"stream_options": {"include_usage": True}, "n": 2},
+    "include_usage-max_tokens-1": {"stream_options": {"include_usage": True}, "max_tokens": 1},
+    "include_usage-false": {"stream_options": {"include_usage": False}},
+}
+
 
 WEATHER_TOOL: dict[str, Any] = {
     "type": "function",
@@ -115,6 +136,16 @@ TOOL_VARIANTS = st.fixed_dictionaries(
     optional={"n": st.integers(1, 2), "parallel_tool_calls": st.booleans()},
 )
 
+TOOL_NAMED_VARIANTS: dict[str, dict[str, Any]] = {
+    "tool_choice-auto": {"tool_choice": "auto"},
+    "tool_choice-function": {
+        "tool_choice": {"type": "function", "function": {"name": "get_weather"}}
+    },
+    "n-2": {"tool_choice": "required", "n": 2},
+    "parallel_tool_calls-false": {"tool_choice": "required", "parallel_tool_calls": False},
+    "parallel_tool_calls-true": {"tool_choice": "required", "parallel_tool_calls": True},
+}
+
 
 def tool_conversation(settings: Settings, **extra: Any) -> dict[str, Any]:
     body = conversation(settings, max_tokens=TOOL_MAX_TOKENS, tools=[WEATHER_TOOL, TIME_TOOL])
@@ -140,8 +171,21 @@ def test_chat_stream_sends_chunks_and_ends_with_done(
 
 
 @pytest.mark.feature("chat.stream")
+@pytest.mark.parametrize("variant", NAMED_VARIANTS.values(), ids=NAMED_VARIANTS.keys())
+def test_chat_stream_variant(
+    target: Target, spec: Spec, settings: Settings, variant: dict[str, Any]
+) -> None:
+    """One parameter set: the stream is well-formed for it (n choices, one role, one finish)."""
+    stream = send(target, conversation(settings, **variant))
+    require_route(stream.head)
+    expect(event_stream_served(stream))
+    expect(stream_framing(stream), chat_chunks(spec, stream))
+
+
+@pytest.mark.feature("chat.stream")
 def test_chat_stream_request_variants(target: Target, spec: Spec, settings: Settings) -> None:
-    """Each generated variant streams well-formed chunks: n choices, one role, one finish."""
+    """Generated combinations of the variants stream well-formed chunks (stops at the first
+    failing combination, shrunk; each parameter alone is `test_chat_stream_variant`)."""
     first = send(target, conversation(settings, max_tokens=1))
     require_route(first.head)
     expect(event_stream_served(first))  # a broken transport fails here, before generation
@@ -212,8 +256,20 @@ def test_chat_stream_without_include_usage_has_no_usage(target: Target, settings
 
 
 @pytest.mark.feature("chat.stream.usage")
+@pytest.mark.parametrize("variant", USAGE_VARIANTS.values(), ids=USAGE_VARIANTS.keys())
+def test_chat_stream_usage_variant(
+    target: Target, settings: Settings, variant: dict[str, Any]
+) -> None:
+    """One include_usage variant: usage exactly where asked for."""
+    stream = send(target, conversation(settings, **variant))
+    require_route(stream.head)
+    expect(event_stream_served(stream))
+    expect(chat_stream_usage(stream))
+
+
+@pytest.mark.feature("chat.stream.usage")
 def test_chat_stream_usage_variants(target: Target, settings: Settings) -> None:
-    """Generated variants with and without include_usage: usage exactly where asked for."""
+    """Generated combinations with and without include_usage: usage exactly where asked for."""
     first = send(target, conversation(settings, max_tokens=1))
     require_route(first.head)
     expect(event_stream_served(first))
@@ -245,8 +301,31 @@ def test_chat_tools_stream_tool_calls_as_indexed_deltas(target: Target, settings
 
 
 @pytest.mark.feature("chat.tools.stream")
+@pytest.mark.parametrize("variant", TOOL_NAMED_VARIANTS.values(), ids=TOOL_NAMED_VARIANTS.keys())
+def test_chat_tools_stream_variant(
+    target: Target, settings: Settings, variant: dict[str, Any]
+) -> None:
+    """One tool_choice, n or parallel_tool_calls variant: every streamed call assembles.
+
+    Under tool_choice auto the model may answer in words: then no call streamed, nothing was
+    assembled, and the test did not run its check (not a vacuous pass)."""
+    stream = send(target, tool_conversation(settings, **variant))
+    require_route(stream.head)
+    expect(event_stream_served(stream))
+    expect(data_events(stream).failures, chat_tool_call_stream(stream))
+    choices, _ = assemble_chat(stream)
+    if not any(choice.tool_calls for choice in choices.values()):
+        pytest.skip(
+            "not judged: under tool_choice auto the answer streamed no tool call, so no call "
+            "could be assembled (tool_choice required and a named function have their own "
+            "variants)"
+        )
+
+
+@pytest.mark.feature("chat.tools.stream")
 def test_chat_tools_stream_variants(target: Target, settings: Settings) -> None:
-    """Generated tool_choice, n and parallel_tool_calls: every streamed call assembles."""
+    """Generated combinations of tool_choice, n and parallel_tool_calls: every streamed call
+    assembles."""
     first = send(target, tool_conversation(settings, tool_choice="required"))
     require_route(first.head)
     expect(event_stream_served(first))

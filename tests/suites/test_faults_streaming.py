@@ -84,6 +84,10 @@ MATRIX: Matrix = {
         "chat.stream": "but the first chunk's is",
         "completions.stream": "but the first chunk's is",
     },
+    "stream-first-choice-only": {
+        "chat.stream": "expected choice indexes [0, 1], got [0]",
+        "completions.stream": "expected choice indexes [0, 1], got [0]",
+    },
     "stream-usage-missing": {"chat.stream.usage": "but no chunk carries usage"},
     "stream-usage-every-chunk": {
         "chat.stream.usage": "carries usage, but the request did not ask for it"
@@ -147,6 +151,11 @@ PROVES: Proofs = {
         "streaming.chat_chunks",
         "stream_completions.completion_chunks",
     },
+    "stream-first-choice-only": {
+        "streaming.choice_sequence",
+        "streaming.chat_chunks",
+        "stream_completions.completion_chunks",
+    },
     "stream-usage-missing": {"stream_usage.chat_stream_usage"},
     "stream-usage-every-chunk": {"stream_usage.chat_stream_usage"},
     "stream-usage-key-absent": {"stream_usage.usage_null_absent"},
@@ -197,6 +206,28 @@ def test_stream_fault_fails_exactly_its_features(
     timeout_s = STALL_TIMEOUT_S if fault == "stream-stall" else 10.0
     outcome = run_streaming(spec_path, tmp_path / "report", fault, timeout_s)
     assert_stream_fault(outcome, fault, MATRIX[fault])
+
+
+def test_every_variant_is_reported_when_one_fault_breaks_two(
+    spec_path: str, tmp_path: Path
+) -> None:
+    """Streams that carry choice 0 only break the `n-2` and the `prompts-2` variants of legacy
+    completions: both fail in the one run, each as its own test, and the other variants of
+    the same test still ran and passed."""
+    outcome = run_streaming(spec_path, tmp_path / "report", "stream-first-choice-only", 10.0)
+    assert outcome.report is not None
+    variants = {
+        t.id.partition("[")[2].rstrip("]"): t
+        for t in outcome.report.tests
+        if t.id.startswith("test_completions_stream.py::test_completions_stream_variant[")
+    }
+    failed = sorted(name for name, t in variants.items() if t.outcome == "failed")
+    assert failed == ["n-2", "prompts-2"]
+    assert {t.outcome for name, t in variants.items() if name not in failed} == {"passed"}
+    assert len(variants) >= 6
+    assert "2 choice(s) asked for (prompts x n)" in variants["prompts-2"].message
+    feature = outcome.report.features["completions.stream"]
+    assert {f.test for f in feature.failures} >= {variants["n-2"].id, variants["prompts-2"].id}
 
 
 class _AllowedReframing:

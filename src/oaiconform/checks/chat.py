@@ -205,6 +205,12 @@ def _message_contents(body: Any) -> list[tuple[str, Any, Any]]:
     return out
 
 
+def contents_to_judge(body: Any, *, cut_too: bool) -> int:
+    """How many choices wrote content the structured-output checks judge (no tool call, no
+    refusal; `cut_too`: also one cut by max_tokens). None: the test's premise was not met."""
+    return sum(1 for _, _, finish in _message_contents(body) if cut_too or finish != "length")
+
+
 def _parse_json_content(where: str, content: Any) -> tuple[Any, list[Failure]]:
     if not isinstance(content, str):
         return None, [

@@ -368,7 +368,8 @@ def choice_sequence(
         failures.append(
             Failure(
                 "choices",
-                f"{where}: with n={n} expected choice indexes {list(range(n))}, got {sorted(seen)}",
+                f"{where}: {n} choice(s) asked for (prompts x n): expected choice indexes "
+                f"{list(range(n))}, got {sorted(seen)}",
                 where="events[].choices[].index",
                 expected=str(list(range(n))),
                 found=str(sorted(seen)),

@@ -244,6 +244,26 @@ def tool_choice_honoured(body: Any, tool_choice: ToolChoice) -> list[Failure]:
     return failures
 
 
+# How chat templates mark a call (Hermes/Qwen, Mistral, Llama 3.1) when a server leaves it as text.
+_WRITTEN_CALL_MARKUP = ("<tool_call>", "[TOOL_CALLS]", "<|python_tag|>")
+
+
+def calls_written_as_content(body: Any, tools: list[dict[str, Any]]) -> bool:
+    """Whether a choice wrote a tool call as text instead of making one (a chat template's
+    `<tool_call>` markup, or JSON naming a declared tool with its arguments): not a check, the
+    premise of one. A plain answer in words under tool_choice auto is the model's right."""
+    names = [str((t.get("function") or {}).get("name")) for t in tools if isinstance(t, dict)]
+    for choice in _choices(body):
+        content = (choice.get("message") or {}).get("content")
+        if not isinstance(content, str) or _calls(choice):
+            continue
+        marked = any(markup in content for markup in _WRITTEN_CALL_MARKUP)
+        named = any(name in content for name in names) and '"arguments"' in content
+        if marked or named:
+            return True
+    return False
+
+
 @check(
     title="A request that clearly needs a tool is answered with a tool call",
     impact=Impact.WRONG_BEHAVIOUR,

@@ -313,7 +313,65 @@ def _sampled(routes: tuple[str, ...]) -> BodyRewrite:
     return rewrite
 
 
+# --- legal answers that leave a test's premise unmet (the test is not run, never passed) ---
+
+
+def _auto_in_words(method: str, path: str, raw: bytes) -> bytes:
+    """tool_choice auto (or none given, with tools) is answered in words: tool_choice none."""
+    if method != "POST" or path.rstrip("/") != f"{PREFIX}/{CHAT}":
+        return raw
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return raw
+    if not isinstance(body, dict) or not body.get("tools"):
+        return raw
+    if body.get("tool_choice", "auto") != "auto":
+        return raw
+    return json.dumps({**body, "tool_choice": "none"}).encode()
+
+
+REFUSAL = "I'm sorry, but I can't help with that."
+
+
+def _structured_output_refused(parts: ResponseParts) -> ResponseParts:
+    """A request with a response_format is refused (content null, `refusal` set)."""
+    request = parts.request_json()
+    if not isinstance(request, dict) or not isinstance(request.get("response_format"), dict):
+        return parts
+    if request["response_format"].get("type") not in ("json_object", "json_schema"):
+        return parts
+
+    def refuse(body: Any) -> Any:
+        choices = body.get("choices") if isinstance(body, dict) else None
+        if not isinstance(choices, list):
+            return body
+        refused = [
+            {**c, "message": {**c["message"], "content": None, "refusal": REFUSAL}}
+            if isinstance(c, dict) and isinstance(c.get("message"), dict)
+            else c
+            for c in choices
+        ]
+        return {**body, "choices": refused}
+
+    return _on(CHAT, refuse)(parts)
+
+
 FAULTS = (
+    Fault(
+        "tool-choice-auto-in-words",
+        "under tool_choice auto the model always answers in words, never with a call (legal: "
+        "auto lets it choose)",
+        "small models behind real servers (SmolLM2 on llama.cpp) that rarely pick a tool",
+        request_body=_auto_in_words,
+    ),
+    Fault(
+        "structured-output-refused",
+        "every request with a JSON response_format is refused (content null, `refusal` set; "
+        "legal: the API refuses so)",
+        "safety-tuned models that refuse, as the API documents for structured outputs",
+        response=_structured_output_refused,
+    ),
     Fault(
         "embeddings-out-of-order",
         "a batch's vectors come back reversed, index renumbered 0..n-1",

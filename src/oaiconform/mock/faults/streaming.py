@@ -127,6 +127,15 @@ def _usage_key_dropped(chunk: dict[str, Any], state: dict[str, Any]) -> list[dic
     return [chunk]
 
 
+def _first_choice_only(chunk: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Only the chunks of choice 0: `n` and a prompt array stream one choice."""
+    choices = chunk.get("choices")
+    if not isinstance(choices, list) or not choices:
+        return [chunk]  # the usage chunk (choices []) and anything else pass
+    kept = [c for c in choices if not isinstance(c, dict) or c.get("index", 0) == 0]
+    return [{**chunk, "choices": kept}] if kept else []
+
+
 def _tool_call_without_index(chunk: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
     choices = []
     for choice in chunk.get("choices") or []:
@@ -326,6 +335,14 @@ FAULTS = (
         "each chunk has a different `id`",
         "servers that mint a new id per generated chunk",
         stream=_objects(CHUNKS, _id_changes),
+    ),
+    Fault(
+        "stream-first-choice-only",
+        "streamed chat and legacy completions carry choice 0 only: `n` and a prompt array "
+        "are ignored while streaming",
+        "servers whose streaming path serves one sequence per request (llama.cpp's server "
+        "ignores `n`; Ollama's OpenAI layer too)",
+        stream=_objects(CHUNKS, _first_choice_only),
     ),
     Fault(
         "stream-usage-missing",
