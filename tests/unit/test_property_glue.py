@@ -152,6 +152,40 @@ def test_positive_chat_bodies_are_affordable_use_the_model_and_carry_no_credenti
         assert case.meta is not None and case.meta.generation.mode.is_positive
 
 
+def test_positive_inference_bodies_are_pinned_unless_they_draw_the_value(spec: Spec) -> None:
+    """#22: the property suite pins temperature 0 and the run's seed as the suites do; a
+    drawn value is kept (it is what the example is about); negative bodies stay as drawn."""
+    from oaiconform.pinning import request_seed
+    from oaiconform.property import options_from
+    from oaiconform.settings import Settings
+
+    pins = options_from(Settings(seed=5)).pins
+    assert pins["createChatCompletion"] == {"temperature": 0, "seed": request_seed(5)}
+    assert pins["createResponse"] == {"temperature": 0}  # Responses has no seed
+    assert options_from(Settings(pin_sampling=False)).pins["createCompletion"] == {}
+    seen_drawn = seen_pinned = 0
+    for case in cases(spec, "createChatCompletion", GenerationMode.POSITIVE, count=12):
+        drawn = dict(case.body) if isinstance(case.body, dict) else {}
+        shape(case, "my-model", pins=pins["createChatCompletion"])
+        body = json.loads(to_wire(case, BASE).body or b"{}")
+        for key, value in pins["createChatCompletion"].items():
+            if key in drawn:
+                assert body[key] == drawn[key]
+                seen_drawn += 1
+            else:
+                assert body[key] == value
+                seen_pinned += 1
+    assert seen_pinned
+    for case in cases(spec, "createChatCompletion", GenerationMode.NEGATIVE, count=5):
+        drawn_seed = case.body.get("seed", "absent") if isinstance(case.body, dict) else None
+        try:
+            shape(case, "my-model", pins=pins["createChatCompletion"])
+        except Discard:
+            continue
+        body = case.body if isinstance(case.body, dict) else {}
+        assert body.get("seed", "absent") == drawn_seed or not isinstance(case.body, dict)
+
+
 def test_multipart_uploads_are_encoded_with_their_boundary(spec: Spec) -> None:
     for case in cases(spec, "createFile", GenerationMode.POSITIVE, count=3):
         shape(case)

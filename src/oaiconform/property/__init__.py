@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from oaiconform.pinning import pinned
 from oaiconform.property.groups import expensive_group, may_run
 from oaiconform.property.runner import (
     OperationRun,
@@ -24,6 +25,13 @@ from oaiconform.target import Target
 
 def options_from(settings: Settings) -> PropertyOptions:
     return PropertyOptions(
+        # Generated inference bodies are pinned as the suites' are (a body's own draw kept),
+        # so that a sampling server judged twice gets the same verdict.
+        pins={
+            "createChatCompletion": pinned(settings, {}),
+            "createCompletion": pinned(settings, {}),
+            "createResponse": pinned(settings, {}, seed=False),
+        },
         positive_examples=settings.property_examples,
         negative_examples=settings.property_negative_examples,
         seed=settings.seed,

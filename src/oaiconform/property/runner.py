@@ -62,6 +62,8 @@ class PropertyOptions:
     max_retries_on_429: int = 2
     max_backoff_s: float = 5.0
     models: Mapping[str, str] = field(default_factory=dict)  # operation id -> model to send
+    # operation id -> the sampling pins (pinning.py) a positive body gets where it has none
+    pins: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def example_seed(run_seed: int, operation_id: str, mode: GenerationMode) -> int:
@@ -208,6 +210,7 @@ class OperationRun:
                 pinned=self.objects.ids,
                 tag=self._tag,
                 operation_id=self.operation_id,
+                pins=self.options.pins.get(self.operation_id),
             )
             wire = to_wire(case, self.target.base_url)
         except Discard:

@@ -113,6 +113,7 @@ def shape(
     pinned: Mapping[str, str] | None = None,
     tag: Mapping[str, str] | None = None,
     operation_id: str | None = None,
+    pins: Mapping[str, Any] | None = None,
 ) -> None:
     """Make the case affordable and sendable, in place; raise Discard when it cannot be.
 
@@ -124,7 +125,9 @@ def shape(
     of a positive body that creates an object, so that `oaiconform clean` finds what a
     crashed run left (a valid metadata map for a valid one: the case stays positive). A
     positive body of `operation_id` is repaired to meet the cross-field rules the description
-    leaves out (requirements.py), so that it means something to a correct server.
+    leaves out (requirements.py), so that it means something to a correct server. `pins`
+    (temperature 0, the run's seed: pinning.py) are added to a positive body that does not
+    draw them, so a sampling server answers it alike in every run.
     """
     negative = is_negative(case)  # read before any edit: an edit triggers revalidation
     if negative and case.media_type and case.media_type.startswith("multipart/"):
@@ -158,6 +161,8 @@ def shape(
                 shaped = {**shaped, "model": model}
             if tag and isinstance(shaped, dict):
                 shaped = {**shaped, "metadata": dict(tag)}
+            if pins and isinstance(shaped, dict):
+                shaped = {**shaped, **{k: v for k, v in pins.items() if k not in shaped}}
             shaped = meet(operation_id, shaped, model)
         if shaped != body:
             case.body = shaped
