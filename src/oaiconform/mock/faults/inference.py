@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import secrets
 import struct
 import zlib
 from collections.abc import Callable
@@ -273,6 +274,10 @@ CHAT = "chat/completions"
 # --- sampling (chat completions and legacy completions: the routes with a `seed`) ---
 
 _DRAWS = itertools.count(1)  # one draw per sampled request, across the process
+# Unpinned answers are not reproducible from one process to the next, as a sampling server's
+# are not: the seeds drawn and which auto request answers in words start from a random point.
+# (The one place the mock is not deterministic for its seed: it models exactly that.)
+_PROCESS_NOISE = secrets.randbits(32)
 
 
 def is_pinned(body: dict[str, Any]) -> bool:
@@ -303,7 +308,7 @@ def _sampled(routes: tuple[str, ...]) -> BodyRewrite:
         seed = body.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             return raw
-        draw = next(_DRAWS)
+        draw = next(_DRAWS) + _PROCESS_NOISE
         sampled = {**body, "seed": zlib.crc32(f"{seed}:{draw}".encode())}
         auto = body.get("tool_choice", "auto") == "auto"
         if body.get("tools") and auto and draw % 2 == 0:
