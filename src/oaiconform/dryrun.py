@@ -13,9 +13,10 @@ from typing import TextIO
 import pytest
 
 from oaiconform.context import RunContext
+from oaiconform.last_failed import LastFailedError, last_failed
 from oaiconform.plugin import ContextProvider
 from oaiconform.profiles import ProfileError
-from oaiconform.runner import suite_args
+from oaiconform.runner import DEFAULT_REPORT_DIR, narrow_to_last_failed, suite_args
 from oaiconform.settings import Settings
 from oaiconform.spec import SpecError
 
@@ -23,6 +24,13 @@ EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def dry_run(settings: Settings, *, out: TextIO, err: TextIO) -> int:
+    if settings.last_failed:
+        try:
+            previous = last_failed((settings.report_dir or DEFAULT_REPORT_DIR).resolve())
+        except LastFailedError as exc:
+            print(f"oaiconform: {exc}", file=err)
+            return EXIT_USAGE
+        settings = narrow_to_last_failed(settings, previous, out)
     context = RunContext(settings)
     try:
         _ = context.profile_definition
@@ -41,7 +49,7 @@ def dry_run(settings: Settings, *, out: TextIO, err: TextIO) -> int:
     target = settings.target_url or "the embedded mock (started only by a real run)"
     print(f"dry run: profile {profile.name}, target {target}; nothing was sent", file=out)
     tests = not_applicable = 0
-    for feature_id in profile.features:
+    for feature_id in settings.features or profile.features:
         nodeids = context.collected.get(feature_id, [])
         tests += len(nodeids)
         kind = "required" if profile.is_required(feature_id) else "optional"
@@ -58,7 +66,8 @@ def dry_run(settings: Settings, *, out: TextIO, err: TextIO) -> int:
     else:
         bound = "no request budget (loopback target; set --budget-requests to bound it)"
     print(
-        f"{tests} tests in {len(profile.features)} features, {not_applicable} of them not "
+        f"{tests} tests in {len(settings.features or profile.features)} features, "
+        f"{not_applicable} of them not "
         f"applicable to this target; {bound}",
         file=out,
     )

@@ -341,7 +341,7 @@ def _write(report: Report, report_dir: Path, err: TextIO) -> bool:
     return True
 
 
-def _last_failed_settings(settings: Settings, previous: LastFailed, out: TextIO) -> Settings:
+def narrow_to_last_failed(settings: Settings, previous: LastFailed, out: TextIO) -> Settings:
     """The settings narrowed to the previous run's failed tests (and to --feature, if given)."""
     chosen = set(settings.features)
     tests = tuple(t for t, f in previous.feature_of.items() if not chosen or f in chosen)
@@ -368,7 +368,7 @@ def run(
     selection_error = None
     if settings.last_failed:
         try:
-            settings = _last_failed_settings(settings, last_failed(report_dir), out)
+            settings = narrow_to_last_failed(settings, last_failed(report_dir), out)
         except LastFailedError as exc:
             selection_error = str(exc)
     context = RunContext(settings)

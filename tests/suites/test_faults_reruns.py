@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from oaiconform.dryrun import dry_run
 from oaiconform.report.reruns import allure_name, fold_reruns_in_junit, junit_name
 from oaiconform.runner import run
 from oaiconform.settings import Settings
@@ -120,6 +121,12 @@ def test_last_failed_reruns_only_what_failed(spec_path: str, tmp_path: Path) -> 
     assert code == 1
     ran_before = [t["id"] for t in _report(tmp_path)["tests"]]
     assert len(ran_before) == 3
+    # --dry-run lists what --last-failed would run, and sends nothing.
+    printed_dry = io.StringIO()
+    settings = Settings(spec=spec_path, report_dir=tmp_path, last_failed=True, features=())
+    assert dry_run(settings, out=printed_dry, err=printed_dry) == 0
+    assert "1 tests in 1 features" in printed_dry.getvalue()
+    assert "models.retrieve" in printed_dry.getvalue()
     # The defect is fixed (no fault): only the failed test runs again, and passes.
     code, printed = _run(spec_path, tmp_path, last_failed=True)
     report = _report(tmp_path)
