@@ -226,6 +226,7 @@ def _add_report_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     matrix.add_argument(
         "--format", choices=("html", "markdown"), default=None, help="default: from -o's suffix"
     )
+    matrix.add_argument("--note", default="", help="a paragraph shown under the title")
 
 
 def _add_clean_parser(commands: argparse._SubParsersAction[_Parser]) -> None:

@@ -110,7 +110,7 @@ def report_command(args: argparse.Namespace) -> int:
     # The keys of this environment are masked too, should a report have kept one.
     secrets = tuple(v for k, v in os.environ.items() if k.endswith("_KEY") and len(v) >= 8)
     try:
-        write_matrix([Path(d) for d in args.directories], output, fmt, secrets)
+        write_matrix([Path(d) for d in args.directories], output, fmt, secrets, note=args.note)
     except MatrixError as exc:
         return _error(str(exc))
     except OSError as exc:

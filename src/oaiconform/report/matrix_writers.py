@@ -71,8 +71,10 @@ def _none_outside(column: Column) -> str:
     return "no problems outside its baseline" if column.problems else "no problems"
 
 
-def render_matrix_markdown(matrix: Matrix, output: Path, generated_at: str) -> str:
+def render_matrix_markdown(matrix: Matrix, output: Path, generated_at: str, note: str = "") -> str:
     lines = [f"# {TITLE}", ""]
+    if note:  # the caller's own words (how to regenerate): Markdown as given
+        lines += [note, ""]
     lines += [_md(line) + "\n" for line in header_lines(matrix, generated_at)]
     lines += ["## Targets", "", "| " + " | ".join(TARGETS_HEADER) + " |"]
     lines.append("|" + " --- |" * len(TARGETS_HEADER))
@@ -131,7 +133,7 @@ def _html_problems(column: Column, output: Path) -> str:
     return "".join(parts)
 
 
-def render_matrix_html(matrix: Matrix, output: Path, generated_at: str) -> str:
+def render_matrix_html(matrix: Matrix, output: Path, generated_at: str, note: str = "") -> str:
     meta = "".join(
         f'<p class="meta">{escape(line)}</p>' for line in header_lines(matrix, generated_at)
     )
@@ -155,7 +157,9 @@ def render_matrix_html(matrix: Matrix, output: Path, generated_at: str) -> str:
     )
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{TITLE}</title>'
-        f"<style>{_STYLE}</style></head><body><h1>{TITLE}</h1>{meta}"
+        f"<style>{_STYLE}</style></head><body><h1>{TITLE}</h1>"
+        + (f"<p>{escape(note)}</p>" if note else "")
+        + f"{meta}"
         f"<h2>Targets</h2><table><tr>{targets}</tr>{target_rows}</table>"
         f"<h2>Features</h2><table><tr><th>feature</th>{head}</tr>{''.join(rows)}</table>"
         f"<h2>Problems per target</h2>{problems}</body></html>\n"
@@ -166,7 +170,12 @@ FORMATS = {"html": render_matrix_html, "markdown": render_matrix_markdown}
 
 
 def write_matrix(
-    directories: list[Path], output: Path, fmt: str, secrets: tuple[str, ...] = ()
+    directories: list[Path],
+    output: Path,
+    fmt: str,
+    secrets: tuple[str, ...] = (),
+    *,
+    note: str = "",
 ) -> Path:
     """Read the reports, render, write atomically; MatrixError/OSError for the caller.
 
@@ -175,5 +184,5 @@ def write_matrix(
     """
     matrix = load_matrix(directories, secrets)
     generated_at = max((c.started_at for c in matrix.columns if c.started_at), default="unknown")
-    write_atomically(output, FORMATS[fmt](matrix, output, generated_at))
+    write_atomically(output, FORMATS[fmt](matrix, output, generated_at, note))
     return output
