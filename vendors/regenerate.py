@@ -85,15 +85,18 @@ def _oaiconform(*args: str) -> int:
 
 
 def _publish(vendors: list[Vendor], work: Path, docs: Path) -> int:
+    """Replace the published reports of the servers that ran; the matrix covers every server
+    with a published report (a run of a few updates their columns)."""
     published = docs / "matrix"
-    shutil.rmtree(published, ignore_errors=True)
     for vendor in vendors:
         target = published / vendor.name
+        shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
         for name in PUBLISHED:
             if (work / vendor.name / name).is_file():
                 shutil.copyfile(work / vendor.name / name, target / name)
-    dirs = [str(published / vendor.name) for vendor in vendors]
+    every = [v.name for v in load_vendors()]
+    dirs = [str(published / name) for name in every if (published / name).is_dir()]
     code = 0
     for output in ("matrix.md", "matrix.html"):
         code |= _oaiconform("report", "matrix", *dirs, "-o", str(docs / output), "--note", NOTE)

@@ -43,7 +43,12 @@ def cell_text(cell: Cell | None) -> str:
 
 
 def column_title(column: Column) -> str:
-    return f"{column.name} {column.version}".strip() if column.version else column.name
+    """A column is named by its target; the targets table gives each one's version."""
+    return column.name
+
+
+def section_title(column: Column) -> str:
+    return f"{column.name} ({column.version})" if column.version else column.name
 
 
 def report_link(column: Column, output: Path) -> str:
@@ -65,9 +70,10 @@ def verdict_counts(column: Column, verdict: str) -> str:
 def target_summary(column: Column) -> list[str]:
     """One row of the targets table: name, profile, outcome, compat, strict, size."""
     if not column.ran:
-        return [column_title(column), column.profile, column.outcome, column.why, "", ""]
+        return [column.name, column.version, column.profile, column.outcome, column.why, "", ""]
     return [
-        column_title(column),
+        column.name,
+        column.version,
         column.profile,
         column.outcome,
         verdict_counts(column, "compat"),
@@ -76,7 +82,7 @@ def target_summary(column: Column) -> list[str]:
     ]
 
 
-TARGETS_HEADER = ["target", "profile", "run", "compat", "strict", "size"]
+TARGETS_HEADER = ["target", "version", "profile", "run", "compat", "strict", "size"]
 
 
 def header_lines(matrix: Matrix, generated_at: str) -> list[str]:

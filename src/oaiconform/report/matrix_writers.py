@@ -21,6 +21,7 @@ from oaiconform.report.matrix_text import (
     known_text,
     problem_text,
     report_link,
+    section_title,
     target_summary,
 )
 
@@ -91,7 +92,7 @@ def render_matrix_markdown(matrix: Matrix, output: Path, generated_at: str, note
         lines.append(f"| {feature} | " + " | ".join(cells) + " |")
     lines += ["", "## Problems per target", ""]
     for column in matrix.columns:
-        lines += [f"### {_md(column_title(column))}", ""]
+        lines += [f"### {_md(section_title(column))}", ""]
         if not column.ran:
             lines += [f"Did not run: {_md(column.outcome)}: {_md(column.why)}", ""]
             continue
@@ -153,7 +154,7 @@ def render_matrix_html(matrix: Matrix, output: Path, generated_at: str, note: st
             cells.append(f"<td{_color(text)}>{body}</td>")
         rows.append(f"<tr><th>{escape(feature)}</th>{''.join(cells)}</tr>")
     problems = "".join(
-        f"<h3>{escape(column_title(c))}</h3>{_html_problems(c, output)}" for c in matrix.columns
+        f"<h3>{escape(section_title(c))}</h3>{_html_problems(c, output)}" for c in matrix.columns
     )
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{TITLE}</title>'
