@@ -146,6 +146,18 @@ def test_matrix_html_escapes_and_links_each_report(
     assert "FAIL / FAIL (2)" in page
 
 
+def test_matrix_of_a_targets_run_directory_has_a_column_per_target(
+    matrix_runs: tuple[Path, str], tmp_path: Path
+) -> None:
+    out, _ = matrix_runs
+    result = oaiconform("report", "matrix", str(out), "-o", str(tmp_path / "m.md"))
+    assert result.returncode == 0, result.stderr
+    header = next(
+        x for x in (tmp_path / "m.md").read_text().splitlines() if x.startswith("| feature")
+    )
+    assert header == "| feature | correct | faulty | gone |"
+
+
 def test_no_output_of_a_matrix_run_holds_the_key(
     matrix_runs: tuple[Path, str], tmp_path: Path
 ) -> None:

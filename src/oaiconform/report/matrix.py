@@ -182,9 +182,22 @@ def _shown(column: Column, feature: str) -> bool:
     return cell is not None and cell.statuses.get("compat") != "skipped"
 
 
+def _report_dirs(directory: Path) -> list[Path]:
+    """A report directory, or the --report-dir of a `run --targets`: its targets' directories."""
+    if (directory / "report.json").exists() or (directory / TARGET_META).exists():
+        return [directory]
+    inner = sorted(
+        d
+        for d in directory.glob("*/")
+        if (d / "report.json").exists() or (d / TARGET_META).exists()
+    )
+    return inner or [directory]
+
+
 def load_matrix(directories: list[Path], secrets: tuple[str, ...] = ()) -> Matrix:
     redactor = Redactor(secrets)
-    columns = [load_column(directory, redactor) for directory in directories]
+    expanded = [d for directory in directories for d in _report_dirs(directory)]
+    columns = [load_column(directory, redactor) for directory in expanded]
     names = [column.name for column in columns]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
