@@ -176,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the report directory (everything, when none did)",
     )
     run.add_argument("-v", "--verbose", action="store_true", help="show every test")
+    _add_targets_options(run)
     run.add_argument(
         "--dry-run",
         action="store_true",
@@ -209,7 +210,43 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("profiles", help="list the profiles and their features")
     _add_clean_parser(commands)
+    _add_report_parser(commands)
     return parser
+
+
+def _add_targets_options(run: argparse.ArgumentParser) -> None:
+    group = run.add_argument_group("several targets (the vendor matrix)")
+    group.add_argument(
+        "--targets",
+        metavar="FILE",
+        help="YAML list of targets (name, base_url, key_env, models, profile, flags): each "
+        "runs in its own process, reports under --report-dir/<name>/, one line each",
+    )
+    group.add_argument(
+        "--jobs",
+        metavar="N",
+        type=int,
+        help="with --targets: how many targets run at once (default: all, at most 4)",
+    )
+
+
+def _add_report_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    report = commands.add_parser(
+        "report", help="build documents from reports", description="Build documents from reports."
+    )
+    kinds = report.add_subparsers(dest="report_kind", metavar="KIND", parser_class=_Parser)
+    matrix = kinds.add_parser(
+        "matrix",
+        help="several targets' reports side by side (features x targets)",
+        description="Features as rows, targets as columns (compat / strict status and problem "
+        "count, linked to each report), then each target's problems.",
+    )
+    matrix.add_argument("directories", nargs="+", metavar="DIR", help="report directories")
+    matrix.add_argument("-o", "--output", metavar="FILE", required=True, help="file to write")
+    matrix.add_argument(
+        "--format", choices=("html", "markdown"), default=None, help="default: from -o's suffix"
+    )
+    matrix.add_argument("--note", default="", help="a paragraph shown under the title")
 
 
 def _add_clean_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -235,7 +272,15 @@ def _add_clean_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     from oaiconform.runner import run
 
-    values = {k: v for k, v in vars(args).items() if k not in ("command", "verbose", "dry_run")}
+    if args.targets is not None or args.jobs is not None:
+        from oaiconform.multirun_cli import run_targets_command
+
+        return run_targets_command(args)
+    values = {
+        k: v
+        for k, v in vars(args).items()
+        if k not in ("command", "verbose", "dry_run", "targets", "jobs")
+    }
     values["timeout"] = args.timeout
     try:
         settings = build_settings(values, os.environ)
@@ -361,6 +406,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_profiles()
     if args.command == "clean":
         return _cmd_clean(args)
+    if args.command == "report":
+        from oaiconform.multirun_cli import report_command
+
+        return report_command(args)
     build_parser().print_help()
     return EXIT_USAGE
 

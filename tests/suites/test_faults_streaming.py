@@ -95,7 +95,7 @@ MATRIX: Matrix = {
     "stream-usage-key-absent": {"chat.stream.usage": "has no `usage` field"},
     "stream-tool-call-no-index": {"chat.tools.stream": "a tool-call delta has no integer `index`"},
     "stream-event-name-missing": {
-        "responses.stream": "the `event:` field is 'message' but data.type is 'response.created'"
+        "responses.stream": "has no `event:` line (a reader names it 'message'), but data.type is"
     },
     "stream-sequence-repeats": {"responses.stream": "sequence_number 1 does not increase"},
     "stream-sequence-missing": {"responses.stream": '$: "sequence_number" is a required property'},
@@ -163,7 +163,7 @@ PROVES: Proofs = {
         "stream_assembly.assemble_chat",
         "stream_assembly.chat_tool_call_stream",
     },
-    "stream-event-name-missing": {"stream_responses.response_stream_events"},
+    "stream-event-name-missing": {"stream_responses.response_event_named"},
     "stream-sequence-repeats": {"stream_responses.response_stream_events"},
     "stream-sequence-missing": {"stream_responses.response_event_schema"},
     "stream-no-terminal-event": {"stream_responses.response_stream_events"},

@@ -13,7 +13,7 @@ def tags_of(spec: Spec) -> dict[str, tuple[str, ...]]:
 
 
 def test_the_shipped_profiles_load() -> None:
-    assert available_profiles() == ["chat", "core", "full"]
+    assert available_profiles() == ["chat", "core", "embeddings", "full"]
     for name in available_profiles():
         profile = load_profile(name)
         assert profile.required
@@ -28,6 +28,19 @@ def test_core_selects_the_core_operations_optionally(spec: Spec) -> None:
     assert "schema.createImage" not in schema
     assert not any(core.is_required(f) for f in schema)
     assert core.is_required("chat.completions")
+
+
+def test_embeddings_asks_an_embeddings_server_nothing_it_does_not_serve(spec: Spec) -> None:
+    embeddings = load_profile("embeddings").resolve(tags_of(spec))
+    assert embeddings.is_required("embeddings")
+    assert not [f for f in embeddings.features if f.startswith(("chat", "responses", "files"))]
+    schema = {f for f in embeddings.features if f.startswith("schema.")}
+    assert schema == {
+        "schema.createEmbedding",
+        "schema.listModels",
+        "schema.retrieveModel",
+        "schema.deleteModel",
+    }
 
 
 def test_full_requires_every_operation(spec: Spec) -> None:

@@ -474,9 +474,15 @@ def test_responses_stream_defects_are_named(spec: Spec, response_events: list[An
 
     events = response_events
     names = [e["type"] for e in events]
-    assert "the `event:` field is 'message' but data.type is 'response.created'" in failures(
-        events, ["message", *names[1:]]
-    )
+    unnamed = "event #1 has no `event:` line (a reader names it 'message'), but data.type is "
+    assert unnamed + "'response.created'" in failures(events, ["message", *names[1:]])
+    misnamed = response_stream_events(spec, responses_stream(events, ["created", *names[1:]]))
+    assert "event #1 is named 'created' by its `event:` line" in text(misnamed)
+    # A name that differs from the type is the description's letter, not a broken client: the
+    # SDKs dispatch by data.type (mock-ai-api 0.1.1 streams without `event:` lines).
+    assert {(f.check_id, f.where) for f in misnamed} == {
+        ("stream_responses.response_event_named", "events[1].event")
+    }
     assert "sequence_number 0 does not increase" in failures(
         [{**e, "sequence_number": 0} for e in events]
     )

@@ -46,18 +46,7 @@ def _event_shape(
     spec: Spec, where: str, number: int, name: str, data: dict[str, Any]
 ) -> list[Failure]:
     kind = data.get("type")
-    failures = []
-    if name != kind:
-        failures.append(
-            Failure(
-                "event_name",
-                f"{where}: event #{number}: the `event:` field is {name!r} but data.type is "
-                f"{kind!r}; they must be equal",
-                where=f"events[{number}].event",
-                expected=repr(kind),
-                found=repr(name),
-            )
-        )
+    failures = response_event_named(where, number, name, kind)
     pointer = event_schemas(spec).get(kind) if isinstance(kind, str) else None
     if pointer is None:
         failures.append(
@@ -74,6 +63,34 @@ def _event_shape(
         failures += response_event_schema(f"{where}: event #{number} ({kind})", number, split.hard)
         failures += stream_soft_failures(f"{where}: ({kind})", number, split)
     return failures
+
+
+@check(
+    title="Each Responses stream event is named by an `event:` line equal to its type",
+    impact=Impact.SPEC_LITERAL,
+    reason="the SDKs dispatch Responses events by data.type, which is there; a reader that "
+    "listens by event name (EventSource) misses them",
+)
+def response_event_named(where: str, number: int, name: str, kind: Any) -> list[Failure]:
+    """The event's name and its data.type differ. Without an `event:` line a reader dispatches
+    it as "message", so that name most likely means the line is absent: said so."""
+    if name == kind:
+        return []
+    found = (
+        f"has no `event:` line (a reader names it {name!r})"
+        if name == "message"
+        else f"is named {name!r} by its `event:` line"
+    )
+    return [
+        Failure(
+            "event_name",
+            f"{where}: event #{number} {found}, but data.type is {kind!r}; the description's "
+            "streams name each event by its type",
+            where=f"events[{number}].event",
+            expected=repr(kind),
+            found=repr(name),
+        )
+    ]
 
 
 @check(
