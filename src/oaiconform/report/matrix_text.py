@@ -13,6 +13,7 @@ from oaiconform.report.matrix import Cell, Column, Matrix, ProblemLine
 # A status as a short cell word; failed stands out in capitals.
 _SHORT = {
     "passed": "pass",
+    "flaky": "flaky",
     "failed": "FAIL",
     "error": "ERROR",
     "not_implemented": "n/i",
@@ -24,7 +25,8 @@ LEGEND = (
     "Each cell: the compat verdict's status / the strict verdict's status, then how many "
     "problems touch the feature (and how many of them the server's baseline records). "
     "pass, FAIL, n/i = not implemented (the route is absent), n/a = not applicable, "
-    "partial = some tests did not run, ERROR = a bug of oaiconform, - = not in its profile."
+    "partial = some tests did not run, flaky = passed only on a rerun (--reruns), "
+    "ERROR = a bug of oaiconform, - = not in its profile."
 )
 
 
@@ -61,7 +63,7 @@ def verdict_counts(column: Column, verdict: str) -> str:
     features = summary.get("features") or {}
     parts = [
         f"{features.get(status, 0)} {short(status)}"
-        for status in ("passed", "failed", "not_implemented", "partial", "error")
+        for status in ("passed", "flaky", "failed", "not_implemented", "partial", "error")
         if features.get(status) or status in ("passed", "failed")
     ]
     return f"{', '.join(parts)}; {summary.get('problems', 0)} problem(s)"

@@ -28,7 +28,13 @@ from oaiconform.report.matrix_text import (
 __all__ = ["FORMATS", "render_matrix_html", "render_matrix_markdown", "write_matrix"]
 
 TITLE = "OpenAI API compatibility matrix"
-_CELL_COLORS = {"pass": "#dafbe1", "FAIL": "#ffebe9", "n/i": "#fff8c5", "ERROR": "#fbefff"}
+_CELL_COLORS = {
+    "pass": "#dafbe1",
+    "flaky": "#ddf4f5",
+    "FAIL": "#ffebe9",
+    "n/i": "#fff8c5",
+    "ERROR": "#fbefff",
+}
 _STYLE = """
 body{font:14px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:96rem;color:#1f2328;
 padding:0 1rem}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
