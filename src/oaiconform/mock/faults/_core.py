@@ -29,6 +29,7 @@ class ResponseParts:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     request_body: bytes = b""
+    query: bytes = b""  # the request's query string, as received
 
     def header(self, name: bytes) -> bytes | None:
         return next((v for k, v in self.headers if k.lower() == name), None)
@@ -144,6 +145,7 @@ class FaultLayer:
                 list(start.get("headers", [])),
                 body,
                 bytes(request_body),
+                scope.get("query_string", b""),
             )
 
         async def faulty_send(message: Message) -> None:
