@@ -186,6 +186,18 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--list-faults", action="store_true", help="list the faults and exit")
     mock.add_argument("--seed", type=int, default=0, help="seed of the generated text (0)")
     mock.add_argument("--spec", metavar="PATH|URL", help="the OpenAPI description")
+    mock.add_argument(
+        "--model",
+        dest="models",
+        action="append",
+        metavar="ID",
+        help="also serve this model (repeatable; besides every model the description names)",
+    )
+    mock.add_argument(
+        "--known-models-only",
+        action="store_true",
+        help="serve only the --model ids and the mock's defaults, not the description's models",
+    )
 
     commands.add_parser("profiles", help="list the profiles and their features")
     _add_clean_parser(commands)
@@ -254,6 +266,8 @@ def _cmd_mock(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     config = MockConfig(
         api_keys=tuple(args.api_keys or (DEFAULT_API_KEY,)),
+        models=tuple(dict.fromkeys((*MockConfig().models, *(args.models or ())))),
+        described_models=not args.known_models_only,
         seed=args.seed,
         faults=tuple(args.faults or ()),
     )

@@ -16,6 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from oaiconform.mock.catalog import SERVED_BY, Endpoint, ModelInfo
 from oaiconform.mock.errors import APIError, model_not_found
 from oaiconform.mock.state import MockState
 from oaiconform.spec import SchemaViolation, Spec
@@ -219,7 +220,37 @@ API_RULES: dict[str, tuple[Callable[[dict[str, Any]], None], ...]] = {
 }
 
 
-def require_model(request: Request, model: str, state: MockState | None = None) -> None:
-    """404 model_not_found unless the mock serves `model` (`state`: when the caller has it)."""
-    if model not in (state or state_of(request)).config.models:
+# What the API answers for a model of the wrong kind, per endpoint: (status, message). The chat
+# answers are the API's recorded ones (404, code null); the others are worded alike.
+_WRONG_KIND: dict[Endpoint, tuple[int, str]] = {
+    "chat": (
+        404,
+        "This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
+        "Did you mean to use v1/completions?",
+    ),
+    "completions": (
+        404,
+        "This is a chat model and not supported in the v1/completions endpoint. "
+        "Did you mean to use v1/chat/completions?",
+    ),
+    "responses": (400, "The model `{model}` is not supported with the Responses API."),
+    "embeddings": (400, "The model `{model}` does not support embeddings."),
+    "moderations": (400, "The model `{model}` is not a moderation model."),
+}
+
+
+def require_model(
+    request: Request, model: str, endpoint: Endpoint, state: MockState | None = None
+) -> ModelInfo:
+    """The served model, or the API's error: 404 model_not_found for an unknown one, and the
+    endpoint's answer for a model of another kind (`state`: when the caller has it)."""
+    info = (state or state_of(request)).catalog.get(model)
+    if info is None:
         raise model_not_found(model)
+    if info.kind in SERVED_BY[endpoint] and not (info.responses_only and endpoint == "chat"):
+        return info
+    if info.responses_only:
+        message = "This model is only supported in v1/responses and not in v1/chat/completions."
+        raise APIError(404, message, param="model")
+    status, message = _WRONG_KIND[endpoint]
+    raise APIError(status, message.format(model=model), param="model")
