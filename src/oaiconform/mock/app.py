@@ -26,6 +26,7 @@ from oaiconform.mock.handlers import (
     moderations,
     responses,
     stored_completions,
+    uploads,
 )
 from oaiconform.mock.state import MockState
 from oaiconform.spec import Spec
@@ -42,6 +43,7 @@ HANDLER_MODULES = (
     embeddings,
     moderations,
     completions,
+    uploads,
 )
 
 _MISSING_KEY = (

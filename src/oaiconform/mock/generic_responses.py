@@ -1,5 +1,7 @@
 """What the generic handler answers: the documented 2xx, built once per operation, then
-personalised per request (ids from the path, a fresh id for a creation, echoed request fields).
+personalised per request (ids from the path, a fresh id for a creation, echoed request fields,
+a `status` of "completed" ("cancelled" for a cancel) and no `file_counts.in_progress` where the
+schema allows it: a job the mock does not run is done).
 
 The JSON body is the description's own example (`x-oaiMeta.examples[].response`) when it parses
 and validates against the response schema, else an instance from the schema generator; either
@@ -258,6 +260,15 @@ class GenericResponder:
                 changes["id"] = fresh_id(state_of(request), template["id"])
         if operation.method == "DELETE" and template.get("deleted") is False:
             changes["deleted"] = True
+        if isinstance(template.get("status"), str) and operation.method != "DELETE":
+            # Finished at once (kept only where the schema allows it), so that the SDK's
+            # polling helpers (create_and_poll, upload_and_poll, ...) end on the first poll.
+            cancelled = operation.path.partition("?")[0].endswith("/cancel")
+            changes["status"] = "cancelled" if cancelled else "completed"
+        counts = template.get("file_counts")
+        if isinstance(counts, dict) and isinstance(counts.get("in_progress"), int):
+            done = int(counts.get("completed") or 0) + counts["in_progress"]
+            changes["file_counts"] = {**counts, "in_progress": 0, "completed": done}
         return {name: value for name, value in changes.items() if template.get(name) != value}
 
 
