@@ -194,6 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also serve this model (repeatable; besides every model the description names)",
     )
     mock.add_argument(
+        "--lenient",
+        action="store_true",
+        help="for SDK test suites: any key, any id, any model; every well-formed request "
+        "succeeds with a schema-valid body",
+    )
+    mock.add_argument(
         "--known-models-only",
         action="store_true",
         help="serve only the --model ids and the mock's defaults, not the description's models",
@@ -268,6 +274,7 @@ def _cmd_mock(args: argparse.Namespace) -> int:
         api_keys=tuple(args.api_keys or (DEFAULT_API_KEY,)),
         models=tuple(dict.fromkeys((*MockConfig().models, *(args.models or ())))),
         described_models=not args.known_models_only,
+        lenient=args.lenient,
         seed=args.seed,
         faults=tuple(args.faults or ()),
     )
@@ -281,6 +288,7 @@ def _cmd_mock(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     server.start()
     faults = f", faults: {', '.join(config.faults)}" if config.faults else ""
+    faults += ", lenient" if config.lenient else ""
     print(
         f"oaiconform mock serving {server.base_url} (keys: {len(config.api_keys)}{faults}); "
         "Ctrl-C stops it",

@@ -27,6 +27,8 @@ class MockConfig:
     described_models: bool = True  # False: only `models` (an application's closed world)
     seed: int = 0
     faults: tuple[str, ...] = ()
+    # mock --lenient: any key, any id, any model; every well-formed request succeeds (lenient.py)
+    lenient: bool = False
     max_body_bytes: int = 32 * 1024 * 1024
     # Stored objects (files, batches, stored chat completions, responses), per API key.
     max_upload_bytes: int = 8 * 1024 * 1024
