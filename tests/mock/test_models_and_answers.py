@@ -203,6 +203,9 @@ def test_the_header_and_the_magic_prompt_ask_for_special_answers(client: OpenAI)
         model="gpt-4o-mini", messages=[{"role": "user", "content": "[oaiconform:content_filter]"}]
     )
     assert filtered.choices[0].finish_reason == "content_filter"
+    cut = client.responses.create(model="gpt-4o-mini", input="[oaiconform:content_filter]")
+    assert cut.status == "incomplete" and cut.incomplete_details is not None
+    assert cut.incomplete_details.reason == "content_filter"
     tool = {
         "type": "function",
         "function": {"name": "now", "parameters": {"type": "object", "properties": {}}},

@@ -14,7 +14,8 @@ A request asks for a special answer with the header `x-oaiconform-answer: KIND` 
 - `refusal`: the model refuses (chat: `message.refusal`, content null; Responses: a `refusal`
   content part);
 - `tool_call`: a call of the first function tool, as if `tool_choice` were "required";
-- `content_filter`: chat: the answer stops early with finish_reason `content_filter`.
+- `content_filter`: the answer stops half-way; chat: finish_reason `content_filter`;
+  Responses: `incomplete` with `incomplete_details.reason` "content_filter".
 """
 
 from __future__ import annotations

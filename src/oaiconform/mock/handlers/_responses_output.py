@@ -89,6 +89,7 @@ class Generated:
     call: dict[str, Any] | None = None  # the function_call item
     refusal: bool = False  # the tokens are a refusal
     reasoning_tokens: int = 0  # a reasoning model's hidden tokens (in usage only)
+    incomplete_reason: str = "max_output_tokens"  # or "content_filter" (answers.py)
 
     @property
     def text(self) -> str:
@@ -162,6 +163,9 @@ def generate(
     incomplete = isinstance(limit, int) and limit < len(tokens)
     if incomplete:
         tokens = tokens[:limit]
+    if kind == "content_filter":  # the answer stops half-way, as a filtered one does
+        tokens = tokens[: len(tokens) // 2]
+        return Generated(new_id("msg"), tuple(tokens), True, None, False, thought, kind)
     return Generated(new_id("msg"), tuple(tokens), incomplete, None, kind == "refusal", thought)
 
 

@@ -101,7 +101,7 @@ def _response_object(
         "background": body.get("background") is True,
         "completed_at": None if incomplete else created,
         "error": None,
-        "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
+        "incomplete_details": {"reason": generated.incomplete_reason} if incomplete else None,
         "instructions": body.get("instructions"),
         "max_output_tokens": body.get("max_output_tokens"),
         "max_tool_calls": body.get("max_tool_calls"),
