@@ -207,6 +207,24 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--list-faults", action="store_true", help="list the faults and exit")
     mock.add_argument("--seed", type=int, default=0, help="seed of the generated text (0)")
     mock.add_argument("--spec", metavar="PATH|URL", help="the OpenAPI description")
+    mock.add_argument(
+        "--model",
+        dest="models",
+        action="append",
+        metavar="ID",
+        help="also serve this model (repeatable; besides every model the description names)",
+    )
+    mock.add_argument(
+        "--lenient",
+        action="store_true",
+        help="for SDK test suites: any key, any id, any model; every well-formed request "
+        "succeeds with a schema-valid body",
+    )
+    mock.add_argument(
+        "--known-models-only",
+        action="store_true",
+        help="serve only the --model ids and the mock's defaults, not the description's models",
+    )
 
     commands.add_parser("profiles", help="list the profiles and their features")
     _add_clean_parser(commands)
@@ -319,6 +337,9 @@ def _cmd_mock(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     config = MockConfig(
         api_keys=tuple(args.api_keys or (DEFAULT_API_KEY,)),
+        models=tuple(dict.fromkeys((*MockConfig().models, *(args.models or ())))),
+        described_models=not args.known_models_only,
+        lenient=args.lenient,
         seed=args.seed,
         faults=tuple(args.faults or ()),
     )
@@ -332,6 +353,7 @@ def _cmd_mock(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     server.start()
     faults = f", faults: {', '.join(config.faults)}" if config.faults else ""
+    faults += ", lenient" if config.lenient else ""
     print(
         f"oaiconform mock serving {server.base_url} (keys: {len(config.api_keys)}{faults}); "
         "Ctrl-C stops it",

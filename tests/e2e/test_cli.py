@@ -247,7 +247,10 @@ def test_mock_command_serves_until_interrupted(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "oaiconform", "mock", "--port", str(port), "--api-key", "sk-a-key"],
+        [
+            *(sys.executable, "-m", "oaiconform", "mock", "--port", str(port)),
+            *("--api-key", "sk-a-key", "--model", "my-local-model"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -260,6 +263,8 @@ def test_mock_command_serves_until_interrupted(tmp_path: Path) -> None:
             f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": "Bearer sk-a-key"}
         )
         assert ok.status_code == 200
+        served = {model["id"] for model in ok.json()["data"]}
+        assert {"my-local-model", "gpt-5.4", "text-embedding-3-large"} <= served
         assert httpx.get(f"http://127.0.0.1:{port}/v1/models").status_code == 401
     finally:
         process.send_signal(signal.SIGINT)

@@ -277,7 +277,12 @@ def test_json_object_content_and_its_requirement(client: OpenAI) -> None:
 
 def test_logprobs_describe_the_content_tokens(client: OpenAI) -> None:
     completion = client.chat.completions.create(
-        model=CHAT_MODEL, messages=ASK, logprobs=True, top_logprobs=3, max_tokens=6
+        model=CHAT_MODEL,
+        messages=ASK,
+        logprobs=True,
+        top_logprobs=3,
+        max_tokens=6,
+        extra_headers={"x-oaiconform-answer": "long"},  # a short question gets a short answer
     )
     logprobs = completion.choices[0].logprobs
     assert logprobs is not None and logprobs.content is not None

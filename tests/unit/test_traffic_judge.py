@@ -31,6 +31,10 @@ def target(spec: Spec) -> Iterator[Target]:
         target.close()
 
 
+# The mock serves legacy completions with completion models only, as the API does.
+COMPLETION_MODEL = "gpt-3.5-turbo-instruct"
+
+
 def _first_model(target: Target) -> str:
     return str(target.get("models").json()["data"][0]["id"])
 
@@ -59,7 +63,7 @@ CASES: dict[str, tuple[Send, str, Breaker]] = {
     ),
     "completion": (
         lambda t: t.post(
-            "completions", json={"model": _first_model(t), "prompt": "Say hi", "max_tokens": 5}
+            "completions", json={"model": COMPLETION_MODEL, "prompt": "Say hi", "max_tokens": 5}
         ),
         "completions.text_completion_fields",
         _shift_choice_index,
@@ -99,7 +103,7 @@ def test_a_correct_answer_passes_and_a_broken_one_fails(
 def test_a_streamed_completion_is_judged_as_text_completion_chunks(
     spec: Spec, target: Target
 ) -> None:
-    body = {"model": _first_model(target), "prompt": "Say hi", "max_tokens": 5, "stream": True}
+    body = {"model": COMPLETION_MODEL, "prompt": "Say hi", "max_tokens": 5, "stream": True}
     stream = target.stream("POST", "completions", json=body)
     judgement = judge(spec, stream)
     assert "stream_completions.completion_chunks" in judgement.applied

@@ -26,7 +26,9 @@ from oaiconform.mock.handlers import (
     moderations,
     responses,
     stored_completions,
+    uploads,
 )
+from oaiconform.mock.lenient import LenientLayer
 from oaiconform.mock.state import MockState
 from oaiconform.spec import Spec
 
@@ -42,6 +44,7 @@ HANDLER_MODULES = (
     embeddings,
     moderations,
     completions,
+    uploads,
 )
 
 _MISSING_KEY = (
@@ -58,15 +61,18 @@ def _envelope(status: int, message: str, code: str | None = None) -> bytes:
     return bytes(APIError(status, message, code=code).response().body)
 
 
-def _authenticate(header: str | None, api_keys: frozenset[str]) -> str | bytes:
-    """The bearer key when it is one of `api_keys`, else the body of the 401 (bytes)."""
+def _authenticate(
+    header: str | None, api_keys: frozenset[str], *, any_key: bool = False
+) -> str | bytes:
+    """The bearer key when it is one of `api_keys` (or any key: `any_key`), else the body of
+    the 401 (bytes)."""
     scheme, _, key = (header or "").partition(" ")
     key = key.strip()
     if header is None or (not key and scheme.lower() == "bearer"):
         return _envelope(401, _MISSING_KEY)
     if scheme.lower() != "bearer":
         return _envelope(401, _MISSING_KEY, "invalid_api_key")
-    if key not in api_keys:
+    if key not in api_keys and not any_key:
         return _envelope(401, f"Incorrect API key provided: {_mask(key)}.", "invalid_api_key")
     return key
 
@@ -145,9 +151,10 @@ class Gateway:
     measured by benchmarks/bench_mock.py).
     """
 
-    def __init__(self, app: ASGIApp, api_keys: tuple[str, ...]) -> None:
+    def __init__(self, app: ASGIApp, api_keys: tuple[str, ...], *, lenient: bool = False) -> None:
         self.app = app
         self.api_keys = frozenset(api_keys)
+        self.lenient = lenient  # any bearer key is accepted (mock --lenient)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -170,7 +177,7 @@ class Gateway:
                 authorization = value.decode("latin-1")  # the first one
             elif name == SIMULATE_HEADER:
                 asked = value  # the last one, as a dict of the headers would keep
-        key = _authenticate(authorization, self.api_keys)
+        key = _authenticate(authorization, self.api_keys, any_key=self.lenient)
         if isinstance(key, bytes):
             await send_with_headers(
                 {
@@ -224,21 +231,27 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     )
 
 
+_EXCEPTION_HANDLERS = {
+    APIError: _api_error,
+    HTTPException: _http_error,
+    Exception: _server_error,
+}
+
+
 def create_app(config: MockConfig, spec: Spec, state: MockState | None = None) -> ASGIApp:
     """The mock as an ASGI app; faults (if any) wrap the correct server from the outside.
     `state`, when given, is the one it serves (a self-test seeds its store directly)."""
     routes = [route for module in HANDLER_MODULES for route in module.ROUTES]
-    routes += generic_routes(spec)  # last: any documented operation no handler above serves
-    app = Starlette(
-        routes=routes,
-        exception_handlers={
-            APIError: _api_error,
-            HTTPException: _http_error,
-            Exception: _server_error,
-        },
-    )
+    generic = generic_routes(spec, full=config.lenient)
+    routes += generic  # last: any documented operation no handler above serves
+    app = Starlette(routes=routes, exception_handlers=_EXCEPTION_HANDLERS)
     app.state.mock = state if state is not None else MockState(config, spec)
-    wrapped: ASGIApp = Gateway(app, config.api_keys)
+    served: ASGIApp = app
+    if config.lenient:
+        fallback = Starlette(routes=generic, exception_handlers=_EXCEPTION_HANDLERS)
+        fallback.state.mock = app.state.mock
+        served = LenientLayer(app, fallback, config.max_body_bytes)
+    wrapped: ASGIApp = Gateway(served, config.api_keys, lenient=config.lenient)
     faults = resolve_faults(config.faults)
     if faults:
         wrapped = FaultLayer(wrapped, faults, config.api_keys)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_API_KEY = "sk-oaiconform-mock"
+# Served besides every model the description names (mock/catalog.py): the run's defaults and a
+# fine-tuned model, first in `models.list`, so their `created` stays what it was.
 DEFAULT_MODELS = (
     "gpt-4o-mini",
     "gpt-4o",
@@ -16,16 +18,17 @@ DEFAULT_MODELS = (
     # A fine-tuned model: the only kind a key may delete (each key deletes its own view of it).
     "ft:gpt-4o-mini-2024-07-18:oaiconform::mock",
 )
-# A fixed creation time per model keeps every answer deterministic.
-MODEL_CREATED = 1_700_000_000
 
 
 @dataclass(frozen=True)
 class MockConfig:
     api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
-    models: tuple[str, ...] = DEFAULT_MODELS
+    models: tuple[str, ...] = DEFAULT_MODELS  # and the description's (`described_models`)
+    described_models: bool = True  # False: only `models` (an application's closed world)
     seed: int = 0
     faults: tuple[str, ...] = ()
+    # mock --lenient: any key, any id, any model; every well-formed request succeeds (lenient.py)
+    lenient: bool = False
     max_body_bytes: int = 32 * 1024 * 1024
     # Stored objects (files, batches, stored chat completions, responses), per API key.
     max_upload_bytes: int = 8 * 1024 * 1024

@@ -86,9 +86,9 @@ def _index(spec: Spec) -> dict[tuple[int, str], list[_Template]]:
 class GenericEndpoint:
     """Finds the operation for a request no hand-written route took, and answers it."""
 
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, *, full: bool = False) -> None:
         self.index = _index(spec)
-        self.responder = GenericResponder(spec)
+        self.responder = GenericResponder(spec, full=full)
 
     async def handle(self, request: Request) -> Response:
         operation, params = self._operation(request)
@@ -136,9 +136,10 @@ _ROUTE_NAME = "generic"
 _ANY = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
 
-def generic_routes(spec: Spec) -> list[Route]:
-    """The catch-all under /v1; register it after every hand-written route."""
-    endpoint = GenericEndpoint(spec)
+def generic_routes(spec: Spec, *, full: bool = False) -> list[Route]:
+    """The catch-all under /v1; register it after every hand-written route. `full`: bodies
+    with their optional members (mock --lenient)."""
+    endpoint = GenericEndpoint(spec, full=full)
     return [Route(f"{PREFIX}/{{path:path}}", endpoint.handle, methods=_ANY, name=_ROUTE_NAME)]
 
 
@@ -262,7 +263,9 @@ async def read_request_body(request: Request, operation: Operation) -> dict[str,
             code="invalid_content_type",
         )
     try:
-        body = await read_json_object(request)
+        # mock --lenient: the description's shape only, none of the API's rules beyond it
+        lenient = state_of(request).config.lenient
+        body = await read_json_object(request, api_rules=not lenient)
     except jsonschema_rs.ValidationError:  # raised by the shared reader's schema check
         body = json.loads(raw)
     _validate(spec, spec.request_schema_pointer(operation.operation_id), body)

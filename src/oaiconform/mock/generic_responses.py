@@ -1,5 +1,7 @@
 """What the generic handler answers: the documented 2xx, built once per operation, then
-personalised per request (ids from the path, a fresh id for a creation, echoed request fields).
+personalised per request (ids from the path, a fresh id for a creation, echoed request fields,
+a `status` of "completed" ("cancelled" for a cancel) and no `file_counts.in_progress` where the
+schema allows it: a job the mock does not run is done).
 
 The JSON body is the description's own example (`x-oaiMeta.examples[].response`) when it parses
 and validates against the response schema, else an instance from the schema generator; either
@@ -10,6 +12,7 @@ one validation. Personalisations that would break the schema are dropped, never 
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
 from typing import Any
@@ -126,9 +129,11 @@ def fresh_id(state: MockState, example: str) -> str:
 class GenericResponder:
     """The documented success answer of any operation, with per-operation caches."""
 
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, *, full: bool = False) -> None:
         self.spec = spec
         self.generator = InstanceGenerator(spec.document, self.is_valid)
+        # mock --lenient: bodies with the optional members too (SDK test suites read them)
+        self.full = full
         self._templates: dict[tuple[str, int, str], tuple[str | None, Any]] = {}
         self._lock = threading.Lock()
         self._success: dict[str, tuple[int, dict[str, Any]]] = {}
@@ -190,15 +195,27 @@ class GenericResponder:
         pointer = self.spec.response_schema_pointer(operation.operation_id, status, media_type)
         if pointer is None:
             return None, {}
+        filled = self._full_instance(pointer) if self.full else None
         if media_type == "application/json":
             for text in example_texts(operation):
                 example = parse_example(text)
                 if example is not None and self.is_valid(pointer, example, unchecked=False):
-                    return pointer, example
+                    merged = _filled(example, filled) if filled is not None else example
+                    return pointer, merged if self.is_valid(pointer, merged) else example
+        if filled is not None:
+            return pointer, filled
         try:
             return pointer, self.generator.generate(pointer)
         except SchemaNotSatisfiableError:
             return pointer, {}
+
+    def _full_instance(self, pointer: str) -> Any:
+        """An instance with the optional members near the top (a fixed seed), or None."""
+        generator = InstanceGenerator(self.spec.document, self.is_valid, random.Random(0))
+        try:
+            return _without_nulls(generator.generate(pointer))
+        except SchemaNotSatisfiableError:
+            return None
 
     def personalise(
         self,
@@ -258,7 +275,36 @@ class GenericResponder:
                 changes["id"] = fresh_id(state_of(request), template["id"])
         if operation.method == "DELETE" and template.get("deleted") is False:
             changes["deleted"] = True
+        if isinstance(template.get("status"), str) and operation.method != "DELETE":
+            # Finished at once (kept only where the schema allows it), so that the SDK's
+            # polling helpers (create_and_poll, upload_and_poll, ...) end on the first poll.
+            cancelled = operation.path.partition("?")[0].endswith("/cancel")
+            changes["status"] = "cancelled" if cancelled else "completed"
+        counts = template.get("file_counts")
+        if isinstance(counts, dict) and isinstance(counts.get("in_progress"), int):
+            done = int(counts.get("completed") or 0) + counts["in_progress"]
+            changes["file_counts"] = {**counts, "in_progress": 0, "completed": done}
         return {name: value for name, value in changes.items() if template.get(name) != value}
+
+
+def _filled(example: Any, instance: Any) -> Any:
+    """The example, with what it leaves out or null taken from the generated instance."""
+    if isinstance(example, dict) and isinstance(instance, dict):
+        merged = dict(instance)
+        for key, value in example.items():
+            merged[key] = _filled(value, instance[key]) if key in instance else value
+        return merged
+    return instance if example is None else example
+
+
+def _without_nulls(value: Any) -> Any:
+    """The instance without null members: an SDK reads an absent optional member as None, but
+    may refuse an explicit null where its type has none (`error: null` for an error object)."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def _echoable(name: str, value: Any) -> bool:

@@ -256,6 +256,8 @@ class InstanceGenerator:
         if isinstance(node.get("$ref"), str):
             parts.append(self._ref(node["$ref"], pointer, ctx))
         for index, branch in enumerate(node.get("allOf") or []):
+            if _annotation_only(branch):  # `{nullable: true, description}` beside a $ref
+                continue
             parts.append(self._generate(branch, f"{pointer}/allOf/{index}", inner))
         union_key = "anyOf" if "anyOf" in node else "oneOf" if "oneOf" in node else None
         if union_key is not None:
@@ -461,6 +463,22 @@ class InstanceGenerator:
 
 def _words(rng: random.Random, count: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(count))
+
+
+_ANNOTATIONS = frozenset(
+    {"description", "title", "nullable", "deprecated", "example", "examples", "default"}
+)
+
+
+def _annotation_only(node: Any) -> bool:
+    """A schema that constrains nothing but says something (an allOf member that only adds a
+    description or `nullable`, prepared as `anyOf: [{description}, {type: null}]`): an
+    instance of it would be any value, merged over the rest."""
+    if not isinstance(node, dict):
+        return False
+    if set(node) == {"anyOf"} and isinstance(node["anyOf"], list):
+        return all(b == {"type": "null"} or _annotation_only(b) for b in node["anyOf"])
+    return all(key in _ANNOTATIONS or key.startswith("x-") for key in node)
 
 
 def _merge_all(parts: list[Any]) -> Any:

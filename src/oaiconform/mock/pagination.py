@@ -2,13 +2,14 @@
 
 `limit`, `after`, `before` and `order` are read from the query with the default and bounds the
 spec documents for the operation (its `ListContract`). Items are ordered by a sort key, for
-stored objects `(created_at, id)`: a stable order in which objects created in the same second
-are tie-broken by id. A cursor is an object id; the cursor of an object deleted during a walk
-still marks its place (the store remembers it), so concurrent deletes never break a walk. An
-unknown cursor is a 400 naming the parameter. The answer is `{"object": "list", "data",
-"first_id", "last_id", "has_more"}`. For an empty page the live API sends null ids, but the
-pinned description types them as required strings; a contract's `empty_cursor` says what the
-mock sends ("" keeps it valid against the description; None is what the API does).
+stored objects `(created_at, creation sequence)`: objects created in the same second keep the
+order they were created in, ascending and descending alike. A cursor is an object id; the
+cursor of an object deleted during a walk still marks its place (the store remembers it), so
+concurrent deletes never break a walk. An unknown cursor is a 400 naming the parameter. The
+answer is `{"object": "list", "data", "first_id", "last_id", "has_more"}`. For an empty page
+the live API sends null ids, but the pinned description types them as required strings; a
+contract's `empty_cursor` says what the mock sends ("" keeps it valid against the description;
+None is what the API does).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from oaiconform.mock.catalog import Catalog, catalog_for
 from oaiconform.mock.config import MockConfig
 from oaiconform.mock.errors import APIError
 from oaiconform.mock.request_schemas import request_spec
@@ -22,10 +23,14 @@ class MockState:
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     store: Store = field(init=False)  # stored objects per API key
+    catalog: Catalog = field(init=False)  # the served models
     deleted_models: dict[str, set[str]] = field(default_factory=dict)  # per API key
 
     def __post_init__(self) -> None:
         self.store = Store(self.config)
+        self.catalog = catalog_for(
+            self.spec if self.config.described_models else None, self.config.models
+        )
 
     @property
     def request_spec(self) -> Spec:

@@ -10,6 +10,7 @@ envelope (413 for bytes, 400 for the object count), never with a 5xx.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import threading
 from collections import OrderedDict
@@ -20,7 +21,8 @@ from typing import Any
 from oaiconform.mock.config import MockConfig
 from oaiconform.mock.errors import APIError
 
-SortKey = tuple[int, str]
+# (created_at, creation sequence): objects created in the same second keep creation order.
+SortKey = tuple[int, int]
 
 # How many cursors of deleted objects are remembered per key and kind, so that a walk whose
 # `after` object was deleted meanwhile goes on from where it was instead of failing.
@@ -36,10 +38,11 @@ class StoredObject:
     body: dict[str, Any]
     data: bytes = b""  # a file's content
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. a completion's messages
+    sequence: int = 0  # the store's creation counter, set when it is added
 
     @property
     def sort_key(self) -> SortKey:
-        return (self.created_at, self.id)
+        return (self.created_at, self.sequence)
 
     def size(self) -> int:
         return len(self.data) + len(json.dumps([self.body, self.extra], default=str))
@@ -64,6 +67,7 @@ class Store:
         self.max_bytes = config.max_bytes_per_key
         self._tenants: dict[str, _Tenant] = {}
         self._lock = threading.RLock()
+        self._sequence = itertools.count(1)
 
     def _tenant(self, key: str) -> _Tenant:
         return self._tenants.setdefault(key, _Tenant())
@@ -87,7 +91,9 @@ class Store:
                     f"{self.max_bytes} bytes; delete some objects first.",
                     code="storage_limit_exceeded",
                 )
-            tenant.objects.setdefault(kind, {})[obj.id] = copy.deepcopy(obj)
+            kept = copy.deepcopy(obj)
+            kept.sequence = next(self._sequence)
+            tenant.objects.setdefault(kind, {})[obj.id] = kept
             tenant.sizes[obj.id] = size
 
     def get(self, key: str, kind: str, object_id: str) -> StoredObject | None:

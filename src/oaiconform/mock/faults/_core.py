@@ -30,6 +30,7 @@ class ResponseParts:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     request_body: bytes = b""
+    query: bytes = b""  # the request's query string, as received
     # How many answers this mock gave to the same method and path before this one: for
     # faults that come and go (a cold replica's first answer), deterministic per mock.
     earlier_answers: int = 0
@@ -152,6 +153,7 @@ class FaultLayer:
                 list(start.get("headers", [])),
                 body,
                 bytes(request_body),
+                scope.get("query_string", b""),
                 earlier,
             )
 

@@ -37,8 +37,9 @@ def _drop_query_param(name: str) -> Any:
     return rewrite
 
 
-def _page_rewrite(change: Any) -> ResponseRewrite:
-    """A response rewrite of successful list pages ({"data": [...], "has_more": ...})."""
+def _page_rewrite(change: Any, *, with_request: bool = False) -> ResponseRewrite:
+    """A response rewrite of successful list pages ({"data": [...], "has_more": ...});
+    `with_request`: `change` takes the ResponseParts too (the request's path and query)."""
 
     def rewrite(parts: ResponseParts) -> ResponseParts:
         if parts.method != "GET" or parts.status != 200 or not _LIST_PATH.match(parts.path):
@@ -51,7 +52,8 @@ def _page_rewrite(change: Any) -> ResponseRewrite:
             return parts
         if "has_more" not in body:
             return parts
-        return replace(parts, body=json.dumps(change(body)).encode())
+        changed = change(body, parts) if with_request else change(body)
+        return replace(parts, body=json.dumps(changed).encode())
 
     return rewrite
 
@@ -94,25 +96,25 @@ def _ties_in_storage_order(page: dict[str, Any]) -> dict[str, Any]:
     return page
 
 
-def _created_at_in_ms(item: Any) -> Any:
-    """created_at in milliseconds. The mock orders items of one second by id; the milliseconds
-    here run against the id, so a list of two such items always contradicts its reported times
-    (a real server's do whenever the clock and the tie-break disagree)."""
-    created, item_id = item.get("created_at"), item.get("id")
-    if not isinstance(created, int) or not isinstance(item_id, str):
-        return item
-    try:
-        rank = int(re.split(r"[-_]", item_id, maxsplit=1)[-1][:3], 16)
-    except ValueError:
-        return item
-    return {**item, "created_at": created * 1000 + 999 - rank * 1000 // 4096}
-
-
-def _page_created_at_in_ms(page: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **page,
-        "data": [_created_at_in_ms(i) if isinstance(i, dict) else i for i in page["data"]],
-    }
+def _page_created_at_in_ms(page: dict[str, Any], parts: ResponseParts) -> dict[str, Any]:
+    """created_at in milliseconds that run against the creation order within each second: the
+    mock lists the items of one second in creation order (asc) or its reverse (desc), so each
+    item gets 999 minus its rank in creation order, and a page with two items of one second
+    always contradicts its reported times in either direction (a real server's do whenever its
+    clock and its tie-break disagree)."""
+    asked = dict(parse_qsl(parts.query.decode("latin-1"))).get("order")
+    # Without `order`: the list's default (mock/pagination.py), asc for chat completions only.
+    descending = asked == "desc" or (asked is None and "/chat/completions" not in parts.path)
+    groups: dict[int, list[int]] = {}
+    for index, item in enumerate(page["data"]):
+        if isinstance(item, dict) and isinstance(item.get("created_at"), int):
+            groups.setdefault(item["created_at"], []).append(index)
+    data = list(page["data"])
+    for created, indices in groups.items():
+        in_creation_order = indices[::-1] if descending else indices
+        for rank, index in enumerate(in_creation_order):
+            data[index] = {**data[index], "created_at": created * 1000 + 999 - rank}
+    return {**page, "data": data}
 
 
 FAULTS = (
@@ -168,8 +170,8 @@ FAULTS = (
     Fault(
         "list-created-at-ms",
         "list items report created_at in milliseconds, but lists still sort by the second and "
-        "then by id: items of one second are out of order by their reported times",
+        "then by creation: items of one second are out of order by their reported times",
         "servers that page by a seconds-resolution index but serialize a millisecond timestamp",
-        response=_page_rewrite(_page_created_at_in_ms),
+        response=_page_rewrite(_page_created_at_in_ms, with_request=True),
     ),
 )

@@ -12,6 +12,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
+from oaiconform.mock.answers import REFUSAL_TEXT, AnswerKind, answer_length, last_user_text
 from oaiconform.mock.errors import APIError
 from oaiconform.mock.instances import SchemaNotSatisfiableError, instance_for
 from oaiconform.mock.state import MockState
@@ -54,14 +55,21 @@ class Choice:
     finish_reason: str
     tool_calls: tuple[ToolCall, ...] = ()
     logprobs: tuple[Logprob, ...] | None = None  # per content token, when requested
+    refusal: bool = False  # the tokens are a refusal, not content
+    reasoning_tokens: int = 0  # a reasoning model's hidden tokens (counted in usage only)
 
     @property
     def content(self) -> str | None:
-        return None if self.tool_calls else "".join(self.tokens)
+        return None if self.tool_calls or self.refusal else "".join(self.tokens)
+
+    @property
+    def refusal_text(self) -> str | None:
+        return "".join(self.tokens) if self.refusal else None
 
     @property
     def completion_tokens(self) -> int:
-        return len(self.tokens) + sum(len(c.fragments) for c in self.tool_calls)
+        visible = len(self.tokens) + sum(len(c.fragments) for c in self.tool_calls)
+        return visible + self.reasoning_tokens
 
 
 @dataclass(frozen=True)
@@ -95,10 +103,15 @@ def check_request(body: dict[str, Any]) -> None:
         )
 
 
-def plan_tools(body: dict[str, Any]) -> ToolPlan:
-    """Which functions the answer calls, from tools, tool_choice and parallel_tool_calls."""
+def plan_tools(body: dict[str, Any], kind: AnswerKind = "normal") -> ToolPlan:
+    """Which functions the answer calls, from tools, tool_choice and parallel_tool_calls (and
+    the `tool_call` answer kind: the first function tool, as if tool_choice were "required")."""
     if not body.get("tools") and "tool_choice" not in body:
         return _NO_TOOLS  # most requests: nothing to plan
+    if kind == "tool_call" and body.get("tool_choice", "auto") in ("auto", "required"):
+        functions = [t["function"] for t in body.get("tools") or [] if t.get("type") == "function"]
+        if functions:
+            return ToolPlan((functions[0],), True)
     tools = body.get("tools") or []
     functions = [t["function"] for t in tools if t.get("type") == "function"]
     choice = body.get("tool_choice", "auto" if tools else "none")
@@ -150,32 +163,59 @@ def _limit(body: dict[str, Any], functions: list[dict[str, Any]], *, forced: boo
     return ToolPlan(tuple(functions[:count]), forced)
 
 
-def generate_choice(state: MockState, body: dict[str, Any], plan: ToolPlan, index: int) -> Choice:
+def generate_choice(
+    state: MockState,
+    body: dict[str, Any],
+    plan: ToolPlan,
+    index: int,
+    kind: AnswerKind = "normal",
+    reasoning: bool = False,
+) -> Choice:
+    """Choice `index` of the answer (`kind`: answers.py; `reasoning`: the model is a reasoning
+    model, whose hidden tokens count in usage and against max_completion_tokens)."""
     parts = (state.config.seed, body.get("seed"), body["model"], body["messages"], index)
     rng = rng_for(*parts, body.get("temperature"))
     limit = body.get("max_completion_tokens") or body.get("max_tokens")
     if plan.functions:
         calls = tuple(_tool_call(parts, fn, k) for k, fn in enumerate(plan.functions))
         return _cut_calls(index, calls, limit)
-    tokens = _content_tokens(rng, body)
+    if kind == "refusal":
+        tokens, finish = cut_tokens(split_tokens(REFUSAL_TEXT), limit, [])
+        return Choice(index, tuple(tokens), finish or "stop", refusal=True)
+    tokens = _content_tokens(rng, body, kind)
+    thought = 0
+    if reasoning:
+        thought = _reasoning_tokens(rng_for(*parts, "reasoning"), limit, len(tokens))
+    if isinstance(limit, int):
+        limit -= thought
     tokens, finish = cut_tokens(tokens, limit, stop_sequences(body.get("stop")))
+    if kind == "content_filter":
+        tokens, finish = tokens[: len(tokens) // 2], "content_filter"
     logprobs = None
     if body.get("logprobs"):
         top = int(body.get("top_logprobs") or 0)
         logprobs = tuple(token_logprobs(rng_for(*parts, "logprobs"), tokens, top))
-    return Choice(index, tuple(tokens), finish or "stop", logprobs=logprobs)
+    return Choice(index, tuple(tokens), finish or "stop", (), logprobs, reasoning_tokens=thought)
 
 
-def _content_tokens(rng: Any, body: dict[str, Any]) -> list[str]:
+def _reasoning_tokens(rng: Any, limit: int | None, answer: int) -> int:
+    """8 to 24 hidden tokens, but never so many that a limit would cut the answer: a mock
+    answer is meant to fit where the real one would (the real API may spend the whole limit
+    on reasoning and answer nothing)."""
+    drawn = 8 + below(rng, 17)
+    return drawn if not isinstance(limit, int) else max(min(drawn, limit - answer), 0)
+
+
+def _content_tokens(rng: Any, body: dict[str, Any], kind: AnswerKind) -> list[str]:
     response_format = body.get("response_format") or {}
-    kind = response_format.get("type")
-    if kind == "json_schema":
+    format_type = response_format.get("type")
+    if format_type == "json_schema":
         schema = response_format["json_schema"].get("schema") or {"type": "object"}
         value = _instance(schema, rng, "response_format", "response_format.json_schema")
-    elif kind == "json_object":
+    elif format_type == "json_object":
         value = instance_for(_JSON_OBJECT_SCHEMA, rng)
     else:
-        return generate_tokens(rng, 8 + below(rng, 17))  # rng.randint(8, 24), drawn alike
+        return generate_tokens(rng, answer_length(rng, last_user_text(body["messages"]), kind))
     return split_tokens(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
 
 
@@ -214,7 +254,7 @@ def message_json(choice: Choice) -> dict[str, Any]:
     message: dict[str, Any] = {
         "role": "assistant",
         "content": choice.content,
-        "refusal": None,
+        "refusal": choice.refusal_text,
         "annotations": [],
     }
     if choice.tool_calls:

@@ -16,6 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from oaiconform.mock.catalog import SERVED_BY, Endpoint, ModelInfo
 from oaiconform.mock.errors import APIError, model_not_found
 from oaiconform.mock.state import MockState
 from oaiconform.spec import SchemaViolation, Spec
@@ -89,8 +90,9 @@ def _body_headers(request: Request) -> tuple[str | None, str]:
     return length, content_type or ""
 
 
-async def read_json_object(request: Request) -> dict[str, Any]:
-    """The body as a JSON object valid for this operation, or the 400 the API answers."""
+async def read_json_object(request: Request, *, api_rules: bool = True) -> dict[str, Any]:
+    """The body as a JSON object valid for this operation, or the 400 the API answers
+    (`api_rules=False`: the request schema only, not the API's rules beyond it)."""
     state = state_of(request)
     limit = state.config.max_body_bytes
     declared, content_type = _body_headers(request)
@@ -126,7 +128,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
             f"The request body must be a JSON object, got a JSON {_json_type(body)}.",
             code="invalid_json",
         )
-    _validate(state, request, body)
+    _validate(state, request, body, api_rules)
     return body
 
 
@@ -135,14 +137,16 @@ def validate_for_operation(request: Request, body: dict[str, Any]) -> None:
     _validate(state_of(request), request, body)
 
 
-def _validate(state: MockState, request: Request, body: dict[str, Any]) -> None:
+def _validate(
+    state: MockState, request: Request, body: dict[str, Any], api_rules: bool = True
+) -> None:
     # The scope's path, not `request.url`: building a URL costs more than the validation.
     path: str = request.scope["path"]
     found = _route_schema(state.spec, request.method, path.removeprefix(PREFIX))
     if found is None:
         return
     operation_id, pointer = found
-    for rule in API_RULES.get(operation_id, ()):
+    for rule in API_RULES.get(operation_id, ()) if api_rules else ():
         rule(body)
     if pointer is not None:
         violations = state.request_spec.validate(pointer, body)
@@ -219,7 +223,37 @@ API_RULES: dict[str, tuple[Callable[[dict[str, Any]], None], ...]] = {
 }
 
 
-def require_model(request: Request, model: str, state: MockState | None = None) -> None:
-    """404 model_not_found unless the mock serves `model` (`state`: when the caller has it)."""
-    if model not in (state or state_of(request)).config.models:
+# What the API answers for a model of the wrong kind, per endpoint: (status, message). The chat
+# answers are the API's recorded ones (404, code null); the others are worded alike.
+_WRONG_KIND: dict[Endpoint, tuple[int, str]] = {
+    "chat": (
+        404,
+        "This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
+        "Did you mean to use v1/completions?",
+    ),
+    "completions": (
+        404,
+        "This is a chat model and not supported in the v1/completions endpoint. "
+        "Did you mean to use v1/chat/completions?",
+    ),
+    "responses": (400, "The model `{model}` is not supported with the Responses API."),
+    "embeddings": (400, "The model `{model}` does not support embeddings."),
+    "moderations": (400, "The model `{model}` is not a moderation model."),
+}
+
+
+def require_model(
+    request: Request, model: str, endpoint: Endpoint, state: MockState | None = None
+) -> ModelInfo:
+    """The served model, or the API's error: 404 model_not_found for an unknown one, and the
+    endpoint's answer for a model of another kind (`state`: when the caller has it)."""
+    info = (state or state_of(request)).catalog.get(model)
+    if info is None:
         raise model_not_found(model)
+    if info.kind in SERVED_BY[endpoint] and not (info.responses_only and endpoint == "chat"):
+        return info
+    if info.responses_only:
+        message = "This model is only supported in v1/responses and not in v1/chat/completions."
+        raise APIError(404, message, param="model")
+    status, message = _WRONG_KIND[endpoint]
+    raise APIError(status, message.format(model=model), param="model")

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from oaiconform.mock.answers import REFUSAL_TEXT, AnswerKind, answer_length, last_user_text
 from oaiconform.mock.errors import APIError
 from oaiconform.mock.instances import SchemaNotSatisfiableError, instance_for
-from oaiconform.mock.text import count_tokens, generate_tokens, rng_for
+from oaiconform.mock.text import below, count_tokens, generate_tokens, rng_for, split_tokens
 
 
 def text_of(content: Any) -> str:
@@ -86,6 +87,9 @@ class Generated:
     tokens: tuple[str, ...] = ()
     incomplete: bool = False
     call: dict[str, Any] | None = None  # the function_call item
+    refusal: bool = False  # the tokens are a refusal
+    reasoning_tokens: int = 0  # a reasoning model's hidden tokens (in usage only)
+    incomplete_reason: str = "max_output_tokens"  # or "content_filter" (answers.py)
 
     @property
     def text(self) -> str:
@@ -94,8 +98,8 @@ class Generated:
     @property
     def output_tokens(self) -> int:
         if self.call is not None:
-            return count_tokens(self.call["arguments"])
-        return len(self.tokens)
+            return count_tokens(self.call["arguments"]) + self.reasoning_tokens
+        return len(self.tokens) + self.reasoning_tokens
 
 
 def _chosen_tool(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -120,7 +124,12 @@ def _arguments(tool: dict[str, Any], rng: random.Random) -> Any:
 
 
 def generate(
-    seed: int, body: dict[str, Any], context: list[dict[str, Any]], new_id: Any
+    seed: int,
+    body: dict[str, Any],
+    context: list[dict[str, Any]],
+    new_id: Any,
+    kind: AnswerKind = "normal",
+    reasoning: bool = False,
 ) -> Generated:
     """The output for a request whose whole conversation (earlier turns + input) is `context`.
 
@@ -141,13 +150,44 @@ def generate(
             "call_id": new_id("call"),
             "name": tool.get("name", ""),
         }
-        return Generated(call["id"], call=call)
-    tokens = generate_tokens(rng, rng.randint(20, 40))
+        return Generated(call["id"], call=call, reasoning_tokens=_thought(rng, reasoning))
     limit = body.get("max_output_tokens")
+    if kind == "refusal":
+        tokens = split_tokens(REFUSAL_TEXT)
+    else:
+        tokens = _answer_tokens(rng, body, last_user_text(context), kind)
+    thought = _thought(rng, reasoning)
+    if isinstance(limit, int):  # reasoning spends the limit first; the answer still fits it
+        thought = max(min(thought, limit - len(tokens)), 0)
+        limit -= thought
     incomplete = isinstance(limit, int) and limit < len(tokens)
     if incomplete:
         tokens = tokens[:limit]
-    return Generated(new_id("msg"), tuple(tokens), incomplete)
+    if kind == "content_filter":  # the answer stops half-way, as a filtered one does
+        tokens = tokens[: len(tokens) // 2]
+        return Generated(new_id("msg"), tuple(tokens), True, None, False, thought, kind)
+    return Generated(new_id("msg"), tuple(tokens), incomplete, None, kind == "refusal", thought)
+
+
+def _thought(rng: random.Random, reasoning: bool) -> int:
+    return 8 + below(rng, 17) if reasoning else 0
+
+
+def _answer_tokens(
+    rng: random.Random, body: dict[str, Any], prompt: str, kind: AnswerKind
+) -> list[str]:
+    """Text (answers.py sizes it), or JSON valid for a `text.format` json_schema/json_object."""
+    text_format = (body.get("text") or {}).get("format") or {}
+    if text_format.get("type") == "json_schema":
+        schema = text_format.get("schema") or {"type": "object"}
+        try:
+            value = instance_for(schema, rng)
+        except SchemaNotSatisfiableError as exc:
+            raise APIError(400, f"Invalid schema for text.format: {exc}", param="text") from None
+        return split_tokens(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+    if text_format.get("type") == "json_object":
+        return split_tokens('{"answer":"ok"}')
+    return generate_tokens(rng, answer_length(rng, prompt, kind))
 
 
 def message_item(generated: Generated, *, done: bool) -> dict[str, Any]:
@@ -157,8 +197,12 @@ def message_item(generated: Generated, *, done: bool) -> dict[str, Any]:
         "type": "message",
         "status": status if done else "in_progress",
         "role": "assistant",
-        "content": [text_part(generated.text)] if done else [],
+        "content": [_part(generated, generated.text)] if done else [],
     }
+
+
+def _part(generated: Generated, text: str) -> dict[str, Any]:
+    return {"type": "refusal", "refusal": text} if generated.refusal else text_part(text)
 
 
 def text_part(text: str) -> dict[str, Any]:
@@ -215,7 +259,23 @@ def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[di
             "item": message_item(generated, done=False),
         }
         ids = {"item_id": generated.item_id, **where, "content_index": 0}
-        yield {"type": "response.content_part.added", **ids, "part": text_part("")}
+        yield {"type": "response.content_part.added", **ids, "part": _part(generated, "")}
+        if generated.refusal:
+            for token in generated.tokens:
+                yield {"type": "response.refusal.delta", **ids, "delta": token}
+            yield {"type": "response.refusal.done", **ids, "refusal": generated.text}
+            yield {
+                "type": "response.content_part.done",
+                **ids,
+                "part": _part(generated, generated.text),
+            }
+            yield {
+                "type": "response.output_item.done",
+                **where,
+                "item": message_item(generated, done=True),
+            }
+            yield {"type": "response.completed", "response": response}
+            return
         for token in generated.tokens:
             yield {"type": "response.output_text.delta", **ids, "delta": token, "logprobs": []}
         yield {

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from oaiconform.mock.answers import asked_kind, last_user_text
 from oaiconform.mock.handlers._chat_choices import (
     Choice,
     ToolCall,
@@ -29,16 +30,17 @@ from oaiconform.mock.handlers._common import (
     require_model,
     state_of,
 )
+from oaiconform.mock.handlers._model_rules import check_chat_parameters
 from oaiconform.mock.text import prompt_tokens
 
 SYSTEM_FINGERPRINT = "fp_oaiconform"
 
 
-def _usage_details() -> dict[str, Any]:
+def _usage_details(reasoning: int = 0) -> dict[str, Any]:
     return {
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
         "completion_tokens_details": {
-            "reasoning_tokens": 0,
+            "reasoning_tokens": reasoning,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
@@ -56,7 +58,7 @@ def _usage(body: dict[str, Any], choices: list[Choice]) -> dict[str, Any]:
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        **_usage_details(),
+        **_usage_details(sum(c.reasoning_tokens for c in choices)),
     }
 
 
@@ -64,11 +66,14 @@ async def create_chat_completion(request: Request) -> Response:
     state = state_of(request)
     body = await read_json_object(request)
     # read_json_object validated the body against this operation's request schema.
-    require_model(request, body["model"], state)
+    model = require_model(request, body["model"], "chat", state)
     check_request(body)
-    plan = plan_tools(body)
+    check_chat_parameters(body, model)
+    kind = asked_kind(request.scope["headers"], last_user_text(body["messages"]))
+    plan = plan_tools(body, kind)
     count = int(body.get("n") or 1)  # JSON Schema's integer admits 1.0
-    choices = [generate_choice(state, body, plan, i) for i in range(count)]
+    reasoning = model.kind == "reasoning"
+    choices = [generate_choice(state, body, plan, i, kind, reasoning) for i in range(count)]
     completion_id = state.new_id("chatcmpl")
     created = int(time.time())
     stream = bool(body.get("stream"))
@@ -127,6 +132,8 @@ def _completion_bytes(
 ) -> bytes:
     """`json_bytes(_completion(...))`, without encoding the fixed parts on every request."""
     prompt, completion = _token_counts(body, choices)
+    reasoning = sum(c.reasoning_tokens for c in choices)
+    details = json_bytes(_usage_details(reasoning))[1:-1] if reasoning else _USAGE_DETAILS_JSON
     return b"".join(
         (
             b'{"id":%s,"object":"chat.completion","created":%d,"model":%s,"choices":'
@@ -134,7 +141,7 @@ def _completion_bytes(
             json_bytes([_choice_json(c) for c in choices]),
             b',"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d,'
             % (prompt, completion, prompt + completion),
-            _USAGE_DETAILS_JSON,
+            details,
             b"}",
             _COMPLETION_TAIL,
         )
@@ -180,6 +187,10 @@ async def _stream(
         if choice.tool_calls:
             for delta in _tool_call_deltas(choice.tool_calls):
                 yield chunk(choice.index, delta)
+        elif choice.refusal:
+            yield chunk(choice.index, {"role": "assistant", "content": None, "refusal": ""})
+            for token in choice.tokens:
+                yield chunk(choice.index, {"refusal": token})
         else:
             yield chunk(choice.index, {"role": "assistant", "content": "", "refusal": None})
             for k, token in enumerate(choice.tokens):

@@ -130,7 +130,7 @@ async def create_completion(request: Request) -> Response:
     state = state_of(request)
     body = await read_json_object(request)
     # read_json_object validated the body against this operation's request schema.
-    require_model(request, body["model"])
+    require_model(request, body["model"], "completions")
     n = int(body.get("n") or 1)  # JSON Schema's integer admits 1.0
     _check(body, n)
     prompts = _prompts(body.get("prompt"))

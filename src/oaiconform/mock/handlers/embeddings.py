@@ -18,17 +18,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from oaiconform.mock.catalog import EMBEDDING_DIMENSIONS
 from oaiconform.mock.errors import APIError
 from oaiconform.mock.handlers._common import PREFIX, read_json_object, require_model, state_of
 from oaiconform.mock.text import count_tokens, rng_for
 
 MAX_INPUT_TOKENS = 8192
-LARGE_DIMENSIONS = 3072
-DEFAULT_DIMENSIONS = 1536
 
 
 def native_dimensions(model: str) -> int:
-    return LARGE_DIMENSIONS if "large" in model else DEFAULT_DIMENSIONS
+    """The vector size of a model (mock/catalog.py: as documented; for another id, 3072 for
+    a "large" one, else 1536)."""
+    return EMBEDDING_DIMENSIONS.get(model, 3072 if "large" in model else 1536)
 
 
 def _inputs(raw: Any) -> list[str | list[int]]:
@@ -85,7 +86,7 @@ async def create_embedding(request: Request) -> Response:
     state = state_of(request)
     body = await read_json_object(request)
     # read_json_object validated the body against this operation's request schema.
-    require_model(request, body["model"])
+    require_model(request, body["model"], "embeddings", state)
     items = _inputs(body["input"])
     dimensions = _check(body, items)
     as_base64 = body.get("encoding_format") == "base64"

@@ -1,53 +1,43 @@
-"""Models: list, retrieve, and delete (fine-tuned models only, as the API allows)."""
+"""Models: list, retrieve, and delete (fine-tuned models only, as the API allows).
+
+The served models are the state's catalog (mock/catalog.py): the configured ids and every model
+the description names, each with a fixed `created`.
+"""
 
 from __future__ import annotations
-
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from oaiconform.mock.config import MODEL_CREATED
+from oaiconform.mock.catalog import ModelInfo
 from oaiconform.mock.errors import APIError, model_not_found
 from oaiconform.mock.handlers._common import PREFIX, state_of
 
 
-def model_object(model_id: str, index: int) -> dict[str, Any]:
-    if model_id.startswith("ft:"):
-        owner = "user-oaiconform"
-    elif model_id.startswith(("text-embedding", "omni")):
-        owner = "system"
-    else:
-        owner = "openai"
-    return {"id": model_id, "object": "model", "created": MODEL_CREATED + index, "owned_by": owner}
-
-
-def _visible(request: Request) -> tuple[str, ...]:
+def _visible(request: Request, model_id: str) -> ModelInfo:
+    """The model as the caller's key sees it (a key's deleted fine-tuned model is gone)."""
     state = state_of(request)
-    deleted = state.deleted_models.get(request.state.api_key, set())
-    return tuple(m for m in state.config.models if m not in deleted)
+    info = state.catalog.get(model_id)
+    if info is None or model_id in state.deleted_models.get(request.state.api_key, set()):
+        raise model_not_found(model_id)
+    return info
 
 
 async def list_models(request: Request) -> Response:
-    models = state_of(request).config.models
-    return JSONResponse(
-        {"object": "list", "data": [model_object(m, models.index(m)) for m in _visible(request)]}
-    )
+    state = state_of(request)
+    deleted = state.deleted_models.get(request.state.api_key, set())
+    data = [info.json() for info in state.catalog if info.id not in deleted]
+    return JSONResponse({"object": "list", "data": data})
 
 
 async def retrieve_model(request: Request) -> Response:
-    model_id = request.path_params["model"]
-    if model_id not in _visible(request):
-        raise model_not_found(model_id)
-    return JSONResponse(model_object(model_id, state_of(request).config.models.index(model_id)))
+    return JSONResponse(_visible(request, request.path_params["model"]).json())
 
 
 async def delete_model(request: Request) -> Response:
     """Only fine-tuned models can be deleted; a base model is 403, an unknown one 404."""
-    model_id = request.path_params["model"]
-    if model_id not in _visible(request):
-        raise model_not_found(model_id)
+    model_id = _visible(request, request.path_params["model"]).id
     if not model_id.startswith("ft:"):
         raise APIError(
             403,

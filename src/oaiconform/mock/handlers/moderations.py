@@ -91,7 +91,7 @@ async def create_moderation(request: Request) -> Response:
     body = await read_json_object(request)
     # read_json_object validated the body against this operation's request schema.
     model = body.get("model") or DEFAULT_MODEL
-    require_model(request, model)
+    require_model(request, model, "moderations")
     results = [
         _result(state.config.seed, state.spec, model, text, has_image)
         for text, has_image in _inputs(body["input"])

@@ -24,8 +24,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from oaiconform.mock.answers import asked_kind, last_user_text
 from oaiconform.mock.errors import APIError
 from oaiconform.mock.handlers._common import PREFIX, read_json_object, require_model, state_of
+from oaiconform.mock.handlers._model_rules import check_responses_parameters
 from oaiconform.mock.handlers._responses_output import (
     Generated,
     count_item_tokens,
@@ -78,7 +80,7 @@ def _usage(input_tokens: int, generated: Generated) -> dict[str, Any]:
         "input_tokens": input_tokens,
         "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
         "output_tokens": output,
-        "output_tokens_details": {"reasoning_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": generated.reasoning_tokens},
         "total_tokens": input_tokens + output,
     }
 
@@ -99,7 +101,7 @@ def _response_object(
         "background": body.get("background") is True,
         "completed_at": None if incomplete else created,
         "error": None,
-        "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
+        "incomplete_details": {"reason": generated.incomplete_reason} if incomplete else None,
         "instructions": body.get("instructions"),
         "max_output_tokens": body.get("max_output_tokens"),
         "max_tool_calls": body.get("max_tool_calls"),
@@ -107,7 +109,7 @@ def _response_object(
         "output": output_items(generated),
         "parallel_tool_calls": _given(body, "parallel_tool_calls", True),
         "previous_response_id": body.get("previous_response_id"),
-        "reasoning": {"effort": None, "summary": None},
+        "reasoning": _reasoning(body, generated),
         "service_tier": "default",
         "store": _given(body, "store", True),
         "temperature": _given(body, "temperature", 1.0),
@@ -120,6 +122,14 @@ def _response_object(
         "user": _given(body, "user", None),
         "metadata": body.get("metadata") or {},
     }
+
+
+def _reasoning(body: dict[str, Any], generated: Generated) -> dict[str, Any]:
+    """A reasoning model's effort (the request's, else "medium", the API's default)."""
+    if not generated.reasoning_tokens:
+        return {"effort": None, "summary": None}
+    asked = body.get("reasoning") or {}
+    return {"effort": asked.get("effort") or "medium", "summary": asked.get("summary")}
 
 
 def _given(body: dict[str, Any], name: str, default: Any) -> Any:
@@ -137,12 +147,15 @@ async def create_response(request: Request) -> Response:
     # read_json_object validated the body against this operation's request schema.
     if not isinstance(body.get("model"), str):
         raise APIError(400, "Missing required parameter: 'model'.", param="model")
-    require_model(request, body["model"])
+    model = require_model(request, body["model"], "responses")
+    check_responses_parameters(body, model)
     new_id = _id_maker(state)
     history = _previous(state, key, body)
     items = input_items(body.get("input", []), new_id)
     context = [*history, *items]
-    generated = generate(state.config.seed, body, context, new_id)
+    kind = asked_kind(request.scope["headers"], last_user_text(items))
+    reasoning = model.kind == "reasoning"
+    generated = generate(state.config.seed, body, context, new_id, kind, reasoning)
     instructions = body.get("instructions")
     input_tokens = count_item_tokens(context) + (
         4 + count_tokens(str(instructions)) if instructions else 0
