@@ -32,19 +32,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-# The features whose answers come from sampling: inference, plain and streamed.
-FEATURES = (
-    "chat.completions",
-    "chat.stream",
-    "chat.stream.usage",
-    "chat.tools",
-    "chat.tools.stream",
-    "chat.structured_output",
-    "completions",
-    "completions.stream",
-    "responses",
-    "responses.stream",
-)
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the inference features are the sampling self-test's
+
+from tests.suites.test_faults_sampling import FEATURES  # noqa: E402
+
 MODES = {"unpinned": ("--no-pinning",), "pinned": ()}
 
 

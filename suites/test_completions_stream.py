@@ -67,15 +67,20 @@ def send(target: Target, body: dict[str, Any]) -> StreamExchange:
     return target.stream("POST", "completions", json=body)
 
 
+def chunks_hold(target: Target, spec: Spec, body: dict[str, Any]) -> None:
+    """The request streams, on a route the target has, as well-formed completion chunks."""
+    stream = send(target, body)
+    require_route(stream.head)
+    expect(event_stream_served(stream))
+    expect(stream_framing(stream), completion_chunks(spec, stream))
+
+
 @pytest.mark.feature("completions.stream")
 def test_completions_stream_sends_text_completion_chunks(
     target: Target, spec: Spec, settings: Settings
 ) -> None:
     """stream: true gets text_completion chunks, one finish_reason per choice, then [DONE]."""
-    stream = send(target, completion(settings))
-    require_route(stream.head)
-    expect(event_stream_served(stream))
-    expect(stream_framing(stream), completion_chunks(spec, stream))
+    chunks_hold(target, spec, completion(settings))
 
 
 @pytest.mark.feature("completions.stream")
@@ -84,10 +89,7 @@ def test_completions_stream_variant(
     target: Target, spec: Spec, settings: Settings, variant: dict[str, Any]
 ) -> None:
     """One parameter set: well-formed chunks for every prompt and choice."""
-    stream = send(target, completion(settings, **variant))
-    require_route(stream.head)
-    expect(event_stream_served(stream))
-    expect(stream_framing(stream), completion_chunks(spec, stream))
+    chunks_hold(target, spec, completion(settings, **variant))
 
 
 @pytest.mark.feature("completions.stream")

@@ -159,15 +159,20 @@ def send(target: Target, body: dict[str, Any]) -> StreamExchange:
     return target.stream("POST", "chat/completions", json=body)
 
 
+def chunks_hold(target: Target, spec: Spec, body: dict[str, Any]) -> None:
+    """The request streams, on a route the target has, as well-formed chat chunks."""
+    stream = send(target, body)
+    require_route(stream.head)
+    expect(event_stream_served(stream))
+    expect(stream_framing(stream), chat_chunks(spec, stream))
+
+
 @pytest.mark.feature("chat.stream")
 def test_chat_stream_sends_chunks_and_ends_with_done(
     target: Target, spec: Spec, settings: Settings
 ) -> None:
     """stream: true gets text/event-stream chunks of the spec's schema, then `data: [DONE]`."""
-    stream = send(target, conversation(settings))
-    require_route(stream.head)
-    expect(event_stream_served(stream))
-    expect(stream_framing(stream), chat_chunks(spec, stream))
+    chunks_hold(target, spec, conversation(settings))
 
 
 @pytest.mark.feature("chat.stream")
@@ -176,10 +181,7 @@ def test_chat_stream_variant(
     target: Target, spec: Spec, settings: Settings, variant: dict[str, Any]
 ) -> None:
     """One parameter set: the stream is well-formed for it (n choices, one role, one finish)."""
-    stream = send(target, conversation(settings, **variant))
-    require_route(stream.head)
-    expect(event_stream_served(stream))
-    expect(stream_framing(stream), chat_chunks(spec, stream))
+    chunks_hold(target, spec, conversation(settings, **variant))
 
 
 @pytest.mark.feature("chat.stream")
