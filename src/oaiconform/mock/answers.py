@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from oaiconform.mock.text import below, count_tokens
+from oaiconform.mock.text import below, count_tokens, text_of
 
 AnswerKind = Literal["normal", "long", "refusal", "tool_call", "content_filter"]
 ANSWER_KINDS: tuple[AnswerKind, ...] = ("long", "refusal", "tool_call", "content_filter")
@@ -70,15 +70,6 @@ def answer_length(rng: random.Random, prompt: str, kind: AnswerKind) -> int:
     if count_tokens(prompt) <= SHORT_PROMPT_TOKENS:
         return 3 + below(rng, 7)
     return 10 + below(rng, 15)
-
-
-def text_of(content: Any) -> str:
-    """The text of a message's content: a string, or a list of text parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return ""
 
 
 def last_user_text(messages: Any) -> str:

@@ -72,7 +72,8 @@ def count_tokens(text: str) -> int:
     return len(_TOKEN.findall(text))
 
 
-def _content_text(content: Any) -> str:
+def text_of(content: Any) -> str:
+    """The text of a message's content: a string, or a list of (input/output) text parts."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
@@ -83,7 +84,7 @@ def _content_text(content: Any) -> str:
 def prompt_tokens(messages: list[dict[str, Any]]) -> int:
     total = PER_PROMPT_TOKENS
     for message in messages:
-        total += PER_MESSAGE_TOKENS + count_tokens(_content_text(message.get("content")))
+        total += PER_MESSAGE_TOKENS + count_tokens(text_of(message.get("content")))
     return total
 
 

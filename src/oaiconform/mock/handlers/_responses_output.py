@@ -15,16 +15,14 @@ from typing import Any
 from oaiconform.mock.answers import REFUSAL_TEXT, AnswerKind, answer_length, last_user_text
 from oaiconform.mock.errors import APIError
 from oaiconform.mock.instances import SchemaNotSatisfiableError, instance_for
-from oaiconform.mock.text import below, count_tokens, generate_tokens, rng_for, split_tokens
-
-
-def text_of(content: Any) -> str:
-    """The text of a message's content (a string, or a list of input/output text parts)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return ""
+from oaiconform.mock.text import (
+    below,
+    count_tokens,
+    generate_tokens,
+    rng_for,
+    split_tokens,
+    text_of,
+)
 
 
 def input_items(raw: Any, new_id: Any) -> list[dict[str, Any]]:
