@@ -24,6 +24,7 @@ class LastFailedError(ValueError):
 class LastFailed:
     feature_of: dict[str, str]  # test node id (as report.json names it) -> its feature
     previous_started_at: str
+    not_rerun: int = 0  # the other tests of those features: they did not fail, so do not run
 
     @property
     def tests(self) -> tuple[str, ...]:
@@ -34,10 +35,17 @@ class LastFailed:
         return tuple(dict.fromkeys(self.feature_of.values()))
 
     def describe(self) -> str:
-        return (
+        text = (
             f"--last-failed: {len(self.tests)} test(s) of {len(self.features)} feature(s) "
             f"that failed in the run of {self.previous_started_at}"
         )
+        if self.not_rerun:
+            # Said, because these features' statuses now stand on the rerun tests alone.
+            text += (
+                f"; their other {self.not_rerun} test(s) did not fail then and are not run "
+                "again (a full run judges the features whole)"
+            )
+        return text
 
 
 def last_failed(report_dir: Path) -> LastFailed:
@@ -62,7 +70,12 @@ def last_failed(report_dir: Path) -> LastFailed:
         and isinstance(t.get("id"), str)
         and isinstance(t.get("feature"), str)
     ]
+    features = {t["feature"] for t in failed}
+    others = [
+        t for t in tests if isinstance(t, dict) and t.get("feature") in features and t not in failed
+    ]
     return LastFailed(
         feature_of={t["id"]: t["feature"] for t in failed},
         previous_started_at=str(document.get("started_at") or "unknown time"),
+        not_rerun=len(others),
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from oaiconform.dryrun import dry_run
+from oaiconform.last_failed import last_failed
 from oaiconform.report.reruns import allure_name, fold_reruns_in_junit, junit_name
 from oaiconform.runner import run
 from oaiconform.settings import Settings
@@ -174,3 +175,21 @@ def test_folding_keeps_the_last_testcase_of_a_rerun_test(tmp_path: Path) -> None
     assert text.count('name="test_a"') == 1 and 'time="2"' in text and 'time="1"' not in text
     assert "<failure" in text and "oaiconform: failed in each of 2 attempts" in text
     assert 'name="test_b"' in text
+
+
+def test_last_failed_says_which_tests_of_the_rerun_features_it_leaves_out(
+    tmp_path: Path,
+) -> None:
+    """A rerun feature is judged on its rerun tests alone: the run says how many others."""
+    tests = [
+        {"id": "t.py::a", "feature": "f", "outcome": "failed"},
+        {"id": "t.py::b", "feature": "f", "outcome": "passed"},
+        {"id": "t.py::c", "feature": "f", "outcome": "not_applicable"},
+        {"id": "t.py::d", "feature": "g", "outcome": "passed"},
+        {"id": "t.py::e", "feature": "h", "outcome": "error"},
+    ]
+    (tmp_path / "report.json").write_text(json.dumps({"started_at": "then", "tests": tests}))
+    previous = last_failed(tmp_path)
+    assert previous.feature_of == {"t.py::a": "f", "t.py::e": "h"}
+    assert previous.not_rerun == 2
+    assert "their other 2 test(s) did not fail then and are not run again" in previous.describe()
