@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from oaiconform import route_probe
+from oaiconform.baseline import BaselineEntry, load_baseline
 from oaiconform.cleanup import ObjectLedger, activate, make_run_id
 from oaiconform.profiles import Profile, load_profile
 from oaiconform.settings import Secret, Settings, settings_from_handoff, settings_to_handoff
@@ -66,12 +67,22 @@ class RunContext:
     _worker_keys: tuple[Secret, ...] = ()  # the embedded mock's tenant per parallel worker
     _worker_count: int = 0  # workers xdist announced before the target started
     _attached: dict[str, Any] | None = None  # a worker's share of the controller's target
+    _baseline: tuple[BaselineEntry, ...] | None = None
     # What the run created on the target (see cleanup.py); its id tags every such object.
     objects: ObjectLedger = field(init=False)
 
     def __post_init__(self) -> None:
         self.objects = ObjectLedger(make_run_id(self.settings.seed, self.started_at))
         activate(self.objects)
+
+    @property
+    def baseline(self) -> tuple[BaselineEntry, ...] | None:
+        """The --baseline entries (checked when the settings were built), None without one."""
+        if self.settings.baseline is None:
+            return None
+        if self._baseline is None:
+            self._baseline = load_baseline(self.settings.baseline)
+        return self._baseline
 
     @property
     def run_id(self) -> str:
