@@ -12,6 +12,7 @@ from pathlib import Path
 from oaiconform import __version__
 from oaiconform.config_file import CONFIG_NAME, find_config, load_config
 from oaiconform.features import get_feature
+from oaiconform.report_cli import add_report_kinds
 from oaiconform.settings import ConfigValues, SettingsError, build_settings
 
 EXIT_USAGE = 2
@@ -323,6 +324,7 @@ def _add_report_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
         "--format", choices=("html", "markdown"), default=None, help="default: from -o's suffix"
     )
     matrix.add_argument("--note", default="", help="a paragraph shown under the title")
+    add_report_kinds(kinds)
 
 
 def _add_clean_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -470,6 +472,18 @@ def _cmd_clean(args: argparse.Namespace) -> int:
         target.close()
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from oaiconform.report_cli import allure_command, markdown_command
+
+    if args.report_kind == "markdown":
+        return markdown_command(args)
+    if args.report_kind == "allure":
+        return allure_command(args)
+    from oaiconform.multirun_cli import report_command
+
+    return report_command(args)
+
+
 def _cmd_baseline(args: argparse.Namespace) -> int:
     from oaiconform.baseline_write import ReportError, baseline_yaml, read_report
 
@@ -520,9 +534,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "clean":
         return _cmd_clean(args)
     if args.command == "report":
-        from oaiconform.multirun_cli import report_command
-
-        return report_command(args)
+        return _cmd_report(args)
     if args.command == "baseline":
         return _cmd_baseline(args)
     build_parser().print_help()

@@ -292,6 +292,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """A test that does not apply to the target ends here, before any fixture sends a request."""
     if _feature_of(item) is None:
         return
+    feature = str(_feature_of(item))
+    allure.dynamic.epic(feature.partition(".")[0])  # type: ignore[no-untyped-call]
+    allure.dynamic.feature(feature)  # type: ignore[no-untyped-call]
     reason = _context(item.config).not_applicable.get(item.nodeid)
     if reason is not None:
         raise NotApplicable(reason, allow_module_level=False)
@@ -405,13 +408,29 @@ def failures_of_exception(exc: BaseException) -> list[Failure]:
     return []
 
 
+# allure's severity of a failed test: its worst failure's impact class.
+_SEVERITY = {
+    "breaks-clients": allure.severity_level.CRITICAL,
+    "wrong-behaviour": allure.severity_level.NORMAL,
+    "spec-literal": allure.severity_level.MINOR,
+    "advisory": allure.severity_level.TRIVIAL,
+}
+_ATTACHED_BODY_BYTES = 64 * 1024
+
+
 def _label_failures(report: pytest.TestReport, failures: list[dict[str, str]]) -> None:
-    """The check ids and impact classes of a failed test, for JUnit (in the failure text) and
-    allure (a label and tags), so both can be filtered and grouped as the problems are."""
+    """The check ids and impact classes of a failed test, for the terminal (in the failure
+    text) and allure (story = check, severity = worst impact, a label and tags), so both can
+    be filtered and grouped as the problems are."""
     pairs = dict.fromkeys((f["check_id"] or f["rule"], f["impact"]) for f in failures)
     for check_id, impact in pairs:
         allure.dynamic.label("oaiconform_check", check_id)  # type: ignore[no-untyped-call]
+        allure.dynamic.story(check_id)  # type: ignore[no-untyped-call]
         allure.dynamic.tag(impact)  # type: ignore[no-untyped-call]
+    severities = [_SEVERITY[impact] for _, impact in pairs if impact in _SEVERITY]
+    if severities:
+        worst = min(severities, key=list(_SEVERITY.values()).index)
+        allure.dynamic.severity(worst)  # type: ignore[no-untyped-call]
     # xunit2 has no per-test properties: the failure text JUnit carries names them instead.
     if failures:
         report.longrepr = "\n".join(
@@ -521,6 +540,27 @@ def pytest_runtest_makereport(
     if update["outcome"] == "failed" and context.target_started and context.target.exchanges:
         update["repro"] = context.target.curl(context.target.exchanges[-1])
         update["sdk"] = _replayed_through_sdk(context)
+        _attach_exchange(context, context.target.exchanges[-1], update["repro"])
+
+
+def _http_text(start: str, headers: tuple[tuple[str, str], ...], body: bytes) -> str:
+    shown = body[:_ATTACHED_BODY_BYTES].decode("utf-8", errors="replace")
+    if len(body) > _ATTACHED_BODY_BYTES:
+        shown += f"\n... ({len(body) - _ATTACHED_BODY_BYTES} more bytes)"
+    return "\n".join([start, *(f"{n}: {v}" for n, v in headers), "", shown])
+
+
+def _attach_exchange(context: RunContext, exchange: Exchange, curl: str) -> None:
+    """The failing test's last exchange in allure, redacted: request, response, curl."""
+    redact = Redactor(context.secrets()).text
+    request = exchange.request
+    texts = {
+        "request": _http_text(f"{request.method} {request.url}", request.headers, request.body),
+        "response": _http_text(f"HTTP {exchange.status}", exchange.headers, exchange.body),
+        "curl (reproduce)": curl,
+    }
+    for name, text in texts.items():
+        allure.attach(redact(text), name=name, attachment_type=allure.attachment_type.TEXT)
 
 
 def _replayed_through_sdk(context: RunContext) -> list[dict[str, str]]:
@@ -638,20 +678,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def _sweep_artifacts(config: pytest.Config, context: RunContext) -> None:
-    """What pytest's and allure's writers made, redacted once more as the run ends: they render
-    exceptions, captured output and attachments we never see (see redact_files)."""
+    """What allure's writer made (and pytest's JUnit writer, when a user's own pytest run asks
+    for it), redacted once more as the run ends: they render exceptions, captured output and
+    attachments we never see (see redact_files). `oaiconform run` writes its junit.xml from the
+    report (report/junit_writer.py)."""
     paths: list[Path] = []
     junit = getattr(config.option, "xmlpath", None)
     allure_dir = getattr(config.option, "allure_report_dir", None)
     rerun = {n: r.message for n, r in context.results.items() if r.failed_attempts}
-    if rerun:
-        from oaiconform.report.reruns import fold_reruns_in_junit, mark_flaky_in_allure
+    if rerun and allure_dir:
+        from oaiconform.report.reruns import mark_flaky_in_allure
 
-        if junit:
-            fold_reruns_in_junit(Path(junit), rerun)
-        if allure_dir:
-            flaky = {n: m for n, m in rerun.items() if context.results[n].outcome == "flaky"}
-            mark_flaky_in_allure(Path(allure_dir), flaky)
+        flaky = {n: m for n, m in rerun.items() if context.results[n].outcome == "flaky"}
+        mark_flaky_in_allure(Path(allure_dir), flaky)
     if junit:
         paths.append(Path(junit))
     if allure_dir and Path(allure_dir).is_dir():

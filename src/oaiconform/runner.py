@@ -93,9 +93,6 @@ def _pytest_args(
         "--tb=short",
         "-o",
         "console_output_style=classic",
-        f"--junitxml={report_dir / 'junit.xml'}",
-        "-o",
-        "junit_family=xunit2",
         f"--alluredir={report_dir / 'allure-results'}",
         f"--hypothesis-seed={settings.seed}",
     ]
