@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import StartMock
 from tests.e2e.test_cli import assert_no_traceback, oaiconform
 
 # Small features, so that five runs stay quick: a fault each that fails a required feature.
@@ -123,7 +124,7 @@ def test_a_configuration_file_sets_the_run_and_the_report_names_it(tmp_path: Pat
     assert "\x1b[" not in result.stdout + result.stderr  # a log gets no progress line
 
 
-def _run_in_a_terminal(tmp_path: Path, *args: str) -> str:
+def _run_in_a_terminal(tmp_path: Path, *args: str, key: str = "") -> str:
     """`oaiconform run` with a pseudo-terminal as its output, all it wrote."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(
@@ -131,7 +132,7 @@ def _run_in_a_terminal(tmp_path: Path, *args: str) -> str:
         stdout=follower,
         stderr=follower,
         cwd=tmp_path,
-        env={**os.environ, "COLUMNS": "120"},
+        env={**os.environ, "COLUMNS": "120", "OPENAI_API_KEY": key},
     )
     os.close(follower)
     chunks = []
@@ -148,8 +149,14 @@ def _run_in_a_terminal(tmp_path: Path, *args: str) -> str:
     return b"".join(chunks).decode(errors="replace")
 
 
-def test_a_terminal_gets_one_live_progress_line_unless_quiet(tmp_path: Path) -> None:
-    shown = _run_in_a_terminal(tmp_path, "--report-dir", str(tmp_path / "tty"))
+def test_a_terminal_gets_one_live_progress_line_unless_quiet(
+    tmp_path: Path, start_mock: StartMock
+) -> None:
+    key = "sk-progress-secret-0123456789"
+    mock = start_mock("echo-key", api_keys=(key,))
+    target = ("--target", mock.base_url)
+    shown = _run_in_a_terminal(tmp_path, *target, "--report-dir", str(tmp_path / "tty"), key=key)
+    assert key not in shown
     assert "\r\x1b[2Koaiconform: features " in shown
     assert " requests · " in shown and " problems · " in shown
     assert "\r\x1b[2K" in shown.rpartition("features ")[2]  # the line is cleared at the end
