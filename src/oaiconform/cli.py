@@ -488,7 +488,11 @@ def _cmd_baseline(args: argparse.Namespace) -> int:
     from oaiconform.baseline_write import ReportError, baseline_yaml, read_report
 
     if args.baseline_action != "write":
-        build_parser().parse_args(["baseline", "--help"])
+        print(
+            "oaiconform: error: baseline needs an action: "
+            "`oaiconform baseline write REPORT.json > known.yaml`",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     try:
         report = read_report(Path(args.report))

@@ -104,7 +104,10 @@ def report_command(args: argparse.Namespace) -> int:
     from oaiconform.report.matrix_writers import write_matrix
 
     if args.report_kind != "matrix":
-        return _error("report needs a kind: `oaiconform report matrix DIR... -o FILE`")
+        return _error(
+            "report needs a kind: `oaiconform report matrix DIR... -o FILE`, "
+            "`report markdown DIR` or `report allure DIR`"
+        )
     output = Path(args.output)
     fmt = args.format or ("markdown" if output.suffix.lower() in (".md", ".markdown") else "html")
     # The keys of this environment are masked too, should a report have kept one.
