@@ -34,9 +34,9 @@ def _elapsed(seconds: float) -> str:
 def progress_line(context: RunContext, elapsed_s: float) -> str:
     """ "features 12/48 · tests 230/610 · 1,204 requests · 3 problems · 1:05"."""
     collected = context.collected
-    if not collected:
-        return f"oaiconform: collecting the tests · {_elapsed(elapsed_s)}"
     results = context.results
+    if not collected and not results:
+        return f"oaiconform: collecting the tests · {_elapsed(elapsed_s)}"
     finished = {n for n, r in results.items() if r.outcome != "not_run" or r.message}
     features_done = sum(1 for ids in collected.values() if ids and set(ids) <= finished)
     tests_total = sum(len(ids) for ids in collected.values())
@@ -47,10 +47,15 @@ def progress_line(context: RunContext, elapsed_s: float) -> str:
         for f in r.failures
     }
     requests = context.target.budget.used if context.target_started else 0
+    problem_count = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+    if not collected:  # parallel workers collect; the controller sees their results only
+        return (
+            f"oaiconform: tests {len(results)} done · {problem_count} · "
+            f"{_elapsed(elapsed_s)} (--workers)"
+        )
     return (
         f"oaiconform: features {features_done}/{len(collected)} · tests {len(results)}/"
-        f"{tests_total} · {requests:,} requests · {len(problems)} problem"
-        f"{'' if len(problems) == 1 else 's'} · {_elapsed(elapsed_s)}"
+        f"{tests_total} · {requests:,} requests · {problem_count} · {_elapsed(elapsed_s)}"
     )
 
 
