@@ -275,11 +275,11 @@ _CLOSES = {close: open_ for open_, close in _OPENS.items()}
 
 
 def _slot(data: dict[str, Any]) -> tuple[Any, ...]:
-    """What an opening and its closing event share: the item (by output index for items) and
-    the part within it."""
+    """What an opening and its closing event share: the item (its id; indexes are the
+    `indexes` rule's) and the part within it."""
     kind = str(data.get("type"))
     if kind.startswith("response.output_item."):
-        return (data.get("output_index"),)
+        return (_dict_of(data.get("item")).get("id"),)
     return (
         data.get("item_id"),
         data.get("output_index"),
