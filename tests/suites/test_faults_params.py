@@ -27,7 +27,9 @@ from tests.suites.matrix import (
 
 GRAMMAR = "stream_responses.response_stream_grammar"
 MATRIX: Matrix = {
-    "ignores-chat-n": {"params.chat.n": "with n 2, expected 2 choices indexed 0..1, got indexes [0]"},
+    "ignores-chat-n": {
+        "params.chat.n": "with n 2, expected 2 choices indexed 0..1, got indexes [0]"
+    },
     "ignores-chat-stop": {"params.chat.stop": "still contains"},
     "ignores-chat-max_tokens": {
         "params.chat.max_tokens": "with max_tokens 4, usage.completion_tokens is"

@@ -226,7 +226,18 @@ def _vectors(body: Any) -> list[list[float] | None]:
 )
 def embedding_dimensions(body: Any, dimensions: int) -> list[Failure]:
     """Every vector has `dimensions` values."""
-    lengths = sorted({len(v) for v in _vectors(body) if v is not None})
+    vectors = _vectors(body)
+    if not vectors or None in vectors:
+        return [
+            Failure(
+                "dimensions",
+                f"with dimensions {dimensions}, data[{vectors.index(None) if vectors else 0}]"
+                ".embedding is not a vector of numbers (nor base64 of one), so its size cannot "
+                "be judged",
+                where="data[].embedding",
+            )
+        ]
+    lengths = sorted({len(v) for v in vectors if v is not None})
     if lengths == [dimensions]:
         return []
     return [
