@@ -191,6 +191,7 @@ def _judge_stream(
     elif operation is not None and operation.operation_id in _RESPONSE_OPERATIONS:
         judgement.run(streaming.stream_framing, stream, done_required=False)
         judgement.run(stream_responses.response_stream_events, spec, stream)
+        judgement.run(stream_responses.response_stream_grammar, stream)
     else:
         judgement.run(streaming.stream_framing, stream, done_required=False)
 
