@@ -29,7 +29,7 @@ from oaiconform.checks.http import JSON_OBJECT_BODY, TARGET_ERROR
 from oaiconform.checks.routes import RouteDecision, decide_route
 from oaiconform.cleanup import ObjectLedger, activate
 from oaiconform.context import RunContext, TestResult
-from oaiconform.exchange import BodyNotJSONError, Exchange, stream_metrics
+from oaiconform.exchange import BodyNotJSONError, Exchange, exchange_record, stream_metrics
 from oaiconform.features import is_known
 from oaiconform.profiles import ProfileError
 from oaiconform.redact import Redactor, redact_files
@@ -520,6 +520,7 @@ def pytest_runtest_makereport(
         update["traceback"] = redact(report.longreprtext)[-_TRACEBACK_CHARS:]
     if update["outcome"] == "failed" and context.target_started and context.target.exchanges:
         update["repro"] = context.target.curl(context.target.exchanges[-1])
+        update["exchange"] = exchange_record(context.target.exchanges[-1])
         update["sdk"] = _replayed_through_sdk(context)
 
 
@@ -565,6 +566,7 @@ class ResultCollector:
             if result.failed_attempts == 1:  # the first failure is the evidence of a flake
                 result.failures, result.repro = update.get("failures") or [], update["repro"]
                 result.sdk, result.message = update.get("sdk") or [], update["message"]
+                result.exchange = update.get("exchange") or {}
             result.outcome = "failed"
             return
         if update["outcome"] == "passed" and result.failed_attempts:
@@ -584,6 +586,8 @@ class ResultCollector:
             result.failures = update["failures"]
         if update.get("sdk"):
             result.sdk = update["sdk"]
+        if update.get("exchange"):
+            result.exchange = update["exchange"]
 
     @staticmethod
     def _flaky_message(result: TestResult) -> str:
@@ -626,6 +630,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 "rate_limited_retries": budget.rate_limited_retries,
                 "objects": context.objects.handoff(),
                 "deadline_hit": budget.deadline_hit,
+                "latencies_s": budget.latencies_s,
             }
         return
     if context is None or not context.results or context.managed_by_cli:
