@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,7 @@ class HtmlRun:
 
 
 @pytest.fixture(scope="module")
-def html_run(spec: Spec, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HtmlRun]:
+def html_run(spec: Spec, tmp_path_factory: pytest.TempPathFactory) -> HtmlRun:
     """One run with the key given to it, against a mock with two faults (a remote target)."""
     directory = tmp_path_factory.mktemp("html-report")
     with MockServer(MockConfig(api_keys=(KEY,), faults=FAULTS), spec) as server:
@@ -62,7 +61,7 @@ def html_run(spec: Spec, tmp_path_factory: pytest.TempPathFactory) -> Iterator[H
         )
         outcome = run(settings, out=io.StringIO(), err=io.StringIO())
     assert outcome.report is not None and outcome.exit_code == 1
-    yield HtmlRun(outcome.report, directory)
+    return HtmlRun(outcome.report, directory)
 
 
 def test_the_key_given_to_the_run_is_in_no_byte_of_report_html(html_run: HtmlRun) -> None:
@@ -102,7 +101,7 @@ def test_baselined_problems_and_stale_entries_are_shown_apart(html_run: HtmlRun)
 def _chromium() -> tuple[Any, str]:
     """playwright's sync API and the browser to drive, or a skip saying what is missing."""
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import sync_playwright  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         pytest.skip("playwright is not installed (pip install -e '.[dev]'): no browser test")
     path = os.environ.get("OAICONFORM_CHROMIUM") or shutil.which("chromium")
@@ -145,8 +144,9 @@ def test_report_html_renders_in_chromium(html_run: HtmlRun, tmp_path: Path) -> N
             assert entries.count() == len([p for p in problems if not p.consequence_of])
             first = entries.first.inner_text()
             assert problems[0].id in first and problems[0].features[0] in first
-            assert page.locator(".problem").first.bounding_box()["y"] < (  # type: ignore[index]
-                page.locator("#feature-grid").bounding_box()["y"]  # type: ignore[index]
+            assert page.evaluate(
+                "() => document.querySelector('.problem').getBoundingClientRect().top"
+                " < document.querySelector('#feature-grid').getBoundingClientRect().top"
             )
             # The grid: every feature a cell, coloured by its status.
             cells = page.locator("#feature-grid .cell")
