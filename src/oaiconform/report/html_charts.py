@@ -19,7 +19,7 @@ _SVG = 'xmlns="http://www.w3.org/2000/svg" role="img"'
 
 
 def _ms(value: float) -> str:
-    return f"{value / 1000:g} s" if value >= 1000 else f"{value:g} ms"
+    return f"{value / 1000:.3g} s" if value >= 1000 else f"{value:.3g} ms"
 
 
 def area_bars(counts_by_area: Mapping[str, Mapping[str, int]]) -> str:

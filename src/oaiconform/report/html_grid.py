@@ -32,7 +32,7 @@ def status_counts(results: Sequence[FeatureResult]) -> dict[str, int]:
 def _test_rows(tests: Sequence[TestEntry]) -> str:
     rows = "".join(
         f"<tr><td><code>{escape(t.id.rpartition('::')[2] or t.id)}</code></td>"
-        f"<td>{badge(t.outcome)}</td><td>{t.duration_s:.2f} s</td>"
+        f"<td>{badge(t.outcome)}</td><td class='time'>{t.duration_s:.2f} s</td>"
         f"<td>{escape(t.message[:300])}</td></tr>"
         for t in tests
     )

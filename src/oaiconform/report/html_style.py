@@ -32,15 +32,17 @@ STYLE = """
 body{font:14px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:76rem;color:#1f2328;
 padding:0 1rem}
 h1{font-size:1.5rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:2rem 0 .5rem}
-.meta{color:#59636e;margin-bottom:1rem}.cards{display:flex;gap:1rem;margin:1rem 0;flex-wrap:wrap}
-.card{border:1px solid #d1d9e0;border-radius:8px;padding:.6rem 1.1rem;min-width:7rem}
-.card b{display:block;font-size:1.6rem}.bar{display:flex;height:12px;border-radius:6px;
+.meta{color:#59636e;margin-bottom:1rem}.cards{display:flex;gap:.6rem;margin:.6rem 0;flex-wrap:wrap}
+.card{border:1px solid #d1d9e0;border-radius:8px;padding:.2rem .7rem;min-width:5rem;font-size:12px}
+.card b{display:block;font-size:1.2rem}td.time{white-space:nowrap}
+.bar{display:flex;height:12px;border-radius:6px;
 overflow:hidden;background:#eaeef2;min-width:12rem}table{border-collapse:collapse;width:100%}
 td,th{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #d1d9e0;vertical-align:top}
 .badge{color:#fff;border-radius:1rem;padding:.05rem .6rem;font-size:12px;white-space:nowrap}
 .known{background:#6e7781}
 pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:.5rem;border-radius:6px;
-margin:.25rem 0;font-size:12px}.muted{color:#59636e}details summary{cursor:pointer;margin:.5rem 0}
+margin:.25rem 0;font-size:12px;max-height:14em;overflow:auto}.muted{color:#59636e}
+details summary{cursor:pointer;margin:.5rem 0}
 .fail{border-left:4px solid #cf222e;padding:.25rem .75rem;margin:.75rem 0}
 .repro{position:relative}.repro button,.copy{font:12px system-ui,sans-serif;cursor:pointer;
 border:1px solid #d1d9e0;border-radius:6px;background:#fff;padding:.1rem .5rem}

@@ -24,6 +24,8 @@ from oaiconform.report.html_style import SCRIPT, STATUS_COLORS, STYLE, badge
 from oaiconform.report.json_writer import write_atomically
 from oaiconform.report.model import Report
 
+_REASONS_SHOWN = 3  # the exit code's first reasons; the others folded, the problems follow
+
 
 def _bar(counts: Mapping[str, int]) -> str:
     total = sum(counts.get(k, 0) for k in STATUS_COLORS) or 1
@@ -67,8 +69,18 @@ def _verdict(report: Report) -> str:
     reasons = report.verdict.get("reasons") or []
     if not reasons:
         return ""
-    items = "".join(f"<li>{escape(reason)}</li>" for reason in reasons)
-    return f"<p><b>Exit code {report.verdict.get('exit_code')}</b>, because:</p><ul>{items}</ul>"
+    items = [f"<li>{escape(reason)}</li>" for reason in reasons]
+    shown, more = items[:_REASONS_SHOWN], items[_REASONS_SHOWN:]
+    folded = (
+        f"<details><summary>and {len(more)} more reason(s)</summary><ul>{''.join(more)}</ul>"
+        "</details>"
+        if more
+        else ""
+    )
+    return (
+        f"<p><b>Exit code {report.verdict.get('exit_code')}</b>, because:</p>"
+        f"<ul>{''.join(shown)}</ul>{folded}"
+    )
 
 
 def _cleanup(report: Report) -> str:
