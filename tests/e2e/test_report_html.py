@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,28 +75,40 @@ def test_the_key_given_to_the_run_is_in_no_byte_of_report_html(html_run: HtmlRun
     assert b"$OPENAI_API_KEY" in raw  # the curl repro names the variable, never the value
 
 
+@contextmanager
+def _set(instance: object, name: str, value: object) -> Iterator[None]:
+    """Set an attribute on a frozen report object for one rendering, then put it back (as the
+    field `run --baseline` fills, or as absent where this version has no such field)."""
+    missing = object()
+    before = getattr(instance, name, missing)
+    object.__setattr__(instance, name, value)
+    try:
+        yield
+    finally:
+        if before is missing:
+            object.__delattr__(instance, name)
+        else:
+            object.__setattr__(instance, name, before)
+
+
 def test_baselined_problems_and_stale_entries_are_shown_apart(html_run: HtmlRun) -> None:
     """report.baseline and problem.baseline (written by --baseline runs) are read when present
-    and ignored when absent: a report without them renders no baseline marker."""
+    and ignored when absent or empty: a report without them renders no baseline marker."""
     report = html_run.report
     assert "known (baseline)" not in render_html(report)
     assert "Stale baseline entries" not in render_html(report)
     known = report.problems[0]
-    object.__setattr__(known, "baseline", {"reason": "tracked upstream"})
+    entry = {"reason": "tracked upstream", "upstream": "o/r#1", "url": ""}
     stale_id = "headers.request_id@header:x-request-id"
-    object.__setattr__(
-        report,
-        "baseline",
-        {"file": "known.yaml", "known": [known.id], "new": [], "stale": [stale_id]},
-    )
-    try:
+    stale = {"entry": stale_id, "reason": "fixed in 1.2", "upstream": "", "url": ""}
+    baseline = {"file": "known.yaml", "known": [known.id], "new": [], "stale": [stale]}
+    with _set(known, "baseline", entry), _set(report, "baseline", baseline):
         html = render_html(report)
-    finally:
-        object.__delattr__(known, "baseline")
-        object.__delattr__(report, "baseline")
     assert html.count("known (baseline)") == 1
     assert html.index("Known problems (baseline, 1)") > html.index("Problems (")
-    assert "Stale baseline entries (1)" in html and stale_id in html
+    assert "In the baseline: tracked upstream · o/r#1" in html
+    assert f"<li><code>{stale_id}</code>: fixed in 1.2</li>" in html
+    assert "Stale baseline entries (1)" in html
     assert "Baseline <code>known.yaml</code>: 1 known problem(s), 0 new, 1 stale." in html
 
 

@@ -88,10 +88,20 @@ def _problem(
         else ""
     )
     entry = baseline_entry(problem)
-    marker = ""
+    marker = known_note = ""
     if entry is not None:
         reason = str(entry.get("reason") or "")
         marker = f' <span class="badge known" title="{escape(reason)}">known (baseline)</span>'
+        upstream = str(entry.get("upstream") or entry.get("url") or "")
+        url = str(entry.get("url") or "")
+        link = (
+            f' · <a href="{escape(url)}">{escape(upstream)}</a>'
+            if url.startswith(("https://", "http://"))
+            else (f" · {escape(upstream)}" if upstream else "")
+        )
+        known_note = (
+            f"<p class='muted'>In the baseline: {escape(reason) or 'no reason given'}{link}</p>"
+        )
     members = set(problem.tests)
     every = "".join(
         f'<div><span class="muted">{escape(t.id)}</span>'
@@ -120,6 +130,7 @@ def _problem(
         f"<pre>{escape(problem.detail)}</pre>"
         + _sdk_line(problem.sdk)
         + known_line
+        + known_note
         + (exchange_block(example.exchange) if example else "")
         + (copyable(ids("repro"), repro, "copy curl") if repro else "")
         + f"<p class='muted'>Why {escape(problem.impact)}: {escape(problem.impact_reason)}</p>"

@@ -121,16 +121,20 @@ def _baseline(report: Report) -> str:
     )
     if not stale:
         return line
-    items = "".join(
-        f"<li><code>{escape(str(e.get('id') or e.get('check') or e))}</code></li>"
-        if isinstance(e, Mapping)
-        else f"<li><code>{escape(str(e))}</code></li>"
-        for e in stale
-    )
+    items = "".join(_stale_item(e) for e in stale)
     return (
         f'{line}<div id="baseline-stale"><b>Stale baseline entries ({len(stale)})</b>: listed as '
         f"known, but they no longer fail: remove them from the baseline.<ul>{items}</ul></div>"
     )
+
+
+def _stale_item(entry: Any) -> str:
+    """A stale entry: {entry, reason, upstream, url}, or a bare id."""
+    if not isinstance(entry, Mapping):
+        return f"<li><code>{escape(str(entry))}</code></li>"
+    name = entry.get("entry") or entry.get("id") or entry.get("problem") or ""
+    reason = f": {escape(str(entry['reason']))}" if entry.get("reason") else ""
+    return f"<li><code>{escape(str(name))}</code>{reason}</li>"
 
 
 def _charts(report: Report) -> str:
