@@ -43,6 +43,8 @@ class TestResult:
     # --reruns: the attempts that failed before the last one; a test that failed and then
     # passed is `flaky` (its failures and message are the failed attempt's).
     failed_attempts: int = 0
+    # outcome failed: the last exchange as text (exchange.exchange_record), for report.html
+    exchange: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -29,7 +29,7 @@ from oaiconform.checks.http import JSON_OBJECT_BODY, TARGET_ERROR
 from oaiconform.checks.routes import RouteDecision, decide_route
 from oaiconform.cleanup import ObjectLedger, activate
 from oaiconform.context import RunContext, TestResult
-from oaiconform.exchange import BodyNotJSONError, Exchange, stream_metrics
+from oaiconform.exchange import BodyNotJSONError, Exchange, exchange_record, stream_metrics
 from oaiconform.features import is_known
 from oaiconform.profiles import ProfileError
 from oaiconform.redact import Redactor, redact_files
@@ -415,7 +415,6 @@ _SEVERITY = {
     "spec-literal": allure.severity_level.MINOR,
     "advisory": allure.severity_level.TRIVIAL,
 }
-_ATTACHED_BODY_BYTES = 64 * 1024
 
 
 def _label_failures(report: pytest.TestReport, failures: list[dict[str, str]]) -> None:
@@ -539,24 +538,18 @@ def pytest_runtest_makereport(
         update["traceback"] = redact(report.longreprtext)[-_TRACEBACK_CHARS:]
     if update["outcome"] == "failed" and context.target_started and context.target.exchanges:
         update["repro"] = context.target.curl(context.target.exchanges[-1])
+        update["exchange"] = exchange_record(context.target.exchanges[-1])
         update["sdk"] = _replayed_through_sdk(context)
-        _attach_exchange(context, context.target.exchanges[-1], update["repro"])
+        _attach_exchange(context, update["exchange"], update["repro"])
 
 
-def _http_text(start: str, headers: tuple[tuple[str, str], ...], body: bytes) -> str:
-    shown = body[:_ATTACHED_BODY_BYTES].decode("utf-8", errors="replace")
-    if len(body) > _ATTACHED_BODY_BYTES:
-        shown += f"\n... ({len(body) - _ATTACHED_BODY_BYTES} more bytes)"
-    return "\n".join([start, *(f"{n}: {v}" for n, v in headers), "", shown])
-
-
-def _attach_exchange(context: RunContext, exchange: Exchange, curl: str) -> None:
+def _attach_exchange(context: RunContext, record: dict[str, str], curl: str) -> None:
     """The failing test's last exchange in allure, redacted: request, response, curl."""
     redact = Redactor(context.secrets()).text
-    request = exchange.request
     texts = {
-        "request": _http_text(f"{request.method} {request.url}", request.headers, request.body),
-        "response": _http_text(f"HTTP {exchange.status}", exchange.headers, exchange.body),
+        "request": f"{record['request']}\n{record['request_headers']}\n\n{record['request_body']}",
+        "response": f"HTTP {record['status']}\n{record['response_headers']}\n\n"
+        f"{record['response_body']}",
         "curl (reproduce)": curl,
     }
     for name, text in texts.items():
@@ -605,6 +598,7 @@ class ResultCollector:
             if result.failed_attempts == 1:  # the first failure is the evidence of a flake
                 result.failures, result.repro = update.get("failures") or [], update["repro"]
                 result.sdk, result.message = update.get("sdk") or [], update["message"]
+                result.exchange = update.get("exchange") or {}
             result.outcome = "failed"
             return
         if update["outcome"] == "passed" and result.failed_attempts:
@@ -624,6 +618,8 @@ class ResultCollector:
             result.failures = update["failures"]
         if update.get("sdk"):
             result.sdk = update["sdk"]
+        if update.get("exchange"):
+            result.exchange = update["exchange"]
 
     @staticmethod
     def _flaky_message(result: TestResult) -> str:
@@ -666,6 +662,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 "rate_limited_retries": budget.rate_limited_retries,
                 "objects": context.objects.handoff(),
                 "deadline_hit": budget.deadline_hit,
+                "latencies_s": budget.latencies_s,
             }
         return
     if context is None or not context.results or context.managed_by_cli:

@@ -26,6 +26,7 @@ from oaiconform.report.problems import (
     is_count_line,
     root_problems,
 )
+from oaiconform.report.timings import latency_summary
 from oaiconform.sdk_replay import sdk_version
 from oaiconform.settings import Settings
 
@@ -123,6 +124,8 @@ class TestEntry:
     failures: list[dict[str, str]] = field(default_factory=list)
     sdk: list[dict[str, str]] = field(default_factory=list)  # what the official SDK did
     failed_attempts: int = 0  # --reruns: attempts that failed before the last one
+    # outcome failed: its last exchange as text, redacted (exchange.exchange_record); additive
+    exchange: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,9 @@ class Report:
     # The configuration file the run read (`oaiconform.toml`, pyproject.toml's
     # [tool.oaiconform] or --config): {file, keys: [the keys it set]}; empty without one.
     config: dict[str, Any] = field(default_factory=dict)
+    # How long the target took to answer (report/timings.py): {requests, latency_ms: {p50, p90,
+    # p99, max, histogram: [{le_ms, count}]}}; empty when nothing was answered; additive.
+    timings: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -406,6 +412,7 @@ def build_report(context: RunContext) -> Report:
             [{k: text(v) for k, v in f.items()} for f in r.failures],
             [{k: text(v) for k, v in replay.items()} for replay in r.sdk],
             r.failed_attempts,
+            {k: text(v) for k, v in r.exchange.items()},
         )
         for r in all_tests
     ]
@@ -510,6 +517,7 @@ def build_report(context: RunContext) -> Report:
             )
             for verdict in VERDICT_FAILS_ON
         },
+        timings=latency_summary(budget.latencies_s if budget else []),
         selection={
             "features": list(context.settings.features),
             "last_failed": context.settings.last_failed,
