@@ -8,35 +8,15 @@ reason starts as TODO: a baseline is a list of decisions, and the file says whic
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from oaiconform.baseline import FEATURE_ENTRY_STATUSES
 
-__all__ = ["TODO_REASON", "ReportError", "baseline_yaml", "read_report"]
+__all__ = ["TODO_REASON", "baseline_yaml"]
 
 TODO_REASON = "TODO: say why this deviation is accepted"
-
-
-class ReportError(ValueError):
-    """A report.json that cannot be read; one line for the user."""
-
-
-def read_report(path: Path) -> dict[str, Any]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReportError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ReportError(
-            f"{path}: not a JSON document (a report.json of `oaiconform run`)"
-        ) from None
-    if not isinstance(document, dict) or "features" not in document or "problems" not in document:
-        raise ReportError(f"{path}: not a report.json of `oaiconform run` (no features, problems)")
-    return document
 
 
 def _problem_entry(problem: dict[str, Any]) -> dict[str, Any]:

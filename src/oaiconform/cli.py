@@ -485,7 +485,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_baseline(args: argparse.Namespace) -> int:
-    from oaiconform.baseline_write import ReportError, baseline_yaml, read_report
+    from oaiconform.baseline_write import baseline_yaml
+    from oaiconform.report.json_writer import ReportReadError, read_report_json
 
     if args.baseline_action != "write":
         print(
@@ -495,8 +496,8 @@ def _cmd_baseline(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     try:
-        report = read_report(Path(args.report))
-    except ReportError as exc:
+        report = read_report_json(Path(args.report))
+    except ReportReadError as exc:
         print(f"oaiconform: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     sys.stdout.write(baseline_yaml(report, source=args.report))

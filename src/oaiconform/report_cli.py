@@ -53,11 +53,12 @@ def _secrets() -> tuple[str, ...]:
 
 
 def markdown_command(args: argparse.Namespace) -> int:
-    from oaiconform.report.markdown_writer import MarkdownError, read_report_dir, render_markdown
+    from oaiconform.report.json_writer import ReportReadError, read_report_json
+    from oaiconform.report.markdown_writer import render_markdown
 
     try:
-        report = read_report_dir(Path(args.directory))
-    except MarkdownError as exc:
+        report = read_report_json(Path(args.directory))
+    except ReportReadError as exc:
         print(f"oaiconform: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     text = render_markdown(report, artifacts=args.artifacts, redact=Redactor(_secrets()).text)

@@ -9,12 +9,10 @@ are masked once more, should an older report have kept one.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-__all__ = ["MarkdownError", "render_markdown"]
+__all__ = ["render_markdown"]
 
 _PROBLEMS_SHOWN = 20
 _STATUS_MARK = {
@@ -30,31 +28,12 @@ _STATUS_MARK = {
 _ARTIFACTS = ("report.html", "report.json", "junit.xml", "allure-results")
 
 
-class MarkdownError(ValueError):
-    """No report to summarise; one line for the user."""
-
-
 def _cell(text: object, limit: int = 160) -> str:
     """One table cell: pipes escaped, one line, capped."""
     flat = " ".join(str(text).split())
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     return flat.replace("|", "\\|")
-
-
-def read_report_dir(directory: Path) -> dict[str, Any]:
-    path = directory / "report.json" if directory.is_dir() else directory
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise MarkdownError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise MarkdownError(
-            f"{path}: not JSON (expected a report.json of `oaiconform run`)"
-        ) from None
-    if not isinstance(document, dict) or "features" not in document:
-        raise MarkdownError(f"{path}: not a report.json of `oaiconform run`")
-    return document
 
 
 def _verdict_table(report: dict[str, Any]) -> list[str]:
