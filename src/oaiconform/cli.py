@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from oaiconform import __version__
 from oaiconform.features import get_feature
+from oaiconform.proxy.cli import add_proxy_parser, proxy_command
 from oaiconform.settings import SettingsError, build_settings
 
 EXIT_USAGE = 2
@@ -227,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("profiles", help="list the profiles and their features")
+    add_proxy_parser(commands)
     _add_clean_parser(commands)
     _add_report_parser(commands)
     return parser
@@ -424,6 +426,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "mock":
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         return _cmd_mock(args)
+    if args.command == "proxy":
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGUSR1})
+        return proxy_command(args)
     if args.command == "profiles":
         return _cmd_profiles()
     if args.command == "clean":
