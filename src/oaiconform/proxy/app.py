@@ -153,8 +153,10 @@ class ProxyApp:
             await response.aclose()
             capture.finish(interrupted)
             self.ledger.close(capture)
-        # The head is out: an upstream that failed now can only end the body early.
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        if interrupted is None:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        # Else the head is out and the upstream broke off: returning without ending the body
+        # makes the server drop the connection, so the client sees the break as it happened.
 
     async def _fail(
         self, capture: Capture, send: Send, status: int, code: str, exc: Exception
