@@ -122,6 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
         "video, fine-tuning, admin, realtime, evals, containers, vector stores)",
     )
     run.add_argument(
+        "--via-proxy",
+        action="store_true",
+        default=None,
+        help="send the suites' traffic through the validating proxy (reports in "
+        "<report-dir>/proxy/) and say whether its verdicts agree with the suites'",
+    )
+    run.add_argument(
         "--deterministic",
         action="store_true",
         default=None,

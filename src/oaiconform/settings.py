@@ -106,6 +106,9 @@ class Settings:
     # report directory (runner.py fills `only_tests` from it; empty: every selected test).
     last_failed: bool = False
     only_tests: tuple[str, ...] = ()
+    # --via-proxy: the suites' traffic passes through a validating proxy in front of the
+    # target, whose own verdicts are compared with the suites' (proxy/agreement.py).
+    via_proxy: bool = False
 
     @property
     def embedded_mock(self) -> bool:
@@ -280,6 +283,7 @@ def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         reruns=_int("--reruns", given("reruns") if given("reruns") is not None else 0),
         flaky_fails=bool(given("flaky_fails")),
         last_failed=bool(given("last_failed")),
+        via_proxy=bool(given("via_proxy")),
     )
 
 

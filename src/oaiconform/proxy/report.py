@@ -191,6 +191,7 @@ def build_proxy_report(ledger: Ledger, upstream: str) -> tuple[Report, dict[str,
                 if r.operation is None
             ],
             "records_dropped": ledger.dropped,
+            "checks_applied": sorted({c for r in records for c in r.applied}),
             "judge_errors": [text(e) for e in errors],
         },
         "client": {

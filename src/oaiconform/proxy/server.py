@@ -112,6 +112,11 @@ class ValidatingProxy:
         self.ledger.settle()
         return build_proxy_report(self.ledger, self.upstream)[0]
 
+    def applied_checks(self) -> set[str]:
+        """The ids of every check the proxy ran on the traffic so far."""
+        self.ledger.settle()
+        return {check for record in self.ledger.snapshot() for check in record.applied}
+
     def client_problems(self) -> list[dict[str, Any]]:
         self.ledger.settle()
         problems: list[dict[str, Any]] = build_proxy_report(self.ledger, self.upstream)[1][
