@@ -9,6 +9,7 @@ or times out before it answered, the client gets a 502 or 504 in the OpenAI erro
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -181,7 +182,8 @@ class ProxyApp:
 
     async def _control(self, path: str, send: Send) -> None:
         if path.rstrip("/") == f"{CONTROL_PREFIX}/report" and self.on_report is not None:
-            status, payload = 200, self.on_report()
+            # On a thread: the report waits for exchanges this loop is still forwarding.
+            status, payload = 200, await asyncio.to_thread(self.on_report)
         else:
             status, payload = 404, {"error": {"message": f"no such proxy route: {path}"}}
         body = json.dumps(payload, indent=2).encode()

@@ -103,7 +103,8 @@ class Ledger:
         self._secrets: set[str] = set()
         self._count = 0
         self._lock = threading.Lock()
-        self._pending = 0
+        self._pending = 0  # finished, not yet judged
+        self._in_flight = 0  # request in, answer still passing
         self._idle = threading.Condition(self._lock)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oaiconform-judge")
 
@@ -117,6 +118,7 @@ class Ledger:
     ) -> Capture:
         with self._lock:
             self._count += 1
+            self._in_flight += 1
             number = self._count
             for name, value in headers:
                 if name.lower() in SECRET_HEADERS:
@@ -133,19 +135,30 @@ class Ledger:
         )
 
     def close(self, capture: Capture) -> None:
-        with self._lock:
+        with self._idle:
+            self._in_flight -= 1
             self._pending += 1
+            self._idle.notify_all()
         self._executor.submit(self._judge_safely, capture)
 
     def redactor(self) -> Redactor:
         with self._lock:
             return Redactor(self._secrets)
 
-    def settle(self, timeout_s: float = 30.0) -> bool:
-        """Wait until every finished exchange is judged; False when the wait ran out."""
+    def settle(self, timeout_s: float = 30.0, in_flight_grace_s: float = 1.0) -> bool:
+        """Wait until every finished exchange is judged; False when the wait ran out.
+
+        A client may hold its whole answer a moment before the proxy sees the upstream end
+        it; exchanges still in flight are waited for `in_flight_grace_s` (a long stream is
+        not: it is in the next report).
+        """
         deadline = time.monotonic() + timeout_s
+        grace = time.monotonic() + in_flight_grace_s
         with self._idle:
-            while self._pending:
+            while self._pending or (self._in_flight and time.monotonic() < grace):
+                if not self._pending:
+                    self._idle.wait(max(grace - time.monotonic(), 0.0))
+                    continue
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
