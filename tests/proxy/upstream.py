@@ -26,6 +26,11 @@ class Scripted(BaseHTTPRequestHandler):
     def _read(self) -> bytes:
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
+        if self.headers.get("transfer-encoding") == "chunked":
+            while size := int(self.rfile.readline().strip(), 16):
+                body += self.rfile.read(size)
+                self.rfile.readline()
+            self.rfile.readline()
         self.seen.append((self.command, self.path, dict(self.headers.items()), body))
         return body
 

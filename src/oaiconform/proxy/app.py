@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -99,12 +99,6 @@ class ProxyApp:
         if path.startswith(CONTROL_PREFIX):
             await self._control(path, send)
             return
-        body = bytearray()
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
         query = scope.get("query_string", b"").decode("latin-1")
         url = f"{self.origin}{path}" + (f"?{query}" if query else "")
         headers = [
@@ -112,13 +106,48 @@ class ProxyApp:
             for k, v in scope["headers"]
             if k.decode("latin-1").lower() not in _HOP_BY_HOP
         ]
-        capture = self.ledger.open(
-            scope["method"], url, self.judged_url(path, query), tuple(headers), bytes(body)
+        raw = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        length = raw.get("content-length", "")
+        streamed = "transfer-encoding" in raw or (
+            length.isdigit() and int(length) > self.ledger.cap_bytes
         )
-        await self._forward(capture, headers, bytes(body), send)
+        capture = self.ledger.open(
+            scope["method"], url, self.judged_url(path, query), tuple(headers), b""
+        )
+        content: bytes | AsyncIterator[bytes]
+        if streamed:  # large or chunked: passed on as it comes, a capped copy kept
+            content = self._request_chunks(receive, capture)
+        else:
+            body = bytearray()
+            while True:
+                message = await receive()
+                body += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+            capture.request_body, capture.request_size = bytes(body), len(body)
+            content = bytes(body)
+        await self._forward(capture, headers, content, send)
+
+    async def _request_chunks(self, receive: Receive, capture: Capture) -> AsyncIterator[bytes]:
+        kept = bytearray()
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            capture.request_size += len(chunk)
+            if len(kept) < capture.cap:
+                kept += chunk[: capture.cap - len(kept)]
+                capture.request_body = bytes(kept)
+            if chunk:
+                yield chunk
+            if not message.get("more_body"):
+                return
 
     async def _forward(
-        self, capture: Capture, headers: list[tuple[str, str]], body: bytes, send: Send
+        self,
+        capture: Capture,
+        headers: list[tuple[str, str]],
+        body: bytes | AsyncIterator[bytes],
+        send: Send,
     ) -> None:
         client = self._http()
         request = client.build_request(capture.method, capture.url, headers=headers, content=body)

@@ -130,7 +130,7 @@ class Ledger:
             judged_url,
             headers,
             body[: self.cap_bytes],
-            len(body),
+            len(body),  # the app updates both when it streams the request body
             cap=self.cap_bytes,
         )
 
