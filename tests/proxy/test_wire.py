@@ -149,3 +149,10 @@ def test_a_request_body_over_the_cap_is_streamed_whole(spec: Spec) -> None:
     assert seen[0][3] == big and seen[0][2]["content-length"] == str(len(big))
     assert seen[1][3] == b"abcd"
     assert sorted(r.har["request"]["bodySize"] for r in records) == [4, len(big)]
+
+
+def test_a_credential_header_masks_its_token_not_its_scheme(spec: Spec, tmp_path: Path) -> None:
+    from oaiconform.proxy.ledger import secrets_in
+
+    headers = (("Authorization", "Bearer"), ("authorization", f"Bearer {SECRET}"), ("api-key", "k"))
+    assert secrets_in(headers) == {SECRET}

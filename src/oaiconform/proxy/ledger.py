@@ -29,6 +29,14 @@ from oaiconform.spec import Spec
 # Headers whose values are credentials: kept for the upstream, masked everywhere we write.
 SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "openai-api-key"})
 _REPRO_BODY_CHARS = 64 * 1024
+_MIN_SECRET_CHARS = 8
+# The checks that judge an answer by itself, whatever was asked. When the request breaks the
+# description, only these judge its answer: a check that reads the request (n choices, the
+# tools offered, the inputs counted) has nothing meaningful to hold an answer to.
+_ANSWER_ONLY_AREAS = frozenset({"schema", "errors", "headers", "http"})
+_ANSWER_ONLY_CHECKS = frozenset(
+    {"streaming.stream_framing", "streaming.event_stream_served", "streaming.json_not_event_stream"}
+)
 _REPRO_SKIP = frozenset({"host", "content-length", "accept-encoding", "connection"})
 
 
@@ -48,12 +56,18 @@ class Record:
     client: list[dict[str, str]] = field(default_factory=list)  # the request's
     applied: list[str] = field(default_factory=list)
     not_judged: str = ""  # why the answer was not judged (over the cap, no operation)
+    # checks whose failures were set aside: they read a request that breaks the description
+    set_aside: list[str] = field(default_factory=list)
     repro: str = ""
     har: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return f"proxy::{self.number:05d} {self.method} {self.path}"
+
+
+def _answer_only(check_id: str) -> bool:
+    return check_id.partition(".")[0] in _ANSWER_ONLY_AREAS or check_id in _ANSWER_ONLY_CHECKS
 
 
 def _as_dicts(failures: list[Failure]) -> list[dict[str, str]]:
@@ -78,6 +92,19 @@ def curl_of(capture: Capture) -> str:
         text = capture.request_body[:_REPRO_BODY_CHARS].decode("utf-8", errors="replace")
         parts += ["--data-binary", text]
     return " ".join(shlex.quote(p) if "$OPENAI_API_KEY" not in p else f'"{p}"' for p in parts)
+
+
+def secrets_in(headers: tuple[tuple[str, str], ...]) -> set[str]:
+    """The credentials a request carries: the token of each credential header (never the
+    scheme word, nor a value too short to be a key, which masking would smear over text)."""
+    found = set()
+    for name, value in headers:
+        if name.lower() in SECRET_HEADERS:
+            scheme, _, token = value.strip().partition(" ")
+            token = token.strip() if scheme.lower() in ("bearer", "basic") else value.strip()
+            if len(token) >= _MIN_SECRET_CHARS:
+                found.add(token)
+    return found
 
 
 class Ledger:
@@ -120,9 +147,7 @@ class Ledger:
             self._count += 1
             self._in_flight += 1
             number = self._count
-            for name, value in headers:
-                if name.lower() in SECRET_HEADERS:
-                    self._secrets.add(value.removeprefix("Bearer ").strip())
+            self._secrets.update(secrets_in(headers))
         return Capture(
             number,
             method,
@@ -233,6 +258,11 @@ class Ledger:
             )
             return record
         judgement = judge(self.spec, exchange)
-        record.failures = _as_dicts(judgement.failures)
+        failures = judgement.failures
+        if record.client:
+            kept = [f for f in failures if _answer_only(f.check_id)]
+            record.set_aside = sorted({f.check_id for f in failures if f not in kept})
+            failures = kept
+        record.failures = _as_dicts(failures)
         record.applied = judgement.applied
         return record

@@ -192,6 +192,11 @@ def build_proxy_report(ledger: Ledger, upstream: str) -> tuple[Report, dict[str,
             ],
             "records_dropped": ledger.dropped,
             "checks_applied": sorted({c for r in records for c in r.applied}),
+            # Answers to requests that break the description, whose request-reading checks'
+            # failures were set aside (the client's finding explains them).
+            "set_aside": [
+                {"exchange": r.name, "checks": r.set_aside} for r in records if r.set_aside
+            ],
             "judge_errors": [text(e) for e in errors],
         },
         "client": {
