@@ -229,7 +229,7 @@ def _chat(judgement: Judgement, answer: Answer) -> None:
     judgement.run(
         chat.chat_completion_fields,
         body,
-        requested_n=n if isinstance(n, int) else 1,
+        requested_n=_count(n) or 1,
         now=head.answered_at(),
     )
     if body.get("usage") is not None:
@@ -276,6 +276,16 @@ def _response(judgement: Judgement, answer: Answer) -> None:
         and details.get("reason") == "max_output_tokens"
     ):
         judgement.run(responses.incomplete_at_max_output_tokens, body, limit)
+
+
+def _count(given: Any) -> int | None:
+    """A count the request gave (`n`), or None. JSON Schema's integer includes 88.0, and
+    servers read it as 88, so an integral float counts (a boolean does not)."""
+    if isinstance(given, bool) or not isinstance(given, int | float):
+        return None
+    if isinstance(given, float) and not given.is_integer():
+        return None
+    return int(given) if given > 0 else None
 
 
 def _fresh_input(given: Any) -> bool:
@@ -359,7 +369,7 @@ def _completion(judgement: Judgement, answer: Answer) -> None:
     judgement.run(
         completions.text_completion_fields,
         body,
-        expected_choices=prompts * (n if isinstance(n, int) and n > 0 else 1),
+        expected_choices=prompts * (_count(n) or 1),
     )
 
 

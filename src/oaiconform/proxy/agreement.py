@@ -13,6 +13,24 @@ from dataclasses import dataclass
 from oaiconform.proxy.server import ValidatingProxy
 from oaiconform.report.model import Report
 
+# Checks that name one defect from two sides: the property suite files schemathesis's rules
+# as `property.*`, where the traffic judge names the registry's check for the same answer;
+# an event stream where JSON was due fails the JSON body check of a suite and the stream
+# check of the judge. A check one side names is matched when the other names its counterpart.
+COUNTERPARTS: frozenset[frozenset[str]] = frozenset(
+    frozenset(pair)
+    for pair in (
+        ("property.status_code_conformance", "schema.response_schema_conformance"),
+        ("property.content_type_conformance", "http.json_object_body"),
+        ("property.content_type_conformance", "schema.response_schema_conformance"),
+        ("http.json_object_body", "streaming.json_not_event_stream"),
+    )
+)
+
+
+def _matched(check: str, other_side: set[str]) -> bool:
+    return any(frozenset((check, other)) in COUNTERPARTS for other in other_side)
+
 
 @dataclass(frozen=True)
 class Agreement:
@@ -35,7 +53,8 @@ def compare(
     """`run_checks`: the check ids of the suites' problems; `proxy_problems`: (check id,
     exchanges) of the proxy's; `judged_by_proxy`: the checks it ran on the traffic."""
     proxy_ids = {check for check, _ in proxy_problems}
-    run_ids = run_checks & (judged_by_proxy | proxy_ids)
+    counterparts = {c for c in proxy_ids if _matched(c, run_checks)}
+    run_ids = {c for c in run_checks & (judged_by_proxy | proxy_ids) if not _matched(c, proxy_ids)}
     both = run_ids & proxy_ids
     agreed_on = {test for check, tests in proxy_problems if check in both for test in tests}
     also = {check for check, _ in proxy_problems if check not in run_ids} - {
@@ -43,6 +62,7 @@ def compare(
         for check, tests in proxy_problems
         if check not in run_ids and not set(tests) <= agreed_on
     }
+    also |= counterparts
     return Agreement(
         frozenset(both),
         frozenset(run_ids - proxy_ids),
