@@ -103,11 +103,12 @@ def first_byte_delays(base: str, streams: int) -> list[float]:
     with httpx.Client() as client:
         for _ in range(streams):
             with client.stream("POST", f"{base}/chat/completions", json={"stream": True}) as r:
-                first = next(r.iter_raw())
+                chunks = r.iter_raw()
+                first = next(chunks)
                 arrived = time.monotonic()
                 sent = json.loads(first.split(b"\n")[0].removeprefix(b"data: "))["sent_at"]
                 delays.append((arrived - sent) * 1000)
-                for _ in r.iter_raw():
+                for _ in chunks:
                     pass
     return delays
 

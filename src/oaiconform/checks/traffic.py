@@ -136,15 +136,29 @@ def operation_of(spec: Spec, method: str, url: str) -> Operation | None:
     segments = path.strip("/").split("/")
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
     best: tuple[int, Operation] | None = None
-    for operation in spec.operations.values():
-        if operation.method != method.upper():
+    for template, fixed, operation in _routes(spec).get((method.upper(), len(segments)), ()):
+        if any(query.get(k) != v for k, v in fixed):
             continue
-        if any(query.get(k) != v for k, v in operation.fixed_query.items()):
-            continue
-        literal = _literal_match(operation.route.strip("/").split("/"), segments)
+        literal = _literal_match(template, segments)
         if literal is not None and (best is None or literal > best[0]):
             best = (literal, operation)
     return best[1] if best else None
+
+
+_Route = tuple[list[str], tuple[tuple[str, str], ...], Operation]
+
+
+@functools.cache
+def _routes(spec: Spec) -> dict[tuple[str, int], list[_Route]]:
+    # By method and segment count, once per spec: the proxy asks this for every exchange.
+    routes: dict[tuple[str, int], list[_Route]] = {}
+    for operation in spec.operations.values():
+        template = operation.route.strip("/").split("/")
+        fixed = tuple(operation.fixed_query.items())
+        routes.setdefault((operation.method, len(template)), []).append(
+            (template, fixed, operation)
+        )
+    return routes
 
 
 def _literal_match(template: list[str], segments: list[str]) -> int | None:
