@@ -103,13 +103,16 @@ def first_byte_delays(base: str, streams: int) -> list[float]:
     with httpx.Client() as client:
         for _ in range(streams):
             with client.stream("POST", f"{base}/chat/completions", json={"stream": True}) as r:
-                chunks = r.iter_raw()
-                first = next(chunks)
-                arrived = time.monotonic()
-                sent = json.loads(first.split(b"\n")[0].removeprefix(b"data: "))["sent_at"]
-                delays.append((arrived - sent) * 1000)
-                for _ in chunks:
-                    pass
+                first = b""
+                for chunk in r.iter_raw():
+                    if not first:
+                        arrived = time.monotonic()
+                        first = chunk
+                line = first.split(b"\n\n")[0].removeprefix(b"data: ")
+                event = json.loads(line)
+                if "sent_at" not in event:
+                    raise SystemExit(f"the first bytes were not the first event: {first[:80]!r}")
+                delays.append((arrived - event["sent_at"]) * 1000)
     return delays
 
 
