@@ -72,6 +72,7 @@ def compare(
 
 
 def agreement_line(run: Report, proxy: ValidatingProxy) -> str:
+    proxy.ledger.settle(timeout_s=600.0)  # the run is over: judge the whole backlog first
     problems = [(p.check, p.tests) for p in proxy.report().problems]
     found = compare({p.check for p in run.problems}, problems, proxy.applied_checks())
     if found.agrees:

@@ -190,6 +190,11 @@ class Ledger:
                 self._idle.wait(left)
         return True
 
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return self._pending
+
     def snapshot(self) -> list[Record]:
         with self._lock:
             return list(self.records)

@@ -25,6 +25,7 @@ from oaiconform.report.model import Report
 from oaiconform.spec import Spec
 
 _STARTUP_TIMEOUT_S = 10.0
+_FINAL_SETTLE_S = 600.0
 
 
 class ValidatingProxy:
@@ -103,6 +104,9 @@ class ValidatingProxy:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._socket.close()
+        # Nothing new comes in: every exchange is judged before the last report, however long
+        # the backlog takes on a busy machine.
+        self.ledger.settle(_FINAL_SETTLE_S)
         report = self.write_reports() if self.report_dir is not None else None
         self.ledger.shutdown()
         return report
