@@ -12,6 +12,7 @@ from pathlib import Path
 from oaiconform import __version__
 from oaiconform.config_file import CONFIG_NAME, find_config, load_config
 from oaiconform.features import get_feature
+from oaiconform.proxy.cli import add_proxy_parser, proxy_command
 from oaiconform.report_cli import add_report_kinds
 from oaiconform.settings import ConfigValues, SettingsError, build_settings
 
@@ -118,6 +119,13 @@ def _add_run_parser(commands: argparse._SubParsersAction[_Parser]) -> _Parser:
         default=None,
         help="let schema.* features exercise costly or destructive operations (images, audio, "
         "video, fine-tuning, admin, realtime, evals, containers, vector stores)",
+    )
+    run.add_argument(
+        "--via-proxy",
+        action="store_true",
+        default=None,
+        help="send the suites' traffic through the validating proxy (reports in "
+        "<report-dir>/proxy/) and say whether its verdicts agree with the suites'",
     )
     run.add_argument(
         "--deterministic",
@@ -266,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("profiles", help="list the profiles and their features")
+    add_proxy_parser(commands)
     _add_clean_parser(commands)
     _add_report_parser(commands)
     _add_baseline_parser(commands)
@@ -534,6 +543,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "mock":
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         return _cmd_mock(args)
+    if args.command == "proxy":
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGUSR1})
+        return proxy_command(args)
     if args.command == "profiles":
         return _cmd_profiles()
     if args.command == "clean":

@@ -11,6 +11,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from oaiconform import route_probe
@@ -23,6 +24,7 @@ from oaiconform.target import RequestBudget, Target
 
 if TYPE_CHECKING:  # the mock is imported only by runs that start it
     from oaiconform.mock import MockServer
+    from oaiconform.proxy.server import ValidatingProxy
 
 
 @dataclass
@@ -64,6 +66,7 @@ class RunContext:
     _spec: Spec | None = None
     _target: Target | None = None
     _mock: MockServer | None = None
+    proxy: ValidatingProxy | None = None  # --via-proxy: in front of the target, this process's
     _mock_key: Secret | None = None
     _mock_second_key: Secret | None = None
     _worker_keys: tuple[Secret, ...] = ()  # the embedded mock's tenant per parallel worker
@@ -234,6 +237,12 @@ class RunContext:
             )
             self._mock = MockServer(config, self.spec).start()
             base_url = self._mock.base_url
+        if settings.via_proxy and attached is None:
+            from oaiconform.proxy.server import ValidatingProxy
+
+            report_dir = (settings.report_dir or Path("reports")).resolve() / "proxy"
+            self.proxy = ValidatingProxy(base_url, self.spec, report_dir=report_dir).start()
+            base_url = self.proxy.base_url
         second = self.second_api_key
         return Target(
             base_url,
@@ -254,6 +263,9 @@ class RunContext:
     def close(self) -> None:
         if self._target is not None:
             self._target.close()
+        if self.proxy is not None:  # before the mock: it writes its reports as it stops
+            self.proxy.stop()
+            self.proxy = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None

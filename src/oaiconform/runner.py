@@ -482,6 +482,10 @@ def run(
             gc.unfreeze()  # what the run kept alive may be collected again (self-tests run many)
             report = build_report(context)
             written = _write(report, report_dir, err)
+            if context.proxy is not None:
+                from oaiconform.proxy.agreement import agreement_line
+
+                print(agreement_line(report, context.proxy), file=out)
             context.close()
     if not written:
         return RunOutcome(EXIT_USAGE, report, report_dir)

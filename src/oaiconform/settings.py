@@ -121,6 +121,9 @@ class Settings:
     # The configuration file the values came from (config_file.py) and the keys it set.
     config_file: str | None = None
     config_keys: tuple[str, ...] = ()
+    # --via-proxy: the suites' traffic passes through a validating proxy in front of the
+    # target, whose own verdicts are compared with the suites' (proxy/agreement.py).
+    via_proxy: bool = False
 
     @property
     def embedded_mock(self) -> bool:
@@ -324,6 +327,7 @@ def build_settings(
         baseline_strict=bool(given("baseline_strict")),
         config_file=str(config.path) if config else None,
         config_keys=tuple(sorted(from_file)) if config else (),
+        via_proxy=bool(given("via_proxy")),
     )
 
 
