@@ -18,7 +18,7 @@ from pathlib import Path
 
 from oaiconform.checks import normalize_where
 from oaiconform.report.model import Report, TestEntry, outcome_under
-from oaiconform.report.problems import VERDICT_FAILS_ON
+from oaiconform.report.problems import VERDICT_FAILS_ON, is_count_line
 from oaiconform.report.reruns import junit_name
 
 __all__ = ["render_junit", "write_junit"]
@@ -56,7 +56,8 @@ def _testcase(suite: ElementTree.Element, test: TestEntry, report: Report, repro
     pairs += [("check", c) for c in dict.fromkeys(f.get("check_id", "") for f in typed) if c]
     known = set(report.baseline.get("known") or ())
     outcome = outcome_under(test.outcome, test.failures, verdict, report.flaky_fails)
-    failing = [f for f in typed if f.get("impact") in counted] or test.failures
+    failing = [f for f in typed if f.get("impact") in counted and not is_count_line(f)]
+    failing = failing or test.failures
     if outcome == "failed" and known and all(_problem_id(f) in known for f in failing):
         outcome = "known"
         pairs.append(("baseline", "known"))
