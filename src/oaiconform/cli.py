@@ -14,7 +14,7 @@ from oaiconform.config_file import CONFIG_NAME, find_config, load_config
 from oaiconform.features import get_feature
 from oaiconform.proxy.cli import add_proxy_parser, proxy_command
 from oaiconform.report_cli import add_report_kinds
-from oaiconform.settings import ConfigValues, SettingsError, build_settings
+from oaiconform.settings import ConfigValues, SettingsError, build_settings, tcp_port
 
 EXIT_USAGE = 2
 
@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the mock OpenAI API, e.g. for application tests.",
     )
     mock.add_argument("--host", default="127.0.0.1")
-    mock.add_argument("--port", type=int, default=8000)
+    mock.add_argument("--port", type=tcp_port, default=8000)
     mock.add_argument(
         "--api-key",
         dest="api_keys",

@@ -204,6 +204,19 @@ def _second_key(env_name: str | None, environ: Mapping[str, str]) -> Secret | No
     return Secret(value)
 
 
+def tcp_port(value: str) -> int:
+    """An argparse type for --port: a port a socket can bind (0: any free one)."""
+    import argparse
+
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {port}")
+    return port
+
+
 def normalize_target_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from oaiconform.settings import tcp_port
+
 EXIT_USAGE = 2
 _SWITCH_INTERVAL_S = 0.0005
 _SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGUSR1}
@@ -25,7 +27,7 @@ def add_proxy_parser(commands: Any) -> None:
     )
     proxy.add_argument("--upstream", required=True, metavar="URL", help="base URL, e.g. .../v1")
     proxy.add_argument("--host", default="127.0.0.1")
-    proxy.add_argument("--port", type=int, default=8080)
+    proxy.add_argument("--port", type=tcp_port, default=8080)
     proxy.add_argument("--report-dir", default="reports", metavar="DIR")
     proxy.add_argument("--har", metavar="FILE", help="also write the exchanges as HAR 1.2")
     proxy.add_argument("--spec", metavar="PATH|URL", help="the OpenAPI description")
