@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from oaiconform.redact import Redactor
+from oaiconform.redact import Redactor, environment_keys
 
 __all__ = ["add_report_kinds", "allure_command", "markdown_command"]
 
@@ -47,11 +47,6 @@ def add_report_kinds(kinds: argparse._SubParsersAction[Any]) -> None:
     allure.add_argument("-o", "--output", metavar="DIR", help="default: DIR/allure-report")
 
 
-def _secrets() -> tuple[str, ...]:
-    """The keys of this environment, masked should a report have kept one."""
-    return tuple(v for k, v in os.environ.items() if k.endswith("_KEY") and len(v) >= 8)
-
-
 def markdown_command(args: argparse.Namespace) -> int:
     from oaiconform.report.json_writer import ReportReadError, read_report_json
     from oaiconform.report.markdown_writer import render_markdown
@@ -61,7 +56,9 @@ def markdown_command(args: argparse.Namespace) -> int:
     except ReportReadError as exc:
         print(f"oaiconform: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    text = render_markdown(report, artifacts=args.artifacts, redact=Redactor(_secrets()).text)
+    text = render_markdown(
+        report, artifacts=args.artifacts, redact=Redactor(environment_keys(os.environ)).text
+    )
     if not args.output:
         sys.stdout.write(text + "\n")
         return 0
