@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from typing import Any
 
 from oaiconform.spec import Spec
@@ -64,10 +65,20 @@ def _relax(document: dict[str, Any]) -> None:
             schema["required"] = [m for m in schema["required"] if m not in members]
 
 
-@functools.lru_cache(maxsize=4)
+_building = threading.Lock()
+
+
 def request_spec(spec: Spec) -> Spec:
     """`spec` relaxed for judging requests; same pointers, built once per loaded description
-    (the mocks of one process share it: a fault matrix starts dozens)."""
+    (the mocks of one process share it: a fault matrix starts dozens). The build takes about
+    a second: MockServer starts it beside the server, and a request that comes first waits for
+    that one build rather than starting a second."""
+    with _building:
+        return _relaxed(spec)
+
+
+@functools.lru_cache(maxsize=4)
+def _relaxed(spec: Spec) -> Spec:
     document = json.loads(json.dumps(spec.document))  # a deep copy, several times faster
     _relax(document)
     return Spec(spec.source, document, spec.overlays)

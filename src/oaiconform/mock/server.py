@@ -12,6 +12,7 @@ import uvicorn
 from oaiconform.mock.app import create_app
 from oaiconform.mock.config import MockConfig
 from oaiconform.mock.handlers._common import PREFIX
+from oaiconform.mock.request_schemas import request_spec
 from oaiconform.mock.state import MockState
 from oaiconform.spec import Spec
 
@@ -54,6 +55,11 @@ class MockServer:
             runner.run(self._server.serve(sockets=[self._socket]))
 
     def start(self) -> MockServer:
+        # The first request the mock validates would otherwise build the relaxed description
+        # (about 1 s): long enough to trip a short --timeout on a healthy mock.
+        threading.Thread(
+            target=request_spec, args=(self.state.spec,), name="oaiconform-mock-warm", daemon=True
+        ).start()
         self._thread.start()
         deadline = time.monotonic() + _STARTUP_TIMEOUT_S
         while not self._server.started:

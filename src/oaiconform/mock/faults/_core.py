@@ -9,11 +9,12 @@ shown to fail (tests/suites/test_faults_*.py pair every fault with the features 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -61,6 +62,14 @@ class StreamRewriter(Protocol):
     def feed(self, chunk: bytes) -> bytes: ...
 
     def end(self) -> bytes: ...
+
+
+@runtime_checkable
+class PausingStreamRewriter(StreamRewriter, Protocol):
+    """A rewriter that also holds the stream: after sending what feed() returned, the mock
+    waits `take_pause()` seconds (asynchronously: other requests are served meanwhile)."""
+
+    def take_pause(self) -> float: ...
 
 
 RequestRewrite = Callable[[Scope, tuple[str, ...]], None]  # (scope, accepted keys), in place
@@ -179,6 +188,12 @@ class FaultLayer:
                     if not more:
                         body += rewriter.end()
                 await send({"type": "http.response.body", "body": body, "more_body": more})
+                pause = max(
+                    (r.take_pause() for r in rewriters if isinstance(r, PausingStreamRewriter)),
+                    default=0.0,
+                )
+                if pause > 0:
+                    await asyncio.sleep(pause)
                 return
             chunks.append(message.get("body", b""))
             if message.get("more_body"):

@@ -8,7 +8,6 @@ drop, repeat or add events. A rewriter is made per response, so its state is per
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -16,8 +15,8 @@ from typing import Any
 from oaiconform.mock.faults._core import Fault, ResponseParts, StreamRewriter
 
 _DONE = b"data: [DONE]\n\n"
-# Long enough to trip a client idle timeout of 1 s, short enough that the request queued
-# behind it (the sleep holds the mock's event loop) still gets its answer within that second.
+# Longer than any idle timeout a test of the stall sets; the pause is asynchronous, so the
+# mock serves the next request meanwhile and a run pays only its own timeout per stall.
 STALL_S = 1.5
 _STALL_AFTER_EVENTS = 2
 # A heartbeat sent as a data event; the standard's keep-alive is a comment line (": ...").
@@ -216,19 +215,41 @@ def _error_as_string(parts: ResponseParts) -> StreamRewriter:
     return _EventRewriter(rewrite)
 
 
+class _Stall:
+    """Passes the stream through and holds it for STALL_S after event #_STALL_AFTER_EVENTS;
+    what came in the same chunk after that event waits for the next one."""
+
+    def __init__(self) -> None:
+        self._seen = 0
+        self._held = b""
+        self._pause = 0.0
+
+    def feed(self, chunk: bytes) -> bytes:
+        if self._seen >= _STALL_AFTER_EVENTS:
+            out, self._held = self._held + chunk, b""
+            return out
+        sent = 0
+        while self._seen < _STALL_AFTER_EVENTS:
+            end = chunk.find(b"\n\n", sent)
+            if end < 0:
+                return chunk
+            sent = end + 2
+            self._seen += 1
+        self._held = chunk[sent:]
+        self._pause = STALL_S
+        return chunk[:sent]
+
+    def end(self) -> bytes:
+        out, self._held = self._held, b""
+        return out
+
+    def take_pause(self) -> float:
+        pause, self._pause = self._pause, 0.0
+        return pause
+
+
 def _stall(parts: ResponseParts) -> StreamRewriter:
-    seen = 0
-
-    def rewrite(event: bytes) -> bytes:
-        nonlocal seen
-        seen += 1
-        if seen == _STALL_AFTER_EVENTS + 1:
-            # feed() is synchronous, so this holds the mock's event loop: the only way to stall
-            # a stream through the StreamRewriter hook (see STALL_S for why it stays short).
-            time.sleep(STALL_S)
-        return event
-
-    return _EventRewriter(rewrite)
+    return _Stall()
 
 
 def _stream_as_json(parts: ResponseParts) -> ResponseParts:
@@ -419,7 +440,7 @@ FAULTS = (
     Fault(
         "stream-stall",
         f"after the second event the stream stalls for {STALL_S:g} s "
-        "(noticed with --request-timeout below that)",
+        "(noticed with --timeout below that)",
         "servers whose generation hangs mid-stream while the connection stays open",
         stream=_stall,
     ),
