@@ -17,6 +17,7 @@ import allure
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from oaiconform import interrupt
 from oaiconform.applicability import (
     REQUIREMENTS,
     TargetTraits,
@@ -648,6 +649,12 @@ class ResultCollector:
             self.context.objects.absorb(objects)
         if traffic and self.context.target_started:
             self.context.target.budget.absorb(**traffic)
+
+
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """The session saw the interrupt: the teardowns that follow (the run's cleanup) may send
+    requests again (see interrupt.py)."""
+    interrupt.acknowledge()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

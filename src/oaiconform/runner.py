@@ -9,18 +9,16 @@ from __future__ import annotations
 import gc
 import os
 import shutil
-import signal
 import sys
 import tempfile
-import threading
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
 import pytest
 
+from oaiconform import interrupt
 from oaiconform._resources import suites_dir
 from oaiconform.context import RunContext
 from oaiconform.last_failed import LastFailed, LastFailedError, last_failed
@@ -334,24 +332,6 @@ def _report_dir_problem(report_dir: Path) -> str | None:
     return None
 
 
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a CI job cancelled, `kill`) stops the run like Ctrl-C does: the tests end, the
-    run cleans up and writes its partial report, marked interrupted."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be set from the main thread (e.g. embedding callers)
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _absent_from_spec(features: Collection[str], spec: Spec) -> list[str]:
     """Selected family members (schema.<operationId>, pagination.<list>) the description lacks."""
     lists = {operation.feature for operation in list_operations(spec)}
@@ -463,7 +443,7 @@ def run(
     live = LiveProgress(context, out) if progress and quiet and _is_terminal(out) else None
     if live is not None:
         plugins.append(live)
-    with _sigterm_as_interrupt():
+    with interrupt.stop_on_signals():
         try:  # from here on, Ctrl-C or SIGTERM at any moment leaves a partial report
             _clean_allure_dir(report_dir)
             _settle_heap()
@@ -474,6 +454,7 @@ def run(
         except KeyboardInterrupt:
             code = pytest.ExitCode.INTERRUPTED
         finally:
+            interrupt.acknowledge()
             if live is not None:
                 live.close()
                 if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):

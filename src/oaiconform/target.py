@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 import httpcore
 import httpx
 
-from oaiconform import __version__
+from oaiconform import __version__, interrupt
 from oaiconform.exchange import Exchange, RecordedRequest, StreamEvent, StreamExchange
 from oaiconform.redact import strip_userinfo
 from oaiconform.settings import Secret
@@ -451,6 +451,7 @@ class Target:
         limit_named: str = "the limit per request (--timeout)",
     ) -> Iterator[tuple[httpx.Response, RecordedRequest]]:
         """Send a request whose response is read, in the `with` block, by `total_s` at most."""
+        interrupt.raise_if_pending()
         route = route_of(method, path)
         self._refuse_silent_route(route, method, path)
         limit_s, cut_by_run = self._limit(total_s)

@@ -233,8 +233,10 @@ def test_ctrl_c_or_sigterm_stops_the_run_promptly_and_leaves_a_partial_report(
     time.sleep(0.5)
     sent = time.monotonic()
     process.send_signal(stop)
-    _, err = process.communicate(timeout=30)
-    assert time.monotonic() - sent < 10, "the run must stop promptly, not finish its tests"
+    _, err = process.communicate(timeout=60)
+    # Each test left would wait 20 s on the target; the report alone takes seconds on a loaded
+    # machine (measured up to 13 s with the CPUs oversubscribed four times).
+    assert time.monotonic() - sent < 18, "the run must stop promptly, not finish its tests"
     assert process.returncode == 1
     assert "interrupted; partial report written" in err
     assert_no_traceback(subprocess.CompletedProcess([], 1, "", err))
