@@ -17,6 +17,7 @@ from oaiconform.checks import expect
 from oaiconform.checks.stream_completions import completion_chunks
 from oaiconform.checks.streaming import event_stream_served, stream_framing
 from oaiconform.exchange import StreamExchange
+from oaiconform.generation import PHASES
 from oaiconform.pinning import pinned
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
@@ -108,6 +109,7 @@ def test_completions_stream_request_variants(
         derandomize=False,  # the run's --hypothesis-seed fixes the examples
         deadline=None,
         report_multiple_bugs=False,
+        phases=PHASES,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     @given(VARIANTS)

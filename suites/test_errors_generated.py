@@ -27,6 +27,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from oaiconform.checks import ConformanceError
 from oaiconform.checks.errors import client_error
+from oaiconform.generation import PHASES
 from oaiconform.plugin import not_applicable, route_decision
 from oaiconform.settings import Settings
 from oaiconform.target import BudgetExhaustedError, Target, TargetError
@@ -141,6 +142,7 @@ def _each_is_refused(
         database=None,
         deadline=None,
         report_multiple_bugs=False,
+        phases=PHASES,
         suppress_health_check=list(HealthCheck),
     )
     @seed(run_seed)

@@ -22,6 +22,7 @@ from oaiconform.checks.stream_responses import (
 )
 from oaiconform.checks.streaming import event_stream_served, stream_framing
 from oaiconform.exchange import StreamExchange
+from oaiconform.generation import PHASES
 from oaiconform.pinning import pinned
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
@@ -159,6 +160,7 @@ def test_responses_stream_request_variants(target: Target, spec: Spec, settings:
         derandomize=False,  # the run's --hypothesis-seed fixes the examples
         deadline=None,
         report_multiple_bugs=False,
+        phases=PHASES,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     @given(VARIANTS)

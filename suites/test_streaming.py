@@ -32,6 +32,7 @@ from oaiconform.checks.streaming import (
     stream_framing,
 )
 from oaiconform.exchange import StreamExchange
+from oaiconform.generation import PHASES
 from oaiconform.pinning import pinned
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
@@ -64,6 +65,7 @@ def generated(target: Target) -> hypothesis_settings:
         derandomize=False,  # the run's --hypothesis-seed fixes the examples
         deadline=None,
         report_multiple_bugs=False,
+        phases=PHASES,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
 
