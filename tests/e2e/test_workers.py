@@ -54,7 +54,9 @@ def _problems(report: dict[str, Any]) -> list[tuple[str, str, str, int]]:
     return [(p["id"], p["impact"], p["title"], len(p["tests"])) for p in report["problems"]]
 
 
-@pytest.mark.parametrize("fault", [None, "created-as-string"])
+# With a fault only: the failing run exercises every feature the passing one does, plus the
+# problems; a passing parallel run is covered by the budget and rerun tests below.
+@pytest.mark.parametrize("fault", ["created-as-string"])
 def test_two_workers_give_the_results_of_one(tmp_path: Path, fault: str | None) -> None:
     fault_args = ("--mock-fault", fault) if fault else ()
     serial = _run(tmp_path, "serial", *fault_args)
