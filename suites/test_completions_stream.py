@@ -111,9 +111,10 @@ def test_completions_stream_request_variants(
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     @given(VARIANTS)
+    @target.speculative
     def variant(extra: dict[str, Any]) -> None:
         stream = send(target, completion(settings, **extra))
         expect(event_stream_served(stream))
         expect(stream_framing(stream), completion_chunks(spec, stream))
 
-    variant()
+    target.speculatively(variant)

@@ -130,7 +130,8 @@ def test_responses_stream_request_variants(target: Target, spec: Spec, settings:
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     @given(VARIANTS)
+    @target.speculative
     def variant(extra: dict[str, Any]) -> None:
         check(spec, send(target, request(settings, **extra)))
 
-    variant()
+    target.speculatively(variant)

@@ -156,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the tests in N parallel processes (pytest-xdist; auto: one per CPU; 1)",
     )
     run.add_argument(
+        "--concurrency",
+        metavar="N",
+        help="independent requests in flight at once in each process; halved for a while on "
+        "a 429; 1 sends one at a time (env OAICONFORM_CONCURRENCY; 8 on loopback, 4 remote)",
+    )
+    run.add_argument(
         "--reruns",
         metavar="N",
         help="run a test that failed (the target's fault, not the tool's) up to N more times; "

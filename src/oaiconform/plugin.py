@@ -67,6 +67,7 @@ _OPTIONS = (
     "ca_bundle",
     "insecure",
     "verdict",
+    "concurrency",
 )
 
 
@@ -194,6 +195,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the verdict that sets the exit code (compat)",
     )
     group.addoption("--property-examples", help="generated valid requests per operation (5)")
+    group.addoption(
+        "--concurrency", help="independent requests in flight at once (8 loopback, 4 remote)"
+    )
     group.addoption(
         "--property-negative-examples", help="generated invalid requests per operation (3)"
     )
@@ -626,6 +630,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 "rate_limited_retries": budget.rate_limited_retries,
                 "objects": context.objects.handoff(),
                 "deadline_hit": budget.deadline_hit,
+                "concurrency": budget.concurrency_info(),
             }
         return
     if context is None or not context.results or context.managed_by_cli:

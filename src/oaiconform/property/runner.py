@@ -7,13 +7,21 @@ timeouts and byte caps bound everything; on top of that an operation sends at mo
 `max_requests` requests (shrinking included) and stops starting new ones after `time_limit_s`.
 Answers are memoised per encoded request, so the final replay of a shrunk failure costs nothing
 and reproduces exactly what was reported.
+
+With --concurrency above 1 each search is drawn first: hypothesis runs once with every example
+noted, not sent (its generation does not depend on outcomes before a first failure, so these
+are the serial run's examples); their requests are sent at once (`Target.send_all`), and the
+answers are judged in the order drawn, as the serial search would judge them. Only when one
+fails does the search run again, serially and from the start, answered from what was sent, so
+that hypothesis shrinks exactly as it does serially. Examples never judged (after a failure)
+were sent all the same: objects they created are removed with the others.
 """
 
 from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -23,6 +31,7 @@ from hypothesis.errors import Flaky, HypothesisException
 from schemathesis.generation import GenerationMode
 
 from oaiconform.checks import ConformanceError, Failure, expect, is_soft
+from oaiconform.concurrency import Outcome
 from oaiconform.exchange import Exchange
 from oaiconform.property._types import AnyCase
 from oaiconform.property.checks import (
@@ -71,6 +80,7 @@ def example_seed(run_seed: int, operation_id: str, mode: GenerationMode) -> int:
 
 
 _MAX_SOFT = 20
+Key = tuple[Any, ...]  # an encoded request: mode, method, path, body, headers
 
 
 @dataclass
@@ -98,6 +108,9 @@ class OperationRun:
     soft: dict[tuple[str, str], Failure] = field(default_factory=dict)
     objects: PreparedObjects = field(default_factory=PreparedObjects)  # for path parameters
     _tag: dict[str, str] | None = None  # the run's metadata for bodies that create objects
+    _noted: list[tuple[AnyCase, WireRequest, Key]] | None = None  # examples drawn, not sent
+    _ahead: dict[Key, Outcome] = field(default_factory=dict)  # their answers, sent at once
+    _counted: set[int] = field(default_factory=set)  # outcomes already counted in `sent`
     _started: float = field(default_factory=time.monotonic)
 
     def run(self) -> None:
@@ -165,7 +178,10 @@ class OperationRun:
             self._example(case)
 
         try:
-            search()
+            if self.target.concurrency > 1:
+                self._search_ahead(search)
+            else:
+                search()
         except ConformanceError:
             raise
         except Flaky:
@@ -181,6 +197,88 @@ class OperationRun:
                 f"({type(exc).__name__}: {first})"
             )
         return None
+
+    def _search_ahead(self, search: Callable[[], None]) -> None:
+        """The search with its examples drawn first and sent at once (see the module doc)."""
+        self._noted = []
+        drawing_failed: Exception | None = None
+        try:
+            search()  # draws and notes; judges nothing
+        except Exception as exc:  # generation broke: what was drawn before is judged first
+            drawing_failed = exc
+        finally:
+            noted, self._noted = self._noted, None
+        fresh: dict[Key, WireRequest] = {}
+        for _, wire, key in noted:
+            if key not in self.answers and len(fresh) < self.options.max_requests - self.sent:
+                fresh.setdefault(key, wire)
+        outcomes = self.target.send_all([self._sender(wire) for wire in fresh.values()])
+        self._ahead = dict(zip(fresh, outcomes, strict=True))
+        for outcome in outcomes:  # the 429s waited out on the pool threads
+            self.target.budget.note_rate_limited(outcome.value[1] if outcome.value else 0)
+        snapshot = self._state()
+        logged = (len(self.target.exchanges), len(self.target.streams))
+        try:
+            self._judge_drawn(noted)
+        except ConformanceError:
+            # A failure: hypothesis shrinks it, from the start as a serial run does.
+            self._restore(snapshot)
+            del self.target.exchanges[logged[0] :], self.target.streams[logged[1] :]
+            search()
+        finally:
+            self._forget_ahead()
+        if drawing_failed is not None:
+            raise drawing_failed
+
+    def _judge_drawn(self, noted: list[tuple[AnyCase, WireRequest, Key]]) -> None:
+        """The drawn examples judged in order, as `_example` judges them during a search."""
+        for case, wire, key in noted:
+            if self.stop is not None:
+                return
+            try:
+                self._judge_shaped(case, wire, key)
+            except ConformanceError:
+                raise
+            except Exception as exc:
+                self.stop = exc
+
+    def _sender(self, wire: WireRequest) -> Callable[[], tuple[Exchange, int]]:
+        return lambda: send_with_backoff(
+            self.target,
+            wire,
+            max_retries=self.options.max_retries_on_429,
+            max_backoff_s=self.options.max_backoff_s,
+        )
+
+    def _state(self) -> tuple[Any, ...]:
+        return (
+            dict(self.answers),
+            self.examples,
+            self.sent,
+            self.rate_limited,
+            set(self._counted),
+            dict(self.soft),
+            self.accepted,
+            self.stop,
+            self.last_failure,
+            dict(self._ahead),
+        )
+
+    def _restore(self, state: tuple[Any, ...]) -> None:
+        answers, self.examples, self.sent, self.rate_limited, counted, *rest = state
+        soft, self.accepted, self.stop, self.last_failure, ahead = rest
+        self.answers, self.soft, self._ahead = dict(answers), dict(soft), dict(ahead)
+        self._counted = set(counted)
+
+    def _forget_ahead(self) -> None:
+        """Answers sent ahead that no example asked for: what they created is removed too."""
+        route = self.schema.spec.operation(self.operation_id).route
+        for outcome in self._ahead.values():
+            self._count(outcome)
+            if outcome.value is not None:
+                exchange = outcome.value[0]
+                track_example(self.objects, self.schema, route, exchange.request.body, exchange)
+        self._ahead = {}
 
     def _over_limits(self) -> bool:
         return (
@@ -222,11 +320,17 @@ class OperationRun:
             wire.body,
             tuple(sorted(wire.headers.items())),
         )
+        if self._noted is not None:  # drawing ahead: sent and judged after the search
+            self._noted.append((case, wire, key))
+            return
+        self._judge_shaped(case, wire, key)
+
+    def _judge_shaped(self, case: AnyCase, wire: WireRequest, key: Key) -> None:
         answer = self.answers.get(key)
         if answer is None:
             if self._over_limits():
                 return
-            answer = self._ask(case, wire)
+            answer = self._ask(case, wire, self._ahead.pop(key, None))
             if answer is None:
                 return
             self.answers[key] = answer
@@ -255,9 +359,24 @@ class OperationRun:
         self.target.budget.note_rate_limited(retries)
         return exchange
 
-    def _ask(self, case: AnyCase, wire: WireRequest) -> _Answer | None:
+    def _count(self, outcome: Outcome) -> None:
+        """Count a request sent ahead in `sent`, once (on the caller's thread)."""
+        if id(outcome) in self._counted:
+            return
+        self._counted.add(id(outcome))
+        retries = outcome.value[1] if outcome.value is not None else 0
+        self.sent += 1 + retries
+        self.rate_limited += retries
+
+    def _ask(
+        self, case: AnyCase, wire: WireRequest, ahead: Outcome | None = None
+    ) -> _Answer | None:
         try:
-            exchange = self._send(wire, auth=True)
+            if ahead is None:
+                exchange = self._send(wire, auth=True)
+            else:
+                self._count(ahead)
+                exchange = self.target.replay(ahead)[0]
         except (BudgetExhaustedError, TargetError) as exc:
             self.stop = exc
             return None
