@@ -79,7 +79,10 @@ def serve(port: int, latency_ms: float, api_key: str, seed: int) -> None:
 
 def _verdicts(report: dict[str, Any]) -> tuple[Any, ...]:
     features = tuple(
-        sorted((f["id"], json.dumps(f.get("statuses"), sort_keys=True)) for f in report["features"])
+        sorted(
+            (name, json.dumps(feature.get("statuses"), sort_keys=True))
+            for name, feature in report["features"].items()
+        )
     )
     failing = tuple(sorted(t["id"] for t in report["tests"] if t["outcome"] in ("failed", "error")))
     return features, failing

@@ -23,6 +23,9 @@ from oaiconform.settings import Settings
 from oaiconform.spec import Spec
 from oaiconform.target import Target
 
+# Independent tests: the first request of each is sent ahead, together (oaiconform.ahead).
+pytestmark = pytest.mark.independent
+
 MAX_TOKENS = 8  # small on purpose: runs against paid APIs stay cheap
 
 VARIANTS = st.fixed_dictionaries(

@@ -23,6 +23,9 @@ from oaiconform.settings import Settings
 from oaiconform.spec import Spec
 from oaiconform.target import Target
 
+# Independent tests: the first request of each is sent ahead, together (oaiconform.ahead).
+pytestmark = pytest.mark.independent
+
 MAX_OUTPUT_TOKENS = 16
 WEATHER_TOOL: dict[str, Any] = {
     "type": "function",

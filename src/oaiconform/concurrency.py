@@ -52,6 +52,7 @@ class Throttle:
         self.limit = self.configured
         self.min_reached = self.configured
         self.rate_limited = 0  # 429 answers seen
+        self.sent_ahead = 0  # requests sent on pool threads, several in flight
         self.hold_s = hold_s
         self._in_flight = 0
         self._hold_until = 0.0
@@ -101,6 +102,7 @@ class Throttle:
         with self._cond:
             self.min_reached = min(self.min_reached, int(info.get("min_reached", self.limit)))
             self.rate_limited += int(info.get("rate_limited", 0))
+            self.sent_ahead += int(info.get("sent_ahead", 0))
 
     def info(self) -> dict[str, int]:
         """For the report: how far the concurrency went."""
@@ -108,6 +110,7 @@ class Throttle:
             "configured": self.configured,
             "min_reached": self.min_reached,
             "rate_limited": self.rate_limited,
+            "sent_ahead": self.sent_ahead,
         }
 
 

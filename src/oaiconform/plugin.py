@@ -17,6 +17,8 @@ import allure
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from oaiconform.ahead import MARKER as INDEPENDENT
+from oaiconform.ahead import AheadOfTests
 from oaiconform.applicability import (
     REQUIREMENTS,
     TargetTraits,
@@ -40,6 +42,7 @@ from oaiconform.spec import Spec, SpecError
 from oaiconform.target import BudgetExhaustedError, Target, TargetError, TargetUnreachableError
 
 CONTEXT_KEY = pytest.StashKey[RunContext]()
+AHEAD_KEY = pytest.StashKey[AheadOfTests]()
 HANDOFF_KEY = "oaiconform"  # in xdist's workerinput (controller -> worker) and workeroutput
 _OPTIONS = (
     "target",
@@ -206,6 +209,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "feature(id): the conformance feature a suite test checks")
     config.addinivalue_line(
+        "markers",
+        f"{INDEPENDENT}: the module's tests are independent; their first requests may be sent "
+        "ahead together (oaiconform.ahead)",
+    )
+    config.addinivalue_line(
         "markers", "requires(*traits): target traits the test needs (oaiconform.applicability)"
     )
     if CONTEXT_KEY not in config.stash:
@@ -296,6 +304,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """A test that does not apply to the target ends here, before any fixture sends a request."""
     if _feature_of(item) is None:
         return
+    context = _context(item.config)
+    ahead = item.config.stash.setdefault(AHEAD_KEY, AheadOfTests())
+    ahead.before(item, context)
     reason = _context(item.config).not_applicable.get(item.nodeid)
     if reason is not None:
         raise NotApplicable(reason, allow_module_level=False)
@@ -620,6 +631,9 @@ class ResultCollector:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     context = session.config.stash.get(CONTEXT_KEY, None)
+    ahead = session.config.stash.get(AHEAD_KEY, None)
+    if ahead is not None and context is not None:
+        ahead.finish(context)
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # a parallel worker: its controller writes the report
         if context is not None and context.target_started:

@@ -533,7 +533,8 @@ class Target:
                 headers=request.headers,
                 timeout=timeout,
             ) as response:
-                self.budget.throttle.note(response.status_code)
+                if "x-oaiconform-simulate" not in all_headers:  # a 429 asked for cuts nothing
+                    self.budget.throttle.note(response.status_code)
                 yield response, recorded
         except httpx.HTTPError as exc:
             where = f"{method} {strip_userinfo(recorded.url)}"
@@ -578,6 +579,7 @@ class Target:
         nothing is logged until the outcome is `replay`ed."""
         if not sends:
             return []
+        self.budget.throttle.sent_ahead += len(sends)  # only ever on the test's thread
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="oaiconform-send") as pool:
             return list(pool.map(self._send_ahead, sends))
 
@@ -612,7 +614,10 @@ class Target:
         ended (so the caller may remove what they created). With --concurrency 1 it runs
         once, serially.
         """
-        if self.concurrency <= 1 or self._speculation is not None:
+        outer = self._speculation
+        if outer is not None and outer.recording:
+            raise Recorded("a search")  # a test noted ahead (see `note_ahead`) ends here
+        if self.concurrency <= 1:
             search()
             return
         speculation = Speculation(limit=limit)
@@ -624,9 +629,33 @@ class Target:
             speculation.dispatch(self.send_all)
             search()
         finally:
-            self._speculation = None
+            self._speculation = outer
             if leftovers is not None:
                 leftovers([o.value for o in speculation.leftovers() if o.value is not None])
+
+    def note_ahead(self, tests: list[Callable[[], object]]) -> int:
+        """Send the first request of each test at once; the tests, run later one by one, are
+        answered from them (until `forget_ahead`). Each is called once with this Target
+        recording: it ends at its first request, whatever it raises. Returns how many
+        requests were sent ahead."""
+        self.forget_ahead()
+        speculation = Speculation()
+        self._speculation = speculation
+        for test in tests:
+            try:
+                test()
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:  # noqa: S112 - a skip or a failure before any request: none noted
+                continue
+        sent = len(speculation.calls)
+        speculation.dispatch(self.send_all)
+        return sent
+
+    def forget_ahead(self) -> None:
+        """Answers sent ahead for tests that did not ask for them are dropped (they were
+        counted by the budget when sent)."""
+        self._speculation = None
 
     def speculative(self, function: Callable[_P, None]) -> Callable[_P, None]:
         """`function` (one example of a search) ends quietly on the recording pass once it

@@ -1,0 +1,43 @@
+"""A run with requests in flight at once reaches the serial run's verdicts, with and without
+faults: per-feature statuses (compat and strict) and the failing tests are identical.
+
+The features chosen take every concurrent path: property examples drawn first and sent together
+(`schema.*`, and under a fault its failure shrunk by the serial search again), hypothesis
+examples sent ahead (the generated stream and validation tests), and independent tests whose
+first requests are sent ahead (the error, auth and stream variant modules).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from oaiconform.report import Report
+from tests.conftest import RunSuites
+
+FEATURES = ("schema.createEmbedding", "chat.stream", "errors.validation", "errors.auth")
+
+
+def _verdicts(report: Report) -> tuple[object, ...]:
+    statuses = {name: result.statuses for name, result in report.features.items()}
+    failing = sorted(t.id for t in report.tests if t.outcome in ("failed", "error"))
+    return statuses, failing
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [(), ("created-as-string", "stream-finish-reason-twice", "wrong-type-500")],
+    ids=["correct", "faults"],
+)
+def test_a_concurrent_run_judges_as_the_serial_run(
+    run_suites: RunSuites, faults: tuple[str, ...]
+) -> None:
+    serial = run_suites(*faults, features=FEATURES, concurrency=1).report
+    concurrent = run_suites(*faults, features=FEATURES, concurrency=8).report
+    assert serial is not None and concurrent is not None
+    assert _verdicts(concurrent) == _verdicts(serial)
+    info = concurrent.budget["concurrency"]
+    assert info["configured"] == 8
+    assert info["sent_ahead"] > 20  # the concurrent paths were taken, not a serial run again
+    assert serial.budget["concurrency"]["sent_ahead"] == 0
+    if faults:  # the faults were seen, by both runs
+        assert _verdicts(serial)[1]

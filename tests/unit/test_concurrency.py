@@ -1,0 +1,107 @@
+"""The throttle's AIMD and the Target's requests sent ahead (concurrency.py, target.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from oaiconform.concurrency import DECREASE_SPACING_S, Recorded, Speculation, Throttle
+from oaiconform.settings import (
+    DEFAULT_LOOPBACK_CONCURRENCY,
+    DEFAULT_REMOTE_CONCURRENCY,
+    SettingsError,
+    build_settings,
+)
+
+
+def test_a_429_halves_the_slots_once_per_burst_and_holds_them() -> None:
+    throttle = Throttle(8, hold_s=10.0)
+    throttle.note(429, now=100.0)
+    throttle.note(429, now=100.1)  # the same burst: in flight before the first cut
+    assert throttle.limit == 4
+    throttle.note(429, now=100.0 + DECREASE_SPACING_S)
+    assert (throttle.limit, throttle.min_reached, throttle.rate_limited) == (2, 2, 3)
+    for _ in range(20):
+        throttle.note(200, now=105.0)  # within the hold: no increase
+    assert throttle.limit == 2
+
+
+def test_after_the_hold_each_window_of_answers_adds_one_slot_up_to_the_configured() -> None:
+    throttle = Throttle(4, hold_s=1.0)
+    throttle.note(429, now=0.0)
+    assert throttle.limit == 2
+    for _ in range(2):
+        throttle.note(200, now=2.0)
+    assert throttle.limit == 3
+    for _ in range(30):
+        throttle.note(200, now=3.0)
+    assert throttle.limit == 4
+    assert throttle.info() == {
+        "configured": 4,
+        "min_reached": 2,
+        "rate_limited": 1,
+        "sent_ahead": 0,
+    }
+
+
+def test_slots_bound_what_is_in_flight() -> None:
+    throttle = Throttle(2)
+    peak = [0]
+    in_flight = [0]
+    lock = threading.Lock()
+
+    def request() -> None:
+        with throttle.slot():
+            with lock:
+                in_flight[0] += 1
+                peak[0] = max(peak[0], in_flight[0])
+            time.sleep(0.02)
+            with lock:
+                in_flight[0] -= 1
+
+    threads = [threading.Thread(target=request) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert peak[0] == 2
+
+
+def test_a_slot_waiting_past_the_deadline_gives_up() -> None:
+    throttle = Throttle(1)
+
+    class Late(Exception):
+        pass
+
+    def give_up() -> None:
+        raise Late
+
+    with throttle.slot(), pytest.raises(Late), throttle.slot(give_up):
+        pass
+
+
+def test_a_speculation_answers_identical_requests_first_in_first_out() -> None:
+    speculation = Speculation(limit=2)
+    for key in ("a", "a", "b"):
+        with pytest.raises(Recorded):
+            speculation.record(key, lambda: None)
+    assert [key for key, _ in speculation.calls] == ["a", "a"]  # the limit: "b" is sent later
+    from oaiconform.concurrency import Outcome
+
+    speculation.dispatch(lambda sends: [Outcome(value=i) for i, _ in enumerate(sends)])
+    first, second = speculation.take("a"), speculation.take("a")
+    assert first is not None and second is not None
+    assert (first.value, second.value) == (0, 1)
+    assert speculation.take("a") is None and speculation.take("b") is None
+
+
+def test_concurrency_defaults_by_where_the_target_is() -> None:
+    assert build_settings({}, {}).concurrency == DEFAULT_LOOPBACK_CONCURRENCY
+    remote = build_settings({"target": "https://api.example.com/v1"}, {})
+    assert remote.concurrency == DEFAULT_REMOTE_CONCURRENCY
+    assert build_settings({}, {"OAICONFORM_CONCURRENCY": "3"}).concurrency == 3
+    assert build_settings({"concurrency": "1"}, {"OAICONFORM_CONCURRENCY": "3"}).concurrency == 1
+    with pytest.raises(SettingsError, match="--concurrency: must be at least 1"):
+        build_settings({"concurrency": "0"}, {})
