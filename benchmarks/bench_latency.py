@@ -1,7 +1,7 @@
 """Whole runs against a slow target: the mock behind a fixed added latency, serial vs concurrent.
 
     OAICONFORM_SPEC=PATH python benchmarks/bench_latency.py [--latency-ms 0 100 500]
-        [--profiles core full] [--concurrency 8] [--seed 1]
+        [--profiles core full] [--concurrency 8 ...] [--seed 1] [--serial-max-ms 100]
 
 The target is the mock (the same app `oaiconform mock` serves) in a separate process behind a
 proxy layer that holds every answer back by a fixed latency before its head is sent (an ASGI
@@ -10,8 +10,9 @@ a second network hop). For each profile and latency, `oaiconform run --concurren
 and `--concurrency N` run as whole processes; the table shows wall time, requests sent
 (report.json's budget), peak memory (the run process's maximum resident set, from wait4) and the
 ratio of the wall time to the bare run (latency 0, serial) of the same profile in the same
-invocation. Each run's per-feature statuses (compat and strict) and failing tests are compared
-with the bare serial run's: the `same` column says whether the verdicts are identical.
+invocation; a serial run above --serial-max-ms of latency is skipped (minutes of waiting).
+Each run's per-feature statuses (compat and strict) and failing tests are compared with the
+bare serial run's: the `same` column says whether the verdicts are identical.
 
     python benchmarks/bench_latency.py serve --port P --latency-ms 100 --api-key K
 
@@ -145,7 +146,7 @@ def main() -> None:
     served.add_argument("--seed", type=int, default=1)
     parser.add_argument("--latency-ms", type=float, nargs="+", default=[0, 100, 500])
     parser.add_argument("--profiles", nargs="+", default=["core", "full"])
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[8])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--serial-max-ms", type=float, default=100, help="skip slower serial")
     args = parser.parse_args()
@@ -158,7 +159,7 @@ def main() -> None:
         server, url = _start(latency, args.seed)
         try:
             for profile in args.profiles:
-                for concurrency in (1, args.concurrency):
+                for concurrency in (1, *args.concurrency):
                     if concurrency == 1 and latency > args.serial_max_ms:
                         continue  # minutes of waiting that tell nothing new
                     result = _run(url, profile, concurrency, args.seed, work)

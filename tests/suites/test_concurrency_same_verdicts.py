@@ -20,8 +20,8 @@ FEATURES = ("schema.createEmbedding", "chat.stream", "errors.validation", "error
 FAULT_FEATURES = ("schema.createEmbedding", "errors.validation", "errors.auth")
 
 
-def _verdicts(report: Report) -> tuple[object, ...]:
-    statuses = {name: result.statuses for name, result in report.features.items()}
+def _verdicts(report: Report) -> tuple[dict[str, object], list[str]]:
+    statuses: dict[str, object] = {name: r.statuses for name, r in report.features.items()}
     failing = sorted(t.id for t in report.tests if t.outcome in ("failed", "error"))
     return statuses, failing
 
