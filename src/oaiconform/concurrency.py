@@ -13,6 +13,9 @@ hypothesis test) are sent concurrently without touching how their verdicts are r
    what was sent for the identical request (first in, first out), anything else (a shrink, a
    429's retry, a request that depends on an earlier answer) is sent then.
 
+Streams are never sent ahead (a server that generates one answer at a time may cut a stream
+short when another request arrives: llama-cpp-python does by default), only plain requests.
+
 So hypothesis only ever runs on the caller's thread (its generation is not thread-safe), the
 checks and verdicts are the serial run's, and the exchange log of a test is what a serial run
 logs: an answer is logged when the second pass takes it. Requests noted but never asked for
