@@ -7,7 +7,8 @@ The target is the mock (the same app `oaiconform mock` serves) in a separate pro
 proxy layer that holds every answer back by a fixed latency before its head is sent (an ASGI
 layer in front of the app: what a slow API looks like to the client, one RTT per answer, without
 a second network hop). For each profile and latency, `oaiconform run --concurrency 1` (serial)
-and `--concurrency N` run as whole processes; the table shows wall time, requests sent
+and `--concurrency N` run as whole processes; the table shows wall time, CPU time (user and
+system of the run process: what the machine's load does not inflate), requests sent
 (report.json's budget), peak memory (the run process's maximum resident set, from wait4) and the
 ratio of the wall time to the bare run (latency 0, serial) of the same profile in the same
 invocation; a serial run above --serial-max-ms of latency is skipped (minutes of waiting).
@@ -105,9 +106,11 @@ def _run(url: str, profile: str, concurrency: int, seed: int, work: Path) -> dic
     )
     _, _, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
+    cpu = usage.ru_utime + usage.ru_stime
     report = json.loads((report_dir / "report.json").read_text())
     return {
         "wall": wall,
+        "cpu": cpu,
         "requests": report["budget"]["used"],
         "peak_mb": usage.ru_maxrss / 1024,
         "verdicts": _verdicts(report),
@@ -175,7 +178,7 @@ def main() -> None:
     bare = {p: r for p, lat, c, r in rows if lat == 0 and c == 1}
     print(f"seed {args.seed}; ratios to the bare serial run of the same profile")
     print(
-        f"{'profile':<8} {'latency':>8} {'conc':>5} {'wall s':>7} {'ratio':>6} "
+        f"{'profile':<8} {'latency':>8} {'conc':>5} {'wall s':>7} {'ratio':>6} {'cpu s':>6} "
         f"{'requests':>9} {'peak MB':>8} {'min conc':>9} {'same':>5}"
     )
     for profile, latency, concurrency, result in rows:
@@ -185,8 +188,8 @@ def main() -> None:
         low = (result["concurrency"] or {}).get("min_reached", "-")
         print(
             f"{profile:<8} {latency:>6g}ms {concurrency:>5} {result['wall']:>7.1f} "
-            f"{ratio:>6.2f} {result['requests']:>9} {result['peak_mb']:>8.0f} {low!s:>9} "
-            f"{same:>5}"
+            f"{ratio:>6.2f} {result['cpu']:>6.1f} {result['requests']:>9} "
+            f"{result['peak_mb']:>8.0f} {low!s:>9} {same:>5}"
         )
 
 
