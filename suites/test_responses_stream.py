@@ -14,7 +14,12 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from oaiconform.checks import expect
-from oaiconform.checks.stream_responses import response_stream_events
+from oaiconform.checks.http import json_object_body, status_code_is
+from oaiconform.checks.stream_responses import (
+    response_stream_events,
+    response_stream_grammar,
+    stream_matches_response,
+)
 from oaiconform.checks.streaming import event_stream_served, stream_framing
 from oaiconform.exchange import StreamExchange
 from oaiconform.pinning import pinned
@@ -79,6 +84,7 @@ def send(target: Target, body: dict[str, Any]) -> StreamExchange:
 def check(spec: Spec, stream: StreamExchange) -> None:
     expect(event_stream_served(stream))
     expect(stream_framing(stream, done_required=False), response_stream_events(spec, stream))
+    expect(response_stream_grammar(stream))
 
 
 @pytest.mark.feature("responses.stream")
@@ -104,6 +110,32 @@ def test_responses_stream_a_function_call(target: Target, spec: Spec, settings: 
     stream = send(target, body)
     require_route(stream.head)
     check(spec, stream)
+
+
+@pytest.mark.feature("responses.stream")
+def test_responses_stream_cut_by_max_output_tokens_ends_incomplete(
+    target: Target, spec: Spec, settings: Settings
+) -> None:
+    """A long answer cut at max_output_tokens streams its grammar to response.incomplete."""
+    stream = send(target, request(settings, input="Write a 300-word story about a lighthouse."))
+    require_route(stream.head)
+    check(spec, stream)
+
+
+@pytest.mark.feature("responses.stream")
+@pytest.mark.requires("deterministic")
+def test_responses_stream_matches_the_non_streamed_response(
+    target: Target, spec: Spec, settings: Settings
+) -> None:
+    """Same request: the terminal event's output equals the non-streamed response's (ids
+    aside), and so does its status."""
+    body = request(settings)
+    stream = send(target, body)
+    require_route(stream.head)
+    check(spec, stream)
+    exchange = target.post("responses", json={**body, "stream": False})
+    expect(status_code_is(exchange, 200), json_object_body(exchange))
+    expect(stream_matches_response(stream, exchange.json()))
 
 
 @pytest.mark.feature("responses.stream")

@@ -7,10 +7,14 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from oaiconform import __version__
+from oaiconform.config_file import CONFIG_NAME, find_config, load_config
 from oaiconform.features import get_feature
-from oaiconform.settings import SettingsError, build_settings
+from oaiconform.proxy.cli import add_proxy_parser, proxy_command
+from oaiconform.report_cli import add_report_kinds
+from oaiconform.settings import ConfigValues, SettingsError, build_settings, tcp_port
 
 EXIT_USAGE = 2
 
@@ -47,11 +51,7 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--moderation-model", help="moderation model")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="oaiconform", description="Conformance suite for the OpenAI HTTP API.")
-    parser.add_argument("--version", action="version", version=f"oaiconform {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
+def _add_run_parser(commands: argparse._SubParsersAction[_Parser]) -> _Parser:
     run = commands.add_parser(
         "run",
         help="run the conformance suites against a target",
@@ -121,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
         "video, fine-tuning, admin, realtime, evals, containers, vector stores)",
     )
     run.add_argument(
+        "--via-proxy",
+        action="store_true",
+        default=None,
+        help="send the suites' traffic through the validating proxy (reports in "
+        "<report-dir>/proxy/) and say whether its verdicts agree with the suites'",
+    )
+    run.add_argument(
         "--deterministic",
         action="store_true",
         default=None,
@@ -181,13 +188,53 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only the tests that failed or hit an error in the previous report.json of "
         "the report directory (everything, when none did)",
     )
-    run.add_argument("-v", "--verbose", action="store_true", help="show every test")
+    run.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="known deviations (`oaiconform baseline write`): they stay in every output, "
+        "marked known, and only what the file does not record fails the run",
+    )
+    run.add_argument(
+        "--baseline-strict",
+        action="store_true",
+        default=None,
+        help="with --baseline: entries that no longer fail (stale) fail the run",
+    )
+    run.add_argument(
+        "--config",
+        metavar="FILE",
+        help=f"configuration file (default: ./{CONFIG_NAME}, else [tool.oaiconform] of "
+        "./pyproject.toml); every flag has a key; flag > environment > file > default",
+    )
+    run.add_argument("-v", "--verbose", action="store_true", default=None, help="show every test")
+    run.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=None,
+        help="no live progress line on a terminal (it is never shown when output is not one)",
+    )
     _add_targets_options(run)
     run.add_argument(
         "--dry-run",
         action="store_true",
         help="list the features, tests and request bound of the run; send nothing",
     )
+    return run
+
+
+def run_parser() -> _Parser:
+    """The `run` command's parser alone: its flags are the configuration file's keys."""
+    commands = _Parser(prog="oaiconform").add_subparsers(dest="command", parser_class=_Parser)
+    return _add_run_parser(commands)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="oaiconform", description="Conformance suite for the OpenAI HTTP API.")
+    parser.add_argument("--version", action="version", version=f"oaiconform {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    _add_run_parser(commands)
 
     mock = commands.add_parser(
         "mock",
@@ -195,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the mock OpenAI API, e.g. for application tests.",
     )
     mock.add_argument("--host", default="127.0.0.1")
-    mock.add_argument("--port", type=int, default=8000)
+    mock.add_argument("--port", type=tcp_port, default=8000)
     mock.add_argument(
         "--api-key",
         dest="api_keys",
@@ -233,9 +280,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("profiles", help="list the profiles and their features")
+    add_proxy_parser(commands)
     _add_clean_parser(commands)
     _add_report_parser(commands)
+    _add_baseline_parser(commands)
     return parser
+
+
+def _add_baseline_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    baseline = commands.add_parser(
+        "baseline",
+        help="known deviations for `run --baseline`",
+        description="Baselines of known deviations: what a server is known to get wrong.",
+    )
+    actions = baseline.add_subparsers(
+        dest="baseline_action", metavar="ACTION", parser_class=_Parser
+    )
+    write = actions.add_parser(
+        "write",
+        help="print a baseline with one entry per problem of a report.json",
+        description="Print (YAML) one entry per problem of the report, and one per required "
+        "feature that fails without a problem; fill in each reason, then pass the file to "
+        "`oaiconform run --baseline`.",
+    )
+    write.add_argument("report", metavar="REPORT.json", help="a report.json of `oaiconform run`")
 
 
 def _add_targets_options(run: argparse.ArgumentParser) -> None:
@@ -271,6 +339,7 @@ def _add_report_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
         "--format", choices=("html", "markdown"), default=None, help="default: from -o's suffix"
     )
     matrix.add_argument("--note", default="", help="a paragraph shown under the title")
+    add_report_kinds(kinds)
 
 
 def _add_clean_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -296,18 +365,19 @@ def _add_clean_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     from oaiconform.runner import run
 
+    try:
+        config = _read_config(args)
+    except SettingsError as exc:
+        print(f"oaiconform: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if args.targets is not None or args.jobs is not None:
         from oaiconform.multirun_cli import run_targets_command
 
         return run_targets_command(args)
-    values = {
-        k: v
-        for k, v in vars(args).items()
-        if k not in ("command", "verbose", "dry_run", "targets", "jobs")
-    }
+    values = {k: v for k, v in vars(args).items() if k not in _NOT_SETTINGS}
     values["timeout"] = args.timeout
     try:
-        settings = build_settings(values, os.environ)
+        settings = build_settings(values, os.environ, config)
     except SettingsError as exc:
         print(f"oaiconform: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -315,7 +385,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from oaiconform.dryrun import dry_run
 
         return dry_run(settings, out=sys.stdout, err=sys.stderr)
-    return run(settings, quiet=not args.verbose).exit_code
+    return run(settings, quiet=not args.verbose, progress=not args.quiet).exit_code
+
+
+# `run` flags that steer the command rather than the run's settings.
+_NOT_SETTINGS = frozenset({"command", "verbose", "quiet", "dry_run", "targets", "jobs", "config"})
+
+
+def _read_config(args: argparse.Namespace) -> ConfigValues | None:
+    """The configuration file's values; those that steer the command go on `args` (a flag
+    given wins), the settings' ones to build_settings, which ranks them below the environment."""
+    found = find_config(args.config, Path.cwd())
+    if found is None:
+        return None
+    config = load_config(*found, run_parser())
+    for name in _NOT_SETTINGS & set(config.values):
+        if getattr(args, name, None) is None:
+            setattr(args, name, config.values[name])
+    return config
 
 
 def _cmd_mock(args: argparse.Namespace) -> int:
@@ -400,6 +487,38 @@ def _cmd_clean(args: argparse.Namespace) -> int:
         target.close()
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from oaiconform.report_cli import allure_command, markdown_command
+
+    if args.report_kind == "markdown":
+        return markdown_command(args)
+    if args.report_kind == "allure":
+        return allure_command(args)
+    from oaiconform.multirun_cli import report_command
+
+    return report_command(args)
+
+
+def _cmd_baseline(args: argparse.Namespace) -> int:
+    from oaiconform.baseline_write import baseline_yaml
+    from oaiconform.report.json_writer import ReportReadError, read_report_json
+
+    if args.baseline_action != "write":
+        print(
+            "oaiconform: error: baseline needs an action: "
+            "`oaiconform baseline write REPORT.json > known.yaml`",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        report = read_report_json(Path(args.report))
+    except ReportReadError as exc:
+        print(f"oaiconform: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(baseline_yaml(report, source=args.report))
+    return 0
+
+
 def _cmd_profiles() -> int:
     from oaiconform.profiles import available_profiles, load_profile
 
@@ -430,14 +549,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "mock":
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         return _cmd_mock(args)
+    if args.command == "proxy":
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGUSR1})
+        return proxy_command(args)
     if args.command == "profiles":
         return _cmd_profiles()
     if args.command == "clean":
         return _cmd_clean(args)
     if args.command == "report":
-        from oaiconform.multirun_cli import report_command
-
-        return report_command(args)
+        return _cmd_report(args)
+    if args.command == "baseline":
+        return _cmd_baseline(args)
     build_parser().print_help()
     return EXIT_USAGE
 

@@ -11,9 +11,11 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from oaiconform import route_probe
+from oaiconform.baseline import BaselineEntry, load_baseline
 from oaiconform.cleanup import ObjectLedger, activate, make_run_id
 from oaiconform.profiles import Profile, load_profile
 from oaiconform.settings import Secret, Settings, settings_from_handoff, settings_to_handoff
@@ -22,6 +24,7 @@ from oaiconform.target import RequestBudget, Target
 
 if TYPE_CHECKING:  # the mock is imported only by runs that start it
     from oaiconform.mock import MockServer
+    from oaiconform.proxy.server import ValidatingProxy
 
 
 @dataclass
@@ -42,6 +45,8 @@ class TestResult:
     # --reruns: the attempts that failed before the last one; a test that failed and then
     # passed is `flaky` (its failures and message are the failed attempt's).
     failed_attempts: int = 0
+    # outcome failed: the last exchange as text (exchange.exchange_record), for report.html
+    exchange: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -61,17 +66,28 @@ class RunContext:
     _spec: Spec | None = None
     _target: Target | None = None
     _mock: MockServer | None = None
+    proxy: ValidatingProxy | None = None  # --via-proxy: in front of the target, this process's
     _mock_key: Secret | None = None
     _mock_second_key: Secret | None = None
     _worker_keys: tuple[Secret, ...] = ()  # the embedded mock's tenant per parallel worker
     _worker_count: int = 0  # workers xdist announced before the target started
     _attached: dict[str, Any] | None = None  # a worker's share of the controller's target
+    _baseline: tuple[BaselineEntry, ...] | None = None
     # What the run created on the target (see cleanup.py); its id tags every such object.
     objects: ObjectLedger = field(init=False)
 
     def __post_init__(self) -> None:
         self.objects = ObjectLedger(make_run_id(self.settings.seed, self.started_at))
         activate(self.objects)
+
+    @property
+    def baseline(self) -> tuple[BaselineEntry, ...] | None:
+        """The --baseline entries (checked when the settings were built), None without one."""
+        if self.settings.baseline is None:
+            return None
+        if self._baseline is None:
+            self._baseline = load_baseline(self.settings.baseline)
+        return self._baseline
 
     @property
     def run_id(self) -> str:
@@ -221,6 +237,12 @@ class RunContext:
             )
             self._mock = MockServer(config, self.spec).start()
             base_url = self._mock.base_url
+        if settings.via_proxy and attached is None:
+            from oaiconform.proxy.server import ValidatingProxy
+
+            report_dir = (settings.report_dir or Path("reports")).resolve() / "proxy"
+            self.proxy = ValidatingProxy(base_url, self.spec, report_dir=report_dir).start()
+            base_url = self.proxy.base_url
         second = self.second_api_key
         return Target(
             base_url,
@@ -243,6 +265,9 @@ class RunContext:
     def close(self) -> None:
         if self._target is not None:
             self._target.close()
+        if self.proxy is not None:  # before the mock: it writes its reports as it stops
+            self.proxy.stop()
+            self.proxy = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None

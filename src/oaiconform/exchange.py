@@ -214,3 +214,34 @@ def stream_metrics(streams: list[StreamExchange]) -> dict[str, float]:
         metrics["gap_s_max"] = round(max(gaps), 6)
     metrics["events"] = float(sum(len(s.events) for s in streams))
     return metrics
+
+
+# Request headers whose values are credentials: never copied into a record, whatever they hold.
+_CREDENTIAL_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "openai-api-key"})
+RECORD_BODY_CHARS = 4000
+
+
+def exchange_record(exchange: Exchange, body_chars: int = RECORD_BODY_CHARS) -> dict[str, str]:
+    """One exchange as plain text for a report (a failed test's evidence): the request line,
+    headers and body, the status, response headers and body, bodies cut at `body_chars`.
+    Credential headers are masked here; the report redacts the rest at construction."""
+
+    def body(raw: bytes) -> str:
+        text = raw[:body_chars].decode("utf-8", errors="replace")
+        return text + (f"\n... ({len(raw)} bytes in all)" if len(raw) > body_chars else "")
+
+    def headers(pairs: tuple[tuple[str, str], ...], mask: bool) -> str:
+        return "\n".join(
+            f"{k}: {'***' if mask and k.lower() in _CREDENTIAL_HEADERS else v}" for k, v in pairs
+        )
+
+    request = exchange.request
+    return {
+        "request": f"{request.method} {request.url}",
+        "request_headers": headers(request.headers, mask=True),
+        "request_body": body(request.body),
+        "status": str(exchange.status),
+        "response_headers": headers(exchange.headers, mask=False),
+        "response_body": body(exchange.body),
+        "elapsed_ms": f"{exchange.elapsed_s * 1000:.1f}",
+    }

@@ -83,6 +83,40 @@ _CATALOG: tuple[Feature, ...] = (
     ),
 )
 
+# The parameter family: one feature per request parameter whose effect can be seen without
+# judging the model's quality. Passed: the effect holds; not implemented: the target refuses
+# the parameter with a 4xx naming it; failed: accepted, and the answer shows it was ignored.
+_PARAMETERS: tuple[tuple[str, str, str], ...] = (
+    ("chat", "n", "n gives n choices"),
+    ("chat", "stop", "stop (string or list) ends the text before the sequence"),
+    ("chat", "max_tokens", "max_tokens cuts the answer (finish_reason length)"),
+    ("chat", "max_completion_tokens", "max_completion_tokens cuts the answer"),
+    ("chat", "logprobs", "logprobs returns one entry per token, spelling the content"),
+    ("chat", "top_logprobs", "top_logprobs lists that many alternatives per token"),
+    ("chat", "response_format", "response_format json_object / json_schema shapes the content"),
+    ("chat", "tool_choice", "tool_choice none / required / a named function is obeyed"),
+    ("chat", "parallel_tool_calls", "parallel_tool_calls false makes at most one call"),
+    ("chat", "stream_options", "stream_options.include_usage adds the usage chunk"),
+    ("chat", "seed", "the same seed gives the same answer (best effort: advisory)"),
+    ("completions", "n", "n gives n choices per prompt"),
+    ("completions", "stop", "stop ends the text before the sequence"),
+    ("completions", "max_tokens", "max_tokens cuts the completion (finish_reason length)"),
+    ("completions", "echo", "echo puts the prompt before the completion"),
+    ("embeddings", "dimensions", "dimensions shortens the vectors"),
+    ("embeddings", "encoding_format", "base64 is the float vector as little-endian float32"),
+    ("responses", "max_output_tokens", "max_output_tokens makes a long answer incomplete"),
+    ("responses", "store", "store decides whether the response can be retrieved"),
+    ("responses", "previous_response_id", "previous_response_id continues the conversation"),
+    ("responses", "instructions", "instructions are part of the input"),
+    ("responses", "text_format", "text.format json_schema shapes the output text"),
+    ("responses", "parallel_tool_calls", "parallel_tool_calls false makes at most one call"),
+)
+PARAMETER_FEATURES: tuple[str, ...] = tuple(f"params.{e}.{p}" for e, p, _ in _PARAMETERS)
+_CATALOG += tuple(
+    Feature(f"params.{endpoint}.{name}", "params", "should", f"{endpoint}: {description}")
+    for endpoint, name, description in _PARAMETERS
+)
+
 FEATURES: dict[str, Feature] = {f.id: f for f in _CATALOG}
 
 # Families whose members are derived from the spec: one per list resource, one per operation.

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from oaiconform.baseline import BaselineError
+from oaiconform.redact import environment_keys
 from oaiconform.targets_file import TargetsFileError, load_targets_file
 
 EXIT_USAGE = 2
@@ -104,11 +105,13 @@ def report_command(args: argparse.Namespace) -> int:
     from oaiconform.report.matrix_writers import write_matrix
 
     if args.report_kind != "matrix":
-        return _error("report needs a kind: `oaiconform report matrix DIR... -o FILE`")
+        return _error(
+            "report needs a kind: `oaiconform report matrix DIR... -o FILE`, "
+            "`report markdown DIR` or `report allure DIR`"
+        )
     output = Path(args.output)
     fmt = args.format or ("markdown" if output.suffix.lower() in (".md", ".markdown") else "html")
-    # The keys of this environment are masked too, should a report have kept one.
-    secrets = tuple(v for k, v in os.environ.items() if k.endswith("_KEY") and len(v) >= 8)
+    secrets = environment_keys(os.environ)
     try:
         write_matrix([Path(d) for d in args.directories], output, fmt, secrets, note=args.note)
     except MatrixError as exc:

@@ -31,7 +31,7 @@ from oaiconform.checks.http import JSON_OBJECT_BODY, TARGET_ERROR
 from oaiconform.checks.routes import RouteDecision, decide_route
 from oaiconform.cleanup import ObjectLedger, activate
 from oaiconform.context import RunContext, TestResult
-from oaiconform.exchange import BodyNotJSONError, Exchange, stream_metrics
+from oaiconform.exchange import BodyNotJSONError, Exchange, exchange_record, stream_metrics
 from oaiconform.features import is_known
 from oaiconform.profiles import ProfileError
 from oaiconform.redact import Redactor, redact_files
@@ -304,6 +304,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """A test that does not apply to the target ends here, before any fixture sends a request."""
     if _feature_of(item) is None:
         return
+    feature = str(_feature_of(item))
+    allure.dynamic.epic(feature.partition(".")[0])  # type: ignore[no-untyped-call]
+    allure.dynamic.feature(feature)  # type: ignore[no-untyped-call]
     context = _context(item.config)
     ahead = item.config.stash.setdefault(AHEAD_KEY, AheadOfTests())
     ahead.before(item, context)
@@ -420,13 +423,28 @@ def failures_of_exception(exc: BaseException) -> list[Failure]:
     return []
 
 
+# allure's severity of a failed test: its worst failure's impact class.
+_SEVERITY = {
+    "breaks-clients": allure.severity_level.CRITICAL,
+    "wrong-behaviour": allure.severity_level.NORMAL,
+    "spec-literal": allure.severity_level.MINOR,
+    "advisory": allure.severity_level.TRIVIAL,
+}
+
+
 def _label_failures(report: pytest.TestReport, failures: list[dict[str, str]]) -> None:
-    """The check ids and impact classes of a failed test, for JUnit (in the failure text) and
-    allure (a label and tags), so both can be filtered and grouped as the problems are."""
+    """The check ids and impact classes of a failed test, for the terminal (in the failure
+    text) and allure (story = check, severity = worst impact, a label and tags), so both can
+    be filtered and grouped as the problems are."""
     pairs = dict.fromkeys((f["check_id"] or f["rule"], f["impact"]) for f in failures)
     for check_id, impact in pairs:
         allure.dynamic.label("oaiconform_check", check_id)  # type: ignore[no-untyped-call]
+        allure.dynamic.story(check_id)  # type: ignore[no-untyped-call]
         allure.dynamic.tag(impact)  # type: ignore[no-untyped-call]
+    severities = [_SEVERITY[impact] for _, impact in pairs if impact in _SEVERITY]
+    if severities:
+        worst = min(severities, key=list(_SEVERITY.values()).index)
+        allure.dynamic.severity(worst)  # type: ignore[no-untyped-call]
     # xunit2 has no per-test properties: the failure text JUnit carries names them instead.
     if failures:
         report.longrepr = "\n".join(
@@ -535,7 +553,22 @@ def pytest_runtest_makereport(
         update["traceback"] = redact(report.longreprtext)[-_TRACEBACK_CHARS:]
     if update["outcome"] == "failed" and context.target_started and context.target.exchanges:
         update["repro"] = context.target.curl(context.target.exchanges[-1])
+        update["exchange"] = exchange_record(context.target.exchanges[-1])
         update["sdk"] = _replayed_through_sdk(context)
+        _attach_exchange(context, update["exchange"], update["repro"])
+
+
+def _attach_exchange(context: RunContext, record: dict[str, str], curl: str) -> None:
+    """The failing test's last exchange in allure, redacted: request, response, curl."""
+    redact = Redactor(context.secrets()).text
+    texts = {
+        "request": f"{record['request']}\n{record['request_headers']}\n\n{record['request_body']}",
+        "response": f"HTTP {record['status']}\n{record['response_headers']}\n\n"
+        f"{record['response_body']}",
+        "curl (reproduce)": curl,
+    }
+    for name, text in texts.items():
+        allure.attach(redact(text), name=name, attachment_type=allure.attachment_type.TEXT)
 
 
 def _replayed_through_sdk(context: RunContext) -> list[dict[str, str]]:
@@ -580,6 +613,7 @@ class ResultCollector:
             if result.failed_attempts == 1:  # the first failure is the evidence of a flake
                 result.failures, result.repro = update.get("failures") or [], update["repro"]
                 result.sdk, result.message = update.get("sdk") or [], update["message"]
+                result.exchange = update.get("exchange") or {}
             result.outcome = "failed"
             return
         if update["outcome"] == "passed" and result.failed_attempts:
@@ -599,6 +633,8 @@ class ResultCollector:
             result.failures = update["failures"]
         if update.get("sdk"):
             result.sdk = update["sdk"]
+        if update.get("exchange"):
+            result.exchange = update["exchange"]
 
     @staticmethod
     def _flaky_message(result: TestResult) -> str:
@@ -645,6 +681,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 "objects": context.objects.handoff(),
                 "deadline_hit": budget.deadline_hit,
                 "concurrency": budget.concurrency_info(),
+                "latencies_s": budget.latencies_s,
             }
         return
     if context is None or not context.results or context.managed_by_cli:
@@ -657,20 +694,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def _sweep_artifacts(config: pytest.Config, context: RunContext) -> None:
-    """What pytest's and allure's writers made, redacted once more as the run ends: they render
-    exceptions, captured output and attachments we never see (see redact_files)."""
+    """What allure's writer made (and pytest's JUnit writer, when a user's own pytest run asks
+    for it), redacted once more as the run ends: they render exceptions, captured output and
+    attachments we never see (see redact_files). `oaiconform run` writes its junit.xml from the
+    report (report/junit_writer.py)."""
     paths: list[Path] = []
     junit = getattr(config.option, "xmlpath", None)
     allure_dir = getattr(config.option, "allure_report_dir", None)
     rerun = {n: r.message for n, r in context.results.items() if r.failed_attempts}
-    if rerun:
-        from oaiconform.report.reruns import fold_reruns_in_junit, mark_flaky_in_allure
+    if rerun and allure_dir:
+        from oaiconform.report.reruns import mark_flaky_in_allure
 
-        if junit:
-            fold_reruns_in_junit(Path(junit), rerun)
-        if allure_dir:
-            flaky = {n: m for n, m in rerun.items() if context.results[n].outcome == "flaky"}
-            mark_flaky_in_allure(Path(allure_dir), flaky)
+        flaky = {n: m for n, m in rerun.items() if context.results[n].outcome == "flaky"}
+        mark_flaky_in_allure(Path(allure_dir), flaky)
     if junit:
         paths.append(Path(junit))
     if allure_dir and Path(allure_dir).is_dir():

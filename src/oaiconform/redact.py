@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -23,6 +23,12 @@ def strip_userinfo(url: str) -> str:
     if parts.port:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, f"{MASK}@{host}", parts.path, parts.query, parts.fragment))
+
+
+def environment_keys(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The values of the environment's `*_KEY` variables: what a command that reads reports
+    (not a run, which knows its own keys) masks, should a report have kept one."""
+    return tuple(v for k, v in environ.items() if k.endswith("_KEY") and len(v) >= 8)
 
 
 class Redactor:

@@ -26,6 +26,7 @@ from oaiconform.context import RunContext
 from oaiconform.last_failed import LastFailed, LastFailedError, last_failed
 from oaiconform.plugin import ContextProvider
 from oaiconform.profiles import ProfileError
+from oaiconform.progress import LiveProgress
 from oaiconform.redact import Redactor
 from oaiconform.report import Report, build_report, write_reports
 from oaiconform.report.model import NOT_SELECTED
@@ -92,9 +93,6 @@ def _pytest_args(
         "--tb=short",
         "-o",
         "console_output_style=classic",
-        f"--junitxml={report_dir / 'junit.xml'}",
-        "-o",
-        "junit_family=xunit2",
         f"--alluredir={report_dir / 'allure-results'}",
         f"--hypothesis-seed={settings.seed}",
     ]
@@ -197,7 +195,8 @@ def _problem_lines(report: Report) -> list[str]:
     roots = root_problems(report.problems)
     lines = []
     for number, problem in enumerate(roots[:_PROBLEMS_SHOWN], 1):
-        lines.append(f"  {number}. [{problem.impact}] {problem.title}  ({problem.id})")
+        in_baseline = " known (baseline):" if problem.baseline else ""
+        lines.append(f"  {number}.{in_baseline} [{problem.impact}] {problem.title}  ({problem.id})")
         lines.append(
             f"     {len(problem.features)} feature(s), {len(problem.tests)} test(s): "
             f"{problem.detail[:200]}"
@@ -216,6 +215,27 @@ def _problem_lines(report: Report) -> list[str]:
     if len(roots) > _PROBLEMS_SHOWN:
         more = len(roots) - _PROBLEMS_SHOWN
         lines.append(f"  ... and {more} more (report.html, report.json: problems)")
+    return lines
+
+
+def _baseline_lines(report: Report) -> list[str]:
+    """What --baseline made of the run: known and new problems, stale entries."""
+    baseline = report.baseline
+    if not baseline:
+        return []
+    stale = baseline.get("stale") or []
+    lines = [
+        f"\nbaseline {baseline.get('file')}: {len(baseline.get('known') or [])} of "
+        f"{baseline.get('entries')} entries still fail (known), "
+        f"{len(baseline.get('new') or [])} problem(s) it does not record (new), "
+        f"{len(stale)} stale"
+        + (" (--baseline-strict: they fail the run)" if stale and baseline.get("strict") else "")
+    ]
+    for entry in stale[:_PROBLEMS_SHOWN]:
+        lines.append(f"  stale: {entry['entry']} no longer fails; remove it ({entry['reason']})")
+    unchecked = baseline.get("not_checked") or []
+    if unchecked:
+        lines.append(f"  not checked this run (their features did not run): {len(unchecked)}")
     return lines
 
 
@@ -239,6 +259,8 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
                 "shows what it does with each answer)",
                 file=out,
             )
+    for line in _baseline_lines(report):
+        print(line, file=out)
     numbers: dict[str, list[str]] = {}
     problem_numbers = _problem_numbers(report)
     for problem in report.problems:
@@ -246,6 +268,7 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
             shown = numbers.setdefault(feature_id, [])
             if str(problem_numbers[problem.id]) not in shown:
                 shown.append(str(problem_numbers[problem.id]))
+    known_features = set(report.baseline.get("covered", {}).get(report.verdict_mode, ()))
     print(file=out)
     for feature_id, result in sorted(built.items()):
         marker = "" if result.required else " (optional)"
@@ -257,6 +280,8 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
             status += " (" + ", ".join(f"{v}: {s}" for v, s in softer.items()) + ")"
         if numbers.get(feature_id):
             status += f"  problems {', '.join(numbers[feature_id][:8])}"
+        if feature_id in known_features:
+            status += "  (known: baseline)"
         print(f"  {feature_id:<{width}}  {status}{marker}", file=out)
         if result.failures and not numbers.get(feature_id):
             for failure in result.failures[:3]:
@@ -292,6 +317,13 @@ def _print_summary(report: Report, report_dir: Path, out: TextIO) -> None:
         more = len(reasons) - _REASONS_SHOWN
         print(f"exit {report.exit_code()}: ... and {more} more (verdict.reasons)", file=out)
     print(f"reports: {report_dir}/report.json, report.html, junit.xml, allure-results/", file=out)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or foreign stream
+        return False
 
 
 def _report_dir_problem(report_dir: Path) -> str | None:
@@ -365,7 +397,12 @@ def narrow_to_last_failed(settings: Settings, previous: LastFailed, out: TextIO)
 
 
 def run(
-    settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr, quiet: bool = True
+    settings: Settings,
+    *,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+    quiet: bool = True,
+    progress: bool = False,
 ) -> RunOutcome:
     report_dir = (settings.report_dir or DEFAULT_REPORT_DIR).resolve()
     problem = _report_dir_problem(report_dir)  # checked first: every later exit writes there
@@ -429,21 +466,33 @@ def run(
     )
 
     code: int = pytest.ExitCode.INTERNAL_ERROR
+    plugins: list[object] = [ContextProvider(context)]
+    live = LiveProgress(context, out) if progress and quiet and _is_terminal(out) else None
+    if live is not None:
+        plugins.append(live)
     with _sigterm_as_interrupt():
         try:  # from here on, Ctrl-C or SIGTERM at any moment leaves a partial report
             _clean_allure_dir(report_dir)
             _settle_heap()
             code = pytest.main(
                 _pytest_args(settings, report_dir, quiet, wanted),
-                plugins=[ContextProvider(context)],
+                plugins=plugins,
             )
         except KeyboardInterrupt:
             code = pytest.ExitCode.INTERRUPTED
         finally:
+            if live is not None:
+                live.close()
+                if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+                    err.write(redact(live.pytest_output.getvalue()))
             context.interrupted = context.interrupted or code == pytest.ExitCode.INTERRUPTED
             gc.unfreeze()  # what the run kept alive may be collected again (self-tests run many)
             report = build_report(context)
             written = _write(report, report_dir, err)
+            if context.proxy is not None:
+                from oaiconform.proxy.agreement import agreement_line
+
+                print(agreement_line(report, context.proxy), file=out)
             context.close()
     if not written:
         return RunOutcome(EXIT_USAGE, report, report_dir)

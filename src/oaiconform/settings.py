@@ -43,6 +43,14 @@ class SettingsError(ValueError):
     """A flag or variable with a value that cannot work; shown to the user, exit code 2."""
 
 
+@dataclass(frozen=True)
+class ConfigValues:
+    """A configuration file's run values, keyed like the flags' values (config_file.py)."""
+
+    path: Path
+    values: Mapping[str, Any]
+
+
 class Secret:
     """A credential. Its repr and str never show the value, so it cannot leak into a log."""
 
@@ -112,6 +120,16 @@ class Settings:
     # report directory (runner.py fills `only_tests` from it; empty: every selected test).
     last_failed: bool = False
     only_tests: tuple[str, ...] = ()
+    # --baseline: known deviations that do not fail the run (report/baselined.py); with
+    # baseline_strict, entries that no longer fail do.
+    baseline: Path | None = None
+    baseline_strict: bool = False
+    # The configuration file the values came from (config_file.py) and the keys it set.
+    config_file: str | None = None
+    config_keys: tuple[str, ...] = ()
+    # --via-proxy: the suites' traffic passes through a validating proxy in front of the
+    # target, whose own verdicts are compared with the suites' (proxy/agreement.py).
+    via_proxy: bool = False
 
     @property
     def embedded_mock(self) -> bool:
@@ -200,6 +218,19 @@ def _second_key(env_name: str | None, environ: Mapping[str, str]) -> Secret | No
     return Secret(value)
 
 
+def tcp_port(value: str) -> int:
+    """An argparse type for --port: a port a socket can bind (0: any free one)."""
+    import argparse
+
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {port}")
+    return port
+
+
 def normalize_target_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -230,13 +261,36 @@ def _verdict(value: str) -> str:
     return value
 
 
-def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
-    """Merge explicit values (flags; None means not given) over the environment and defaults."""
+def _baseline(path: Any) -> Path | None:
+    """The --baseline file, read now: a malformed one is a usage error before anything is sent."""
+    if not path:
+        return None
+    from oaiconform.baseline import BaselineError, load_baseline
+
+    try:
+        load_baseline(Path(path))
+    except BaselineError as exc:
+        raise SettingsError(f"--baseline: {exc}") from None
+    return Path(path)
+
+
+def build_settings(
+    values: Mapping[str, Any],
+    environ: Mapping[str, str],
+    config: ConfigValues | None = None,
+) -> Settings:
+    """Merge explicit values (flags; None means not given) over the environment, then the
+    configuration file's values, then the defaults: flag > environment > file > default."""
+    from_file: Mapping[str, Any] = config.values if config else {}
 
     def given(name: str) -> Any:
-        return values.get(name)
+        value = values.get(name)
+        return from_file.get(name) if value is None else value
 
-    target = given("target") or environ.get("OPENAI_BASE_URL") or None
+    def given_or_env(name: str, variable: str) -> Any:
+        return values.get(name) or environ.get(variable) or from_file.get(name)
+
+    target = given_or_env("target", "OPENAI_BASE_URL") or None
     target_url = normalize_target_url(target) if target else None
     api_key_env = given("api_key_env") or DEFAULT_API_KEY_ENV
     key_value = environ.get(api_key_env)
@@ -254,7 +308,9 @@ def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         moderation_model=given("moderation_model") or DEFAULT_MODERATION_MODEL,
         profile=given("profile") or DEFAULT_PROFILE,
         features=_features(given("features") or ()),
-        spec=given("spec"),
+        # OAICONFORM_SPEC (spec_env) outranks a file's spec, as every variable outranks it.
+        spec=values.get("spec")
+        or (None if environ.get("OAICONFORM_SPEC") else from_file.get("spec")),
         spec_env=environ.get("OAICONFORM_SPEC") or None,
         report_dir=Path(given("report_dir")) if given("report_dir") else None,
         seed=_int("--seed", seed) if seed is not None else random.randrange(2**32),
@@ -293,16 +349,21 @@ def build_settings(values: Mapping[str, Any], environ: Mapping[str, str]) -> Set
         max_duration_s=_max_duration(given("max_duration"), target_url),
         ca_bundle=_ca_bundle(given("ca_bundle")),
         insecure=bool(given("insecure")),
-        verdict=_verdict(given("verdict") or environ.get("OAICONFORM_VERDICT") or DEFAULT_VERDICT),
+        verdict=_verdict(given_or_env("verdict", "OAICONFORM_VERDICT") or DEFAULT_VERDICT),
         reruns=_int("--reruns", given("reruns") if given("reruns") is not None else 0),
         flaky_fails=bool(given("flaky_fails")),
         last_failed=bool(given("last_failed")),
+        baseline=_baseline(given("baseline")),
+        baseline_strict=bool(given("baseline_strict")),
+        config_file=str(config.path) if config else None,
+        config_keys=tuple(sorted(from_file)) if config else (),
+        via_proxy=bool(given("via_proxy")),
     )
 
 
 _SECRETS = ("api_key", "second_api_key")
-_PATHS = ("report_dir",)
-_TUPLES = ("features", "mock_faults", "overlays", "only_tests")
+_PATHS = ("report_dir", "baseline")
+_TUPLES = ("features", "mock_faults", "overlays", "only_tests", "config_keys")
 
 
 def settings_to_handoff(settings: Settings) -> dict[str, Any]:

@@ -95,6 +95,7 @@ class RequestBudget:
         left = max_duration_s if seconds_left is None else seconds_left
         self.deadline = None if left is None else time.monotonic() + left
         self.deadline_hit = False
+        self.latencies_s: list[float] = []  # each answered request's elapsed time (the report)
         self._lock = threading.Lock()
 
     def seconds_left(self) -> float | None:
@@ -128,10 +129,12 @@ class RequestBudget:
         rate_limited_retries: int,
         deadline_hit: bool = False,
         concurrency: Mapping[str, int] | None = None,
+        latencies_s: list[float] | None = None,
     ) -> None:
         """Add a parallel worker's share, so the run's report counts every request."""
         with self._lock:
             self.used += used
+            self.latencies_s.extend(latencies_s or ())
             self.exhausted = self.exhausted or exhausted
             self.rate_limited_retries += rate_limited_retries
             self.deadline_hit = self.deadline_hit or deadline_hit
@@ -759,6 +762,7 @@ class Target:
                 received_at=time.time(),
             )
         self.note_timing(route_of(method, path), timed_out=False)
+        self.budget.latencies_s.append(exchange.elapsed_s)  # atomic: safe across threads
         self._log(exchange)
         self._not_redirected(exchange)
         return exchange

@@ -95,6 +95,11 @@ def test_a_spec_that_is_not_openapi_3_exits_2(tmp_path: Path, content: str) -> N
         ["run", "--feature", "schema.noSuchOperation"],
         ["run", "--feature", "pagination.no_such_list"],
         ["frobnicate"],
+        ["mock", "--port", "99999"],
+        ["proxy", "--upstream", "http://127.0.0.1:9/v1", "--port", "99999"],
+        ["baseline"],
+        ["baseline", "write", "/nonexistent/report.json"],
+        ["report", "markdown", "/nonexistent"],
     ],
 )
 def test_bad_usage_exits_2_with_a_clear_message(args: list[str], tmp_path: Path) -> None:

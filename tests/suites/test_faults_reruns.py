@@ -14,7 +14,7 @@ from typing import Any
 
 from oaiconform.dryrun import dry_run
 from oaiconform.last_failed import last_failed
-from oaiconform.report.reruns import allure_name, fold_reruns_in_junit, junit_name
+from oaiconform.report.reruns import allure_name, junit_name
 from oaiconform.runner import run
 from oaiconform.settings import Settings
 from tests.conftest import RunSuites
@@ -159,22 +159,6 @@ def test_junit_and_allure_names_follow_the_writers() -> None:
     assert junit_name("test_x.py::test_y[a-b]") == ("test_x", "test_y[a-b]")
     assert junit_name("sub/test_x.py::test_y") == ("sub.test_x", "test_y")
     assert allure_name("sub/test_x.py::test_y[a]") == ("sub.test_x#test_y", "test_y[a]")
-
-
-def test_folding_keeps_the_last_testcase_of_a_rerun_test(tmp_path: Path) -> None:
-    junit = tmp_path / "junit.xml"
-    junit.write_text(
-        '<?xml version="1.0"?><testsuites><testsuite tests="2">'
-        '<testcase classname="test_x" name="test_a" time="1"/>'
-        '<testcase classname="test_x" name="test_a" time="2"><failure message="m"/></testcase>'
-        '<testcase classname="test_x" name="test_b" time="3"/>'
-        "</testsuite></testsuites>"
-    )
-    fold_reruns_in_junit(junit, {"test_x.py::test_a": "failed in each of 2 attempts"})
-    text = junit.read_text()
-    assert text.count('name="test_a"') == 1 and 'time="2"' in text and 'time="1"' not in text
-    assert "<failure" in text and "oaiconform: failed in each of 2 attempts" in text
-    assert 'name="test_b"' in text
 
 
 def test_last_failed_says_which_tests_of_the_rerun_features_it_leaves_out(

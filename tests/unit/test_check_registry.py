@@ -427,6 +427,7 @@ def _bad_calls(spec: Spec) -> list[tuple[Callable[..., Any], tuple[Any, ...], di
         (schema.late_required_absent, ("POST /v1/responses", _late_usage(spec)), {}),
         (schema.optional_member_null, ("POST /v1/completions", _null_details(spec)), {}),
         (errors.declared_text_refused, (_json(200, {"id": "chatcmpl-1"}),), {}),
+        *_bad_parameter_calls(),
     ]
 
 
@@ -456,6 +457,37 @@ def _response(**usage_details: int) -> dict[str, Any]:
             "total_tokens": 2,
         },
     }
+
+
+def _bad_parameter_calls() -> list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]]:
+    """The parameter family's checks on answers that ignored their parameter."""
+    from oaiconform.checks import params
+
+    one = {"choices": [{"index": 0, "finish_reason": "stop", "message": {"content": "a b c"}}]}
+    floats = {"data": [{"embedding": [0.5, 0.25]}]}
+    call = {"type": "function_call", "name": "f"}
+    return [
+        (params.choice_count, (one, 2), {}),
+        (params.no_stop_sequence, (one, ["b"]), {}),
+        (
+            params.within_token_limit,
+            ({**one, "usage": {"completion_tokens": 9}}, 1, "max_tokens"),
+            {},
+        ),
+        (params.chat_logprobs, (one, 2), {}),
+        (params.echoed_prompt, ({"choices": [{"index": 0, "text": "x"}]}, "Once"), {}),
+        (params.embedding_dimensions, (floats, 64), {}),
+        (params.base64_is_the_float_vector, (floats, floats), {}),
+        (params.seed_reproduces, (one, {"choices": []}, 1), {}),
+        (params.stored_as_asked, (None, 404), {}),
+        (
+            params.instructions_counted,
+            ({"usage": {"input_tokens": 5}}, {"usage": {"input_tokens": 5}}, 40),
+            {},
+        ),
+        (params.response_text_matches_schema, ({"output": []}, {"type": "object"}), {}),
+        (params.one_function_call, ({"output": [call, call]},), {}),
+    ]
 
 
 def _late_usage(spec: Spec) -> list[Any]:

@@ -16,7 +16,7 @@ from oaiconform.checks import is_soft
 from oaiconform.checks._failure import Failure
 from oaiconform.checks.stream_assembly import chat_tool_call_stream, stream_matches_completion
 from oaiconform.checks.stream_completions import completion_chunks
-from oaiconform.checks.stream_responses import response_stream_events
+from oaiconform.checks.stream_responses import response_stream_events, response_stream_grammar
 from oaiconform.checks.stream_usage import chat_stream_usage
 from oaiconform.checks.streaming import (
     chat_chunks,
@@ -554,3 +554,20 @@ def test_a_recorded_stream_is_judged_as_of_when_it_came(spec: Spec) -> None:
     assert chat_chunks(spec, as_recorded) == []
     judged_today = replace(recorded, head=replace(recorded.head, received_at=float(NOW)))
     assert "more than a day from when the answer came" in text(chat_chunks(spec, judged_today))
+
+
+def test_the_responses_grammar_names_the_event_and_the_rule(response_events: list[Any]) -> None:
+    """The rules no mock fault isolates: a gap in the numbers, a `.done` nothing opened; a
+    correct stream passes, and a resumed one (it starts mid-grammar) is not judged."""
+    assert response_stream_grammar(responses_stream(response_events)) == []
+    gap = [e for e in response_events if e["type"] != "response.output_text.delta"][:3]
+    gap += [{**e, "sequence_number": e["sequence_number"] + 2} for e in response_events[3:4]]
+    assert "rule sequence_by_one: sequence_number jumps from" in text(
+        response_stream_grammar(responses_stream(gap))
+    )
+    stray = {**next(e for e in response_events if e["type"] == "response.content_part.done")}
+    stray["content_index"] = 5
+    found = text(response_stream_grammar(responses_stream(_renumber([*response_events, stray]))))
+    assert f"event #{len(response_events) + 1}: rule closed: response.content_part.done" in found
+    resumed = responses_stream(response_events[3:], query="?stream=true&starting_after=2")
+    assert response_stream_grammar(resumed) == []

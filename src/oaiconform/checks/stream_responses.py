@@ -6,6 +6,8 @@ it (`sequence_number`), and ends with a terminal event instead of `data: [DONE]`
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -257,3 +259,271 @@ def response_stream_events(spec: Spec, stream: StreamExchange) -> list[Failure]:
     failures += _order(where, events, _resumed_after(stream))
     failures += _text_adds_up(where, events)
     return capped(failures)
+
+
+# The grammar of a whole Responses stream, beyond response_stream_events (which owns: created
+# first, one terminal event last, sequence numbers increasing, deltas adding up to the final
+# text). Each rule has a name the failures carry, so a report says which one a server broke.
+_OPENS = {
+    "response.output_item.added": "response.output_item.done",
+    "response.content_part.added": "response.content_part.done",
+    "response.reasoning_summary_part.added": "response.reasoning_summary_part.done",
+    "response.function_call_arguments.delta": "response.function_call_arguments.done",
+    "response.output_text.delta": "response.output_text.done",
+}
+_CLOSES = {close: open_ for open_, close in _OPENS.items()}
+# Items whose output_item.added the API always closes with output_item.done; others (the API
+# announces mcp_list_tools items it never closes, recorded in tests/corpus/real_api) end with
+# the terminal response alone.
+_ITEMS_CLOSED = frozenset({"message", "function_call", "reasoning"})
+# What may follow response.created: background responses are queued first.
+_AFTER_CREATED = ("response.in_progress", "response.queued")
+
+
+def _slot(data: dict[str, Any]) -> tuple[Any, ...]:
+    """What an opening and its closing event share: the item (its id; indexes are the
+    `indexes` rule's) and the part within it."""
+    kind = str(data.get("type"))
+    if kind.startswith("response.output_item."):
+        return (_dict_of(data.get("item")).get("id"),)
+    return (
+        data.get("item_id"),
+        data.get("output_index"),
+        data.get("content_index", data.get("summary_index")),
+    )
+
+
+def _grammar_failure(rule: str, number: int, message: str, field: str = "type") -> Failure:
+    return Failure(
+        f"grammar.{rule}",
+        f"event #{number}: rule {rule}: {message}",
+        where=f"events[{number}].{field}",
+    )
+
+
+def _grammar_sequence(events: list[tuple[int, dict[str, Any]]]) -> list[Failure]:
+    numbers = [(n, d.get("sequence_number")) for n, d in events]
+    if not numbers or not all(isinstance(s, int) for _, s in numbers):
+        return []  # a missing number is the event's schema failure
+    failures = []
+    if numbers[0][1] != 0:
+        failures.append(
+            _grammar_failure(
+                "sequence_from_zero",
+                numbers[0][0],
+                f"the first sequence_number is {numbers[0][1]}, expected 0",
+                "sequence_number",
+            )
+        )
+    for (_, before), (number, after) in itertools.pairwise(numbers):
+        if isinstance(before, int) and isinstance(after, int) and after > before + 1:
+            failures.append(
+                _grammar_failure(
+                    "sequence_by_one",
+                    number,
+                    f"sequence_number jumps from {before} to {after} (events are missing or "
+                    "misnumbered)",
+                    "sequence_number",
+                )
+            )
+    return failures
+
+
+def _grammar_pairs(events: list[tuple[int, dict[str, Any]]]) -> list[Failure]:
+    """Every opening event closed by its `.done` on the same item and part; no `.done` of
+    something never opened; content events name an item that was announced at that index."""
+    failures: list[Failure] = []
+    open_: dict[tuple[str, tuple[Any, ...]], int] = {}
+    items: dict[Any, Any] = {}  # item id -> output_index of its output_item.added
+    unclosed_kinds: set[tuple[Any, ...]] = set()  # items the API may leave without a .done
+    for number, data in events:
+        kind = str(data.get("type"))
+        if kind == "response.output_item.added":
+            item = _dict_of(data.get("item"))
+            items[item.get("id")] = data.get("output_index")
+            if item.get("type") not in _ITEMS_CLOSED:
+                unclosed_kinds.add((item.get("id"),))
+        item_id = data.get("item_id")
+        if item_id is not None and item_id in items and items[item_id] != data.get("output_index"):
+            failures.append(
+                _grammar_failure(
+                    "indexes",
+                    number,
+                    f"{kind} names item {item_id!r} at output_index "
+                    f"{data.get('output_index')!r}, but it was announced at {items[item_id]!r}",
+                    "output_index",
+                )
+            )
+        if kind == "response.output_item.done":
+            done_id = _dict_of(data.get("item")).get("id")
+            if done_id in items and items[done_id] != data.get("output_index"):
+                failures.append(
+                    _grammar_failure(
+                        "indexes",
+                        number,
+                        f"output_item.done closes item {done_id!r} at output_index "
+                        f"{data.get('output_index')!r}, but it was announced at "
+                        f"{items[done_id]!r}",
+                        "output_index",
+                    )
+                )
+        if kind in _OPENS:
+            open_.setdefault((kind, _slot(data)), number)
+        elif kind in _CLOSES:
+            opened = open_.pop((_CLOSES[kind], _slot(data)), None)
+            if opened is None and not kind.endswith(("arguments.done", "output_text.done")):
+                failures.append(
+                    _grammar_failure(
+                        "closed",
+                        number,
+                        f"{kind} closes {_slot(data)!r}, which no {_CLOSES[kind]} opened",
+                    )
+                )
+    for (kind, slot), number in sorted(open_.items(), key=lambda pair: pair[1]):
+        if kind == "response.output_item.added" and slot in unclosed_kinds:
+            continue
+        rule = "text_done" if kind == "response.output_text.delta" else "closed"
+        failures.append(
+            _grammar_failure(rule, number, f"{kind} on {slot!r} is never closed by {_OPENS[kind]}")
+        )
+    return failures
+
+
+def _dict_of(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _item_view(item: Any) -> dict[str, Any]:
+    """What an output item says, for comparing the closed items with the terminal output."""
+    item = _dict_of(item)
+    parts = [
+        (_dict_of(p).get("type"), _dict_of(p).get("text", _dict_of(p).get("refusal")))
+        for p in item.get("content") or []
+    ]
+    keep = ("id", "type", "role", "name", "arguments", "call_id")
+    return {**{k: item.get(k) for k in keep if k in item}, "content": parts}
+
+
+def _grammar_terminal(events: list[tuple[int, dict[str, Any]]]) -> list[Failure]:
+    terminals = [(n, d) for n, d in events if d.get("type") in TERMINAL]
+    if len(terminals) != 1:
+        return []  # response_stream_events reports it
+    number, data = terminals[0]
+    response = _dict_of(data.get("response"))
+    status = response.get("status")
+    failures = []
+    if f"response.{status}" != data.get("type"):
+        failures.append(
+            _grammar_failure(
+                "terminal_status",
+                number,
+                f"the stream ends with {data.get('type')}, but its response.status is "
+                f"{status!r} (a cut answer ends with response.incomplete)",
+            )
+        )
+    if data.get("type") == "response.failed":
+        return failures  # a failed response may hold what it had so far
+    output = [_item_view(item) for item in response.get("output") or []]
+    added = sorted(
+        (d.get("output_index"), n, _dict_of(d.get("item")).get("id"))
+        for n, d in events
+        if d.get("type") == "response.output_item.added" and isinstance(d.get("output_index"), int)
+    )
+    announced = [item_id for _, _, item_id in added]
+    held = [o.get("id") for o in output]
+    if held != announced:
+        failures.append(
+            _grammar_failure(
+                "terminal_output",
+                number,
+                f"the terminal response.output holds {len(held)} items {held}, but the stream "
+                f"announced {len(announced)} {announced}",
+                "response.output",
+            )
+        )
+        return failures
+    closed = {
+        _dict_of(d.get("item")).get("id"): (n, _item_view(d.get("item")))
+        for n, d in events
+        if d.get("type") == "response.output_item.done"
+    }
+    for view in output:
+        done = closed.get(view.get("id"))
+        if done is not None and done[1] != view:
+            failures.append(
+                _grammar_failure(
+                    "terminal_output",
+                    number,
+                    f"the terminal response.output's item {view.get('id')!r} differs from the "
+                    f"one event #{done[0]} closed: {view!r:.160} vs {done[1]!r:.160}",
+                    "response.output",
+                )
+            )
+    return failures
+
+
+@check(
+    title="A Responses stream follows the event grammar as a whole (parts closed, terminal agrees)",
+    impact=Impact.BREAKS_CLIENTS,
+    reason="the SDK's responses.stream() accumulates by these events and hands over the "
+    "terminal response: agents built on it lose or misread the answer",
+)
+def response_stream_grammar(stream: StreamExchange) -> list[Failure]:
+    """The whole stream's grammar; each failure names the event index and the rule."""
+    if not stream.is_event_stream:
+        return []
+    parsed = data_events(stream)
+    events = sorted(parsed.objects + parsed.errors, key=lambda pair: pair[0])
+    if not events or _resumed_after(stream) is not None:
+        return []  # a resumed stream starts mid-grammar
+    failures = []
+    if len(events) > 1 and events[0][1].get("type") == "response.created":
+        second, data = events[1]
+        if data.get("type") not in _AFTER_CREATED:
+            failures.append(
+                _grammar_failure(
+                    "in_progress",
+                    second,
+                    f"response.created is followed by {data.get('type')!r}, expected "
+                    "response.in_progress (or response.queued)",
+                )
+            )
+    failures += _grammar_sequence(events)
+    failures += _grammar_pairs(events)
+    failures += _grammar_terminal(events)
+    where = stream.describe()
+    return capped([replace(f, message=f"{where}: {f.message}") for f in failures])
+
+
+def _outputs(response: Any) -> list[dict[str, Any]]:
+    return [
+        {k: v for k, v in _item_view(i).items() if k not in ("id", "call_id")}
+        for i in _dict_of(response).get("output") or []
+    ]
+
+
+@check(
+    title="A streamed response's terminal output equals the non-streamed one (deterministic "
+    "targets)",
+    impact=Impact.WRONG_BEHAVIOUR,
+    reason="streaming changes what the model answers",
+)
+def stream_matches_response(stream: StreamExchange, body: Any) -> list[Failure]:
+    """Same request, streamed and not: the same output items (ids aside) and status."""
+    parsed = data_events(stream)
+    terminal = next((d for _, d in reversed(parsed.objects) if d.get("type") in TERMINAL), None)
+    if terminal is None:
+        return []  # response_stream_events reports it
+    streamed = _dict_of(terminal.get("response"))
+    plain = _dict_of(body)
+    if _outputs(streamed) == _outputs(plain) and streamed.get("status") == plain.get("status"):
+        return []
+    return [
+        Failure(
+            "stream_matches",
+            f"{stream.describe()}: the streamed response ({streamed.get('status')!r}, "
+            f"{_outputs(streamed)!r:.160}) differs from the non-streamed one "
+            f"({plain.get('status')!r}, {_outputs(plain)!r:.160})",
+            where="response.output",
+        )
+    ]

@@ -136,15 +136,29 @@ def operation_of(spec: Spec, method: str, url: str) -> Operation | None:
     segments = path.strip("/").split("/")
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
     best: tuple[int, Operation] | None = None
-    for operation in spec.operations.values():
-        if operation.method != method.upper():
+    for template, fixed, operation in _routes(spec).get((method.upper(), len(segments)), ()):
+        if any(query.get(k) != v for k, v in fixed):
             continue
-        if any(query.get(k) != v for k, v in operation.fixed_query.items()):
-            continue
-        literal = _literal_match(operation.route.strip("/").split("/"), segments)
+        literal = _literal_match(template, segments)
         if literal is not None and (best is None or literal > best[0]):
             best = (literal, operation)
     return best[1] if best else None
+
+
+_Route = tuple[list[str], tuple[tuple[str, str], ...], Operation]
+
+
+@functools.cache
+def _routes(spec: Spec) -> dict[tuple[str, int], list[_Route]]:
+    # By method and segment count, once per spec: the proxy asks this for every exchange.
+    routes: dict[tuple[str, int], list[_Route]] = {}
+    for operation in spec.operations.values():
+        template = operation.route.strip("/").split("/")
+        fixed = tuple(operation.fixed_query.items())
+        routes.setdefault((operation.method, len(template)), []).append(
+            (template, fixed, operation)
+        )
+    return routes
 
 
 def _literal_match(template: list[str], segments: list[str]) -> int | None:
@@ -191,6 +205,7 @@ def _judge_stream(
     elif operation is not None and operation.operation_id in _RESPONSE_OPERATIONS:
         judgement.run(streaming.stream_framing, stream, done_required=False)
         judgement.run(stream_responses.response_stream_events, spec, stream)
+        judgement.run(stream_responses.response_stream_grammar, stream)
     else:
         judgement.run(streaming.stream_framing, stream, done_required=False)
 
@@ -229,7 +244,7 @@ def _chat(judgement: Judgement, answer: Answer) -> None:
     judgement.run(
         chat.chat_completion_fields,
         body,
-        requested_n=n if isinstance(n, int) else 1,
+        requested_n=_count(n) or 1,
         now=head.answered_at(),
     )
     if body.get("usage") is not None:
@@ -276,6 +291,16 @@ def _response(judgement: Judgement, answer: Answer) -> None:
         and details.get("reason") == "max_output_tokens"
     ):
         judgement.run(responses.incomplete_at_max_output_tokens, body, limit)
+
+
+def _count(given: Any) -> int | None:
+    """A count the request gave (`n`), or None. JSON Schema's integer includes 88.0, and
+    servers read it as 88, so an integral float counts (a boolean does not)."""
+    if isinstance(given, bool) or not isinstance(given, int | float):
+        return None
+    if isinstance(given, float) and not given.is_integer():
+        return None
+    return int(given) if given > 0 else None
 
 
 def _fresh_input(given: Any) -> bool:
@@ -359,7 +384,7 @@ def _completion(judgement: Judgement, answer: Answer) -> None:
     judgement.run(
         completions.text_completion_fields,
         body,
-        expected_choices=prompts * (n if isinstance(n, int) and n > 0 else 1),
+        expected_choices=prompts * (_count(n) or 1),
     )
 
 

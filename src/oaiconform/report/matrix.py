@@ -73,7 +73,7 @@ class Column:
 @dataclass(frozen=True)
 class Matrix:
     columns: list[Column]
-    features: list[str]  # rows, in order: catalog features, then schema.<operationId>
+    features: list[str]  # rows, in order: catalog features, params.*, then schema.<operationId>
     specs: list[str] = field(default_factory=list)  # "2.3.0 (sha256 bbfd19ab…)" per distinct
     tool_versions: list[str] = field(default_factory=list)
 
@@ -172,7 +172,10 @@ def load_column(directory: Path, redactor: Redactor) -> Column:
 
 
 def _row_order(feature: str) -> tuple[int, str]:
-    return (1 if feature.startswith("schema.") else 0, feature)
+    """Catalog features first, then the parameter family (`params.*`), then the property
+    suite's `schema.*`."""
+    family = 2 if feature.startswith("schema.") else 1 if feature.startswith("params.") else 0
+    return (family, feature)
 
 
 def _shown(column: Column, feature: str) -> bool:

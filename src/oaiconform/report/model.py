@@ -6,6 +6,7 @@ Redaction happens once, here, at construction, so no writer can leak a credentia
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from oaiconform.features import get_feature
 from oaiconform.known_deviations import match_known_deviation
 from oaiconform.profiles import Profile, ProfileError
 from oaiconform.redact import Redactor, strip_userinfo
+from oaiconform.report.baselined import apply_baseline
 from oaiconform.report.problems import (
     VERDICT_FAILS_ON,
     FailedTest,
@@ -24,7 +26,9 @@ from oaiconform.report.problems import (
     is_count_line,
     root_problems,
 )
+from oaiconform.report.timings import latency_summary
 from oaiconform.sdk_replay import sdk_version
+from oaiconform.settings import Settings
 
 # 2: test outcome `skipped` became `not_run` (and `not_applicable`, `error` were added);
 # feature status `partial`, `error` and `not_applicable` were added; `passed` got stricter.
@@ -120,6 +124,8 @@ class TestEntry:
     failures: list[dict[str, str]] = field(default_factory=list)
     sdk: list[dict[str, str]] = field(default_factory=list)  # what the official SDK did
     failed_attempts: int = 0  # --reruns: attempts that failed before the last one
+    # outcome failed: its last exchange as text, redacted (exchange.exchange_record); additive
+    exchange: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,17 @@ class Report:
     # What the run was asked to run beyond the profile: {features: [--feature ...],
     # last_failed: bool, tests: [node ids] (--last-failed), reruns: N}; additive.
     selection: dict[str, Any] = field(default_factory=dict)
+    # `run --baseline FILE` (report/baselined.py): {file, entries, strict, known: [ids],
+    # new: [problem ids], stale: [{entry, reason, upstream, url}], not_checked: [ids],
+    # covered: {verdict: [required features whose failure the baseline records in full]}};
+    # empty without a baseline. Additive.
+    baseline: dict[str, Any] = field(default_factory=dict)
+    # The configuration file the run read (`oaiconform.toml`, pyproject.toml's
+    # [tool.oaiconform] or --config): {file, keys: [the keys it set]}; empty without one.
+    config: dict[str, Any] = field(default_factory=dict)
+    # How long the target took to answer (report/timings.py): {requests, latency_ms: {p50, p90,
+    # p99, max, histogram: [{le_ms, count}]}}; empty when nothing was answered; additive.
+    timings: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -168,7 +185,12 @@ class Report:
 
     def exit_code_and_reasons(self) -> tuple[int, list[str]]:
         return exit_code_and_reasons(
-            self.features, self.tests, self.budget, self.verdict_mode, self.flaky_fails
+            self.features,
+            self.tests,
+            self.budget,
+            self.verdict_mode,
+            self.flaky_fails,
+            baseline=self.baseline,
         )
 
     @property
@@ -194,7 +216,11 @@ def exit_code_and_reasons(
     budget: dict[str, Any],
     verdict: str = "compat",
     flaky_fails: bool = False,
+    *,
+    baseline: dict[str, Any] | None = None,
 ) -> tuple[int, list[str]]:
+    """The exit code and why. With a baseline (report/baselined.py), a required feature whose
+    failure it records in full does not block, and stale entries block with --baseline-strict."""
     reasons: list[str] = []
     errors = [t for t in tests if t.outcome == "error"]
     if errors:
@@ -203,6 +229,11 @@ def exit_code_and_reasons(
             f"please report it with the traceback in report.json): {errors[0].id}"
         )
     blocking = {f: r for f, r in features.items() if r.required and _blocks(r, verdict)}
+    baseline = baseline or {}
+    known = set(baseline.get("covered", {}).get(verdict, ())) & set(blocking)
+    for feature_id in known:
+        del blocking[feature_id]
+    stale_blocks = bool(baseline.get("strict") and baseline.get("stale"))
     if budget.get("exhausted"):
         done = sum(1 for r in features.values() if r.tests and not r.not_run)
         reasons.append(
@@ -222,7 +253,15 @@ def exit_code_and_reasons(
         )
         status = status_under(result, verdict).replace("_", " ")
         reasons.append(f"required feature {feature_id} is {status} ({verdict}): {why[:200]}")
-    code = EXIT_TOOL_ERROR if errors else EXIT_FAILED if blocking else EXIT_OK
+    if stale_blocks:
+        stale = baseline["stale"]
+        one = len(stale) == 1
+        reasons.append(
+            f"{len(stale)} baseline entr{'y no longer fails' if one else 'ies no longer fail'} "
+            f"(--baseline-strict): {stale[0]['entry']}; remove "
+            f"{'it' if one else 'them'} from {baseline.get('file')}"
+        )
+    code = EXIT_TOOL_ERROR if errors else EXIT_FAILED if blocking or stale_blocks else EXIT_OK
     return code, reasons
 
 
@@ -373,6 +412,7 @@ def build_report(context: RunContext) -> Report:
             [{k: text(v) for k, v in f.items()} for f in r.failures],
             [{k: text(v) for k, v in replay.items()} for replay in r.sdk],
             r.failed_attempts,
+            {k: text(v) for k, v in r.exchange.items()},
         )
         for r in all_tests
     ]
@@ -388,9 +428,6 @@ def build_report(context: RunContext) -> Report:
     }
     mode = context.settings.verdict
     repro_of = {r.nodeid: text(r.repro) for r in all_tests}
-    code, reasons = exit_code_and_reasons(
-        features, tests, budget_info, mode, context.settings.flaky_fails
-    )
     failed = [
         FailedTest(t.id, t.feature, t.message, repro_of.get(t.id, ""), t.failures, t.sdk)
         for t in tests
@@ -403,6 +440,20 @@ def build_report(context: RunContext) -> Report:
         sdk_installed=bool(failed) and sdk_version() is not None,
         text=text,
         known=match_known_deviation,
+    )
+    baseline: dict[str, Any] = {}
+    if context.baseline is not None:
+        applied = apply_baseline(
+            context.baseline,
+            problems,
+            features,
+            file=text(str(context.settings.baseline)),
+            strict=context.settings.baseline_strict,
+            narrowed=bool(context.settings.features or context.settings.only_tests),
+        )
+        problems, baseline = applied.problems, applied.section
+    code, reasons = exit_code_and_reasons(
+        features, tests, budget_info, mode, context.settings.flaky_fails, baseline=baseline
     )
     summary["tool_errors"] = sum(1 for t in tests if t.outcome == "error")
     summary["flaky_tests"] = sum(1 for t in tests if t.outcome == "flaky")
@@ -458,17 +509,32 @@ def build_report(context: RunContext) -> Report:
         problems=problems,
         verdicts={
             verdict: _verdict_summary(
-                features, problems, verdict, tests, budget_info, context.settings.flaky_fails
+                features,
+                problems,
+                verdict,
+                tests,
+                budget_info,
+                context.settings.flaky_fails,
+                baseline,
             )
             for verdict in VERDICT_FAILS_ON
         },
+        timings=latency_summary(budget.latencies_s if budget else []),
         selection={
             "features": list(context.settings.features),
             "last_failed": context.settings.last_failed,
             "tests": list(context.settings.only_tests),
             "reruns": context.settings.reruns,
         },
+        baseline=baseline,
+        config=_config_section(context.settings, text),
     )
+
+
+def _config_section(settings: Settings, text: Callable[[str], str]) -> dict[str, Any]:
+    if not settings.config_file:
+        return {}
+    return {"file": text(settings.config_file), "keys": list(settings.config_keys)}
 
 
 def _verdict_summary(
@@ -478,8 +544,12 @@ def _verdict_summary(
     tests: list[TestEntry],
     budget: dict[str, Any],
     flaky_fails: bool,
+    baseline: dict[str, Any],
 ) -> dict[str, Any]:
-    code, _ = exit_code_and_reasons(features, tests, budget, verdict, flaky_fails)
+    code, _ = exit_code_and_reasons(
+        features, tests, budget, verdict, flaky_fails, baseline=baseline
+    )
+    counted = [p for p in root_problems(problems) if p.impact in VERDICT_FAILS_ON[verdict]]
     counts = dict.fromkeys(FEATURE_STATUSES, 0)
     for result in features.values():
         counts[status_under(result, verdict)] += 1
@@ -487,7 +557,7 @@ def _verdict_summary(
         "passed": code == EXIT_OK,
         "exit_code": code,
         "features": counts,
-        "problems": sum(
-            1 for p in root_problems(problems) if p.impact in VERDICT_FAILS_ON[verdict]
-        ),
+        "problems": len(counted),
+        # With --baseline: the counted problems it does not record (what the gate fails on).
+        "new_problems": sum(1 for p in counted if not p.baseline),
     }

@@ -77,6 +77,9 @@ class Problem:
     # of the same area shows too (a stream that cannot be assembled, then its tool calls that
     # differ): likely a consequence of that one, listed under it rather than on its own.
     consequence_of: str = ""
+    # Set when `run --baseline` records this problem: {reason, upstream, url}. Still listed
+    # everywhere; it only no longer fails the gate (report/baselined.py).
+    baseline: dict[str, str] = field(default_factory=dict)
 
 
 def failed_in(impacts: Iterable[str], verdict: str) -> bool:

@@ -1,17 +1,15 @@
-"""Reruns (--reruns) as JUnit and allure show them: one testcase per test, flaky said so.
+"""Reruns (--reruns) as allure shows them, and the names JUnit and allure give a test.
 
-pytest's JUnit writer adds an empty, passing-looking testcase for each attempt that
-pytest-rerunfailures reran, and allure-pytest keeps each attempt as a result of its own without
-a flaky mark. Both are put right once the run ends, from the run's own results: a test that was
-rerun keeps its last testcase (with a note of the earlier attempts in `system-out`), and a flaky
-test's last allure result gets allure's `statusDetails.flaky`.
+allure-pytest keeps each attempt that pytest-rerunfailures reran as a result of its own,
+without a flaky mark: once the run ends, a flaky test's last allure result gets allure's
+`statusDetails.flaky`, from the run's own results. (junit.xml is written from the report,
+one testcase per test: report/junit_writer.py.)
 """
 
 from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 
@@ -28,29 +26,6 @@ def allure_name(nodeid: str) -> tuple[str, str]:
     no classes): "dir.test_x#test_y", "test_y[p]"."""
     module, name = junit_name(nodeid)
     return f"{module}#{name.partition('[')[0]}", name
-
-
-def fold_reruns_in_junit(path: Path, notes: dict[str, str]) -> None:
-    """Keep the last testcase of each rerun test (node id -> note), note appended."""
-    if not notes or not path.is_file():
-        return
-    tree = ElementTree.parse(path)  # noqa: S314 (pytest wrote it during this run)
-    wanted = {junit_name(nodeid): note for nodeid, note in notes.items()}
-    for suite in tree.getroot().iter("testsuite"):
-        cases: dict[tuple[str, str], list[ElementTree.Element]] = {}
-        for case in suite.findall("testcase"):
-            key = (case.get("classname", ""), case.get("name", ""))
-            if key in wanted:
-                cases.setdefault(key, []).append(case)
-        for key, found in cases.items():
-            *earlier, last = found
-            for case in earlier:
-                suite.remove(case)
-            out = last.find("system-out")
-            if out is None:
-                out = ElementTree.SubElement(last, "system-out")
-            out.text = f"oaiconform: {wanted[key]}\n{out.text or ''}".rstrip("\n")
-    tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
 def mark_flaky_in_allure(results_dir: Path, notes: dict[str, str]) -> None:

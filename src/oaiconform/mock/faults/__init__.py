@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from oaiconform.mock.faults import (
     errors,
+    grammar,
     http,
     inference,
     objects,
     pagination,
+    params,
     schema,
     storage,
     streaming,
@@ -26,7 +28,19 @@ from oaiconform.mock.faults._core import (
     json_rewrite,
 )
 
-_MODULES = (errors, objects, streaming, http, storage, inference, pagination, schema, tenancy)
+_MODULES = (
+    errors,
+    objects,
+    streaming,
+    http,
+    storage,
+    inference,
+    pagination,
+    schema,
+    tenancy,
+    params,
+    grammar,
+)
 
 FAULTS: dict[str, Fault] = {}
 for _module in _MODULES:

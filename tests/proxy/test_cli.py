@@ -1,0 +1,110 @@
+"""`oaiconform proxy` as a process: reports on SIGUSR1 and on SIGTERM, a clear error on bad
+input, and the pytest fixture an application's suite uses."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from oaiconform.mock import MockServer
+from oaiconform.proxy import ProxyFindingsError, validating_proxy
+from oaiconform.spec import Spec
+from tests.conftest import TEST_KEY, StartMock
+
+
+def _start(upstream: str, report_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "oaiconform",
+            "proxy",
+            "--upstream",
+            upstream,
+            "--port",
+            "0",
+            "--report-dir",
+            str(report_dir),
+            "--har",
+            str(report_dir / "traffic.har"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    found = re.search(r"serving (\S+)", line)
+    assert found, line + (process.stderr.read() if process.stderr else "")
+    return process, found.group(1)
+
+
+def _wait_for(path: Path) -> None:
+    deadline = time.monotonic() + 20
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} was not written"
+        time.sleep(0.05)
+
+
+def test_signals_write_the_reports(correct_mock: MockServer, tmp_path: Path) -> None:
+    process, base_url = _start(correct_mock.base_url, tmp_path)
+    try:
+        headers = {"authorization": f"Bearer {TEST_KEY}"}
+        assert httpx.get(f"{base_url}/models", headers=headers).status_code == 200
+        process.send_signal(signal.SIGUSR1)
+        _wait_for(tmp_path / "report.json")
+        assert json.loads((tmp_path / "report.json").read_text())["proxy"]["exchanges"] == 1
+        httpx.get(f"{base_url}/models/gpt-4o-mini", headers=headers)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["proxy"]["exchanges"] == 2
+    assert {"report.html", "junit.xml", "traffic.har"} <= {p.name for p in tmp_path.iterdir()}
+    assert TEST_KEY not in "".join(p.read_text() for p in tmp_path.iterdir() if p.is_file())
+
+
+def test_a_bad_upstream_is_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "oaiconform", "proxy", "--upstream", "ftp://x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == "oaiconform: error: --upstream 'ftp://x' is not an http(s) URL"
+
+
+def test_the_context_manager_fails_on_problems_that_break_clients(
+    spec: Spec, start_mock: StartMock
+) -> None:
+    broken = start_mock("stream-no-done")
+    body = {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    headers = {"authorization": f"Bearer {TEST_KEY}"}
+
+    def application() -> None:
+        with validating_proxy(broken.base_url, spec=spec) as proxy:
+            httpx.post(f"{proxy.base_url}/chat/completions", json=body, headers=headers)
+
+    with pytest.raises(ProxyFindingsError, match=r"streaming\.stream_framing"):
+        application()
+
+
+def test_the_context_manager_passes_a_correct_server(spec: Spec, correct_mock: MockServer) -> None:
+    with validating_proxy(correct_mock.base_url, spec=spec) as proxy:
+        headers = {"authorization": f"Bearer {TEST_KEY}"}
+        httpx.get(f"{proxy.base_url}/models", headers=headers)
+    assert proxy.report().summary["passed"] == 1

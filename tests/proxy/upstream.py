@@ -1,0 +1,103 @@
+"""A scripted upstream for the proxy's self-tests: fixed bytes, gated streams, resets, stalls."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+FIXED_BODY = gzip.compress(b'{"object": "list", "data": []}', mtime=0)
+SSE_FIRST = b'data: {"n": 1}\n\n'
+SSE_SECOND = b"data: [DONE]\n\n"
+
+
+class Scripted(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    release = threading.Event()
+    seen: list[tuple[str, str, dict[str, str], bytes]] = []
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _read(self) -> bytes:
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.headers.get("transfer-encoding") == "chunked":
+            while size := int(self.rfile.readline().strip(), 16):
+                body += self.rfile.read(size)
+                self.rfile.readline()
+            self.rfile.readline()
+        self.seen.append((self.command, self.path, dict(self.headers.items()), body))
+        return body
+
+    def do_GET(self) -> None:
+        self._route()
+
+    def do_POST(self) -> None:
+        self._route()
+
+    def _route(self) -> None:
+        self._read()
+        path = self.path.split("?")[0]
+        if path.endswith("/fixed"):
+            self.send_response(203, "Odd Reason")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("X-Odd", "one")
+            self.send_header("X-Odd", "two")
+            self.send_header("Content-Length", str(len(FIXED_BODY)))
+            self.end_headers()
+            self.wfile.write(FIXED_BODY)
+        elif path.endswith("/sse"):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self._chunk(SSE_FIRST)
+            self.release.wait(10)
+            self._chunk(SSE_SECOND)
+            self._chunk(b"")
+        elif path.endswith("/reset"):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+        elif path.endswith("/stall"):
+            time.sleep(3)
+            self.close_connection = True
+        elif path.endswith("/cut"):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self._chunk(SSE_FIRST)
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+        else:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+
+@contextmanager
+def scripted_upstream() -> Iterator[str]:
+    """The scripted server's base URL (…/v1) while the block runs."""
+    Scripted.release = threading.Event()
+    Scripted.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        Scripted.release.set()
+        server.shutdown()
+        server.server_close()
