@@ -34,6 +34,7 @@ Decisions, with their evidence:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
@@ -73,6 +74,7 @@ from oaiconform.checks.pagination import (
     walk_ended,
 )
 from oaiconform.cleanup import ObjectLedger, delete_object, run_metadata, settle_batch
+from oaiconform.exchange import Exchange
 from oaiconform.pinning import pinned
 from oaiconform.plugin import require_route
 from oaiconform.settings import Settings
@@ -253,6 +255,35 @@ class Files:
         self.created = 0
 
     def create(self, purpose: str = "batch") -> dict[str, Any]:
+        return self.create_many(1, purpose)[0]
+
+    def create_many(self, count: int, purpose: str = "batch") -> list[dict[str, Any]]:
+        """`count` uploads sent together (Target.send_together): they are independent, and
+        every walk judges the set of files it created, never the order of their creation."""
+        uploads = [self._upload(purpose) for _ in range(count)]
+        outcomes = self.target.send_together(
+            [functools.partial(self.target.post, "files", content=b, headers=h) for b, h in uploads]
+        )
+        for outcome in outcomes:  # whatever fails, each file created is deleted at the end
+            if isinstance(outcome.value, Exchange):
+                self._keep(outcome.value)
+        created = []
+        for outcome in outcomes:
+            if outcome.error is not None:
+                raise outcome.error
+            exchange = require_route(outcome.value)
+            expect(status_code_is(exchange, 200), json_object_body(exchange))
+            created.append(dict(exchange.json()))
+        return created
+
+    def _keep(self, exchange: Exchange) -> None:
+        body = exchange.json() if exchange.status == 200 and exchange.is_json else None
+        if isinstance(body, dict) and body.get("id") is not None:
+            self.live[str(body["id"])] = body
+            self.ledger.created("file", str(body["id"]))
+
+    def _upload(self, purpose: str) -> tuple[bytes, dict[str, str]]:
+        """One upload's multipart body and headers, numbered in the order asked for."""
         if self.created >= self.cap:
             raise RuntimeError(f"the test would create more than {self.cap} files")
         self.created += 1
@@ -273,14 +304,7 @@ class Files:
         suffix = "jsonl" if purpose == "batch" else "txt"
         name = f"{self.run_id}-{self.created}.{suffix}"
         body, content_type = multipart_body({"purpose": purpose}, name, data, secrets.token_hex(12))
-        exchange = require_route(
-            self.target.post("files", content=body, headers={"Content-Type": content_type})
-        )
-        expect(status_code_is(exchange, 200), json_object_body(exchange))
-        created: dict[str, Any] = exchange.json()
-        self.live[str(created.get("id"))] = created
-        self.ledger.created("file", str(created.get("id")))
-        return created
+        return body, {"Content-Type": content_type}
 
     def delete(self, file_id: str) -> None:
         self.live.pop(file_id, None)
@@ -290,9 +314,11 @@ class Files:
         expect(status_code_is(deleted, 200))
 
     def cleanup(self) -> None:
-        for file_id in list(self.live):
-            self.live.pop(file_id)
-            delete_object(self.target, "file", f"files/{file_id}", file_id)
+        """Every live file deleted, the deletes sent together (distinct objects)."""
+        doomed, self.live = list(self.live), {}
+        self.target.send_together(
+            [functools.partial(delete_object, self.target, "file", f"files/{i}", i) for i in doomed]
+        )
 
 
 @pytest.fixture
@@ -325,7 +351,7 @@ def test_a_walk_over_files_lists_each_created_file_once_in_order(
         order=st.sampled_from(orders),
     )
     def check(count: int, limit: int, order: str | None) -> None:
-        mine = {files.create()["id"] for _ in range(count)}
+        mine = {created["id"] for created in files.create_many(count)}
         try:
             default = files_contract.default_order
             result = bounded_walk(
@@ -345,7 +371,7 @@ def test_file_order_is_stable_and_asc_reverses_desc(
 ) -> None:
     """Files created within the same second keep one tie-break order: a walk with limit 2 lists
     them as one page does, and order=asc (from the file just older than them) is the reverse."""
-    mine = [files.create()["id"] for _ in range(6)]
+    mine = [created["id"] for created in files.create_many(6)]
     one_page = require_route(target.get("files", params={"order": "desc", "limit": 7}))
     expect(status_code_is(one_page, 200), page_shape(one_page, limit=7))
     listed = [str(item.get("id")) for item in one_page.json().get("data") or []]
@@ -390,9 +416,8 @@ def test_the_purpose_filter_paginates_only_matching_files(
     target: Target, files: Files, files_contract: Contract
 ) -> None:
     """purpose=batch lists only batch files, and walks them like the unfiltered list."""
-    batch = {files.create("batch")["id"] for _ in range(3)}
-    for _ in range(2):
-        files.create("assistants")
+    batch = {created["id"] for created in files.create_many(3, "batch")}
+    files.create_many(2, "assistants")
     result = walk(target, "files", limit=2, params={"purpose": "batch"}, until_seen=batch)
     expect(
         judge(result, files_contract, expected=batch, gone=frozenset()),
@@ -412,8 +437,7 @@ class FilesModel(RuleBasedStateMachine):
 
     @initialize(count=st.integers(2, 5))
     def start_with_files(self, count: int) -> None:
-        for _ in range(count):
-            self.existing.add(str(self.files.create()["id"]))
+        self.existing |= {str(created["id"]) for created in self.files.create_many(count)}
 
     # The run-wide cap on uploads is checked inside the rule, not in its precondition: the
     # count grows across examples, and a precondition that reads it would make hypothesis draw
@@ -497,7 +521,7 @@ def test_sdk_auto_pagination_yields_the_walked_files(
     order the walk lists them, and stops."""
     import openai
 
-    mine = [files.create()["id"] for _ in range(5)]
+    mine = [created["id"] for created in files.create_many(5)]
     result = walk(target, "files", limit=2, until_seen=set(mine))
     expect(judge(result, files_contract, expected=set(mine)))
     api_key = target.api_key.reveal() if target.api_key is not None else "none"
@@ -622,7 +646,7 @@ def test_a_deleted_file_leaves_the_walk(
     target: Target, files: Files, files_contract: Contract
 ) -> None:
     """After one of three files is deleted, a walk lists the other two once and not it."""
-    mine = [str(files.create()["id"]) for _ in range(3)]
+    mine = [str(created["id"]) for created in files.create_many(3)]
     files.delete(mine[1])
     kept = {mine[0], mine[2]}
     result = walk(target, "files", limit=1, order="desc", until_seen=kept)

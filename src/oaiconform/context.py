@@ -260,6 +260,8 @@ class RunContext:
             deterministic=embedded_mock or settings.deterministic,
             ca_bundle=settings.ca_bundle,
             insecure=settings.insecure,
+            # The embedded mock never cuts a stream for another request: its streams may fly.
+            concurrent_streams=settings.concurrent_streams or embedded_mock,
         )
 
     def close(self) -> None:

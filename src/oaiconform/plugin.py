@@ -71,6 +71,7 @@ _OPTIONS = (
     "insecure",
     "verdict",
     "concurrency",
+    "concurrent_streams",
 )
 
 
@@ -200,6 +201,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--property-examples", help="generated valid requests per operation (5)")
     group.addoption(
         "--concurrency", help="independent requests in flight at once (8 loopback, 4 remote)"
+    )
+    group.addoption(
+        "--concurrent-streams",
+        action="store_true",
+        default=None,
+        help="send independent tests' streams ahead together too (off: some servers cut them)",
     )
     group.addoption(
         "--property-negative-examples", help="generated invalid requests per operation (3)"

@@ -106,6 +106,8 @@ class Settings:
     workers: int = 1  # parallel test processes (pytest-xdist); 1 runs in this process
     # Independent requests in flight at once within each process (--concurrency; 1: serial).
     concurrency: int = DEFAULT_LOOPBACK_CONCURRENCY
+    # Streams of independent tests in flight together too (--concurrent-streams; opt-in).
+    concurrent_streams: bool = False
     max_duration_s: float | None = None  # the run's time limit; None: none (loopback default)
     ca_bundle: str | None = None  # PEM file of the CAs trusted for an https target
     insecure: bool = False  # do not verify the https target's certificate
@@ -184,6 +186,10 @@ def _concurrency(value: Any, target_url: str | None) -> int:
     if target_url is not None and not _is_loopback(target_url):
         return DEFAULT_REMOTE_CONCURRENCY
     return DEFAULT_LOOPBACK_CONCURRENCY
+
+
+def _env_flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _ca_bundle(path: Any) -> str | None:
@@ -346,6 +352,8 @@ def build_settings(
         concurrency=_concurrency(
             given("concurrency") or environ.get("OAICONFORM_CONCURRENCY") or None, target_url
         ),
+        concurrent_streams=bool(given("concurrent_streams"))
+        or _env_flag(environ.get("OAICONFORM_CONCURRENT_STREAMS")),
         max_duration_s=_max_duration(given("max_duration"), target_url),
         ca_bundle=_ca_bundle(given("ca_bundle")),
         insecure=bool(given("insecure")),

@@ -354,6 +354,7 @@ class Target:
         named_keys: dict[str, str] | None = None,
         ca_bundle: str | None = None,
         insecure: bool = False,
+        concurrent_streams: bool = False,
     ) -> None:
         parts = urlsplit(base_url)
         # Credentials in the URL never travel in request URLs (and so never into a failure
@@ -379,6 +380,7 @@ class Target:
         self.streams: list[StreamExchange] = []  # likewise; their timings go into the report
         self.ca_bundle = ca_bundle
         self.insecure = insecure
+        self.concurrent_streams = concurrent_streams
         self._deadline = _Deadline()
         self._sink = _Sink()
         self._speculation: Speculation | None = None
@@ -585,6 +587,32 @@ class Target:
         self.budget.throttle.sent_ahead += len(sends)  # only ever on the test's thread
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="oaiconform-send") as pool:
             return list(pool.map(self._send_ahead, sends))
+
+    def send_together(self, sends: list[Callable[[], Any]]) -> list[Outcome]:
+        """Independent request-sending functions run at once (up to --concurrency), their
+        logs kept in the order given, as a serial run's; each `Outcome` holds a value or the
+        error it raised. Serial with --concurrency 1, or while a test is noted ahead (the
+        first request ends it there, see `note_ahead`)."""
+        recording = self._speculation is not None and self._speculation.recording
+        if self.concurrency <= 1 or len(sends) < 2 or recording:
+            outcomes = []
+            for send in sends:
+                outcome = Outcome()
+                try:
+                    outcome.value = send()
+                except Recorded:
+                    raise
+                except Exception as exc:
+                    outcome.error = exc
+                outcomes.append(outcome)
+                if outcome.error is not None:
+                    break  # serially, nothing is sent after an error
+            return outcomes
+        outcomes = self.send_all(sends)
+        for outcome in outcomes:
+            self.exchanges.extend(outcome.exchanges)
+            self.streams.extend(outcome.streams)
+        return outcomes
 
     def _send_ahead(self, send: Callable[[], Any]) -> Outcome:
         """One noted request, sent on a pool thread: its answer and log kept for later."""
@@ -820,10 +848,13 @@ class Target:
         caps = (idle_timeout_s, total_timeout_s, max_bytes)
         if self._speculation is None:
             return send()
+        if self.concurrent_streams:
+            key = ("stream", method, path, _body_key(json, None), _items(headers), auth, caps)
+            return self._speculate(key, send)  # type: ignore[no-any-return]
         if self._speculation.recording:
-            # Never sent ahead: a server that generates one answer at a time may cut a stream
-            # short when another request arrives (llama-cpp-python does by default, its
-            # `interrupt_requests`), which a serial run never sees. Sent when the test asks.
+            # Not sent ahead unless --concurrent-streams: a server that generates one answer
+            # at a time may cut a stream short when another request arrives (llama-cpp-python
+            # does by default, its `interrupt_requests`), which a serial run never sees.
             raise Recorded("a stream")
         return send()
 
