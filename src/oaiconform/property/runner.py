@@ -124,14 +124,22 @@ class OperationRun:
         negatives = self.options.negative_examples if "application/json" in body_types else 0
         notes: list[str] = []
         self.objects = prepare_objects(self.target, self.schema, self.operation_id, self.options)
+        probe: list[Exchange] = []
         try:
             self._explore_modes(negatives, notes)
+            # Independent: the objects' removal and the probe without credentials (a correct
+            # target refuses it whether its object is still there or not), sent together.
+            send_probe = self._auth_probe(probe)
+            if self.objects.created:
+                self.target.send_together([self.objects.clean_up, send_probe])
+            else:
+                send_probe()
         finally:
-            self.objects.clean_up()
+            self.objects.clean_up()  # once: after a failure, only this
             self.schema.operation_done()
         if self.stop is not None:  # no such route, the target or budget, or our own bug
             raise self.stop
-        self._check_ignored_auth()
+        self._check_ignored_auth(probe)
         expect(list(self.soft.values()))
         if self.sent == 0 and not self.answers:
             reason = "; ".join(notes) or "no generated request could be sent"
@@ -410,15 +418,26 @@ class OperationRun:
             "generation_notes": float(self.generation_notes),
         }
 
-    def _check_ignored_auth(self) -> None:
-        """A request the target accepted with credentials must be refused without them."""
+    def _auth_probe(self, answer: list[Exchange]) -> Callable[[], None]:
+        """Sends the accepted request without credentials into `answer` (when one is due)."""
         wire = self.accepted
-        if wire is None or self.target.api_key is None or self._over_limits():
+        due = wire is not None and self.target.api_key is not None and not self._over_limits()
+
+        def probe() -> None:
+            if not due or wire is None:
+                return
+            try:
+                answer.append(self._send(wire, auth=False))
+            except (BudgetExhaustedError, TargetError):
+                return  # the operation itself was judged; this extra probe is best effort
+
+        return probe
+
+    def _check_ignored_auth(self, answer: list[Exchange]) -> None:
+        """A request the target accepted with credentials must be refused without them."""
+        if not answer:
             return
-        try:
-            exchange = self._send(wire, auth=False)
-        except (BudgetExhaustedError, TargetError):
-            return  # the operation itself was judged; this extra probe is best effort
+        exchange = answer[0]
         if exchange.status == 429:
             return  # still limited after bounded waiting: nothing to judge
         if exchange.status not in (401, 403):
