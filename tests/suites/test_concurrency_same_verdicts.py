@@ -3,8 +3,10 @@ faults: per-feature statuses (compat and strict) and the failing tests are ident
 
 The features chosen take every concurrent path: property examples drawn first and sent together
 (`schema.*`, and under a fault its failure shrunk by the serial search again), hypothesis
-examples sent ahead (the generated stream and validation tests), and independent tests whose
-first requests are sent ahead (the error, auth and stream variant modules).
+examples sent ahead (the generated stream and validation tests), independent tests whose first
+requests (streams too, on the embedded mock) are sent ahead (the error, auth, params and stream
+variant modules), an operation's objects removed while the probe without credentials is sent,
+and the deletes after a file walk sent together.
 """
 
 from __future__ import annotations
@@ -14,10 +16,18 @@ import pytest
 from oaiconform.report import Report
 from tests.conftest import RunSuites
 
-FEATURES = ("schema.createEmbedding", "chat.stream", "errors.validation", "errors.auth")
+FEATURES = (
+    "schema.createEmbedding",
+    "schema.retrieveFile",
+    "chat.stream",
+    "errors.validation",
+    "errors.auth",
+    "params.chat.stop",
+)
 # Under faults, without the stream tests: hypothesis shrinking their failures twice costs
-# seconds and proves nothing the property failure's shrinking does not.
-FAULT_FEATURES = ("schema.createEmbedding", "errors.validation", "errors.auth")
+# seconds and proves nothing the property failure's shrinking does not. The file walks, whose
+# deletes go out together, judged under a fault that shortens pages.
+FAULT_FEATURES = ("schema.createEmbedding", "errors.validation", "errors.auth", "pagination.files")
 
 
 def _verdicts(report: Report) -> tuple[dict[str, object], list[str]]:
@@ -28,7 +38,7 @@ def _verdicts(report: Report) -> tuple[dict[str, object], list[str]]:
 
 @pytest.mark.parametrize(
     ("faults", "features"),
-    [((), FEATURES), (("created-as-string", "accept-any-key"), FAULT_FEATURES)],
+    [((), FEATURES), (("created-as-string", "accept-any-key", "short-pages"), FAULT_FEATURES)],
     ids=["correct", "faults"],
 )
 def test_a_concurrent_run_judges_as_the_serial_run(
@@ -46,3 +56,4 @@ def test_a_concurrent_run_judges_as_the_serial_run(
         failing = _verdicts(serial)[1]
         assert any("createEmbedding" in t for t in failing)
         assert any("test_auth_" in t for t in failing)
+        assert any("test_pagination" in t for t in failing)
