@@ -2,6 +2,7 @@
 
     OAICONFORM_SPEC=PATH python benchmarks/bench_latency.py [--latency-ms 0 100 500]
         [--profiles core full] [--concurrency 8 ...] [--seed 1] [--serial-max-ms 100]
+        [--concurrent-streams] [--repeat 2]
 
 The target is the mock (the same app `oaiconform mock` serves) in a separate process behind a
 proxy layer that holds every answer back by a fixed latency before its head is sent (an ASGI
@@ -11,7 +12,9 @@ and `--concurrency N` run as whole processes; the table shows wall time, CPU tim
 system of the run process: what the machine's load does not inflate), requests sent
 (report.json's budget), peak memory (the run process's maximum resident set, from wait4) and the
 ratio of the wall time to the bare run (latency 0, serial) of the same profile in the same
-invocation; a serial run above --serial-max-ms of latency is skipped (minutes of waiting).
+invocation (the first bare run when repeated); a serial run above --serial-max-ms of latency is
+skipped (minutes of waiting). `--concurrent-streams` passes that flag to the concurrent runs
+(the mock never cuts a stream); `--repeat N` runs each configuration N times, interleaved.
 Each run's per-feature statuses (compat and strict) and failing tests are compared with the
 bare serial run's: the `same` column says whether the verdicts are identical.
 
@@ -90,12 +93,15 @@ def _verdicts(report: dict[str, Any]) -> tuple[Any, ...]:
     return features, failing
 
 
-def _run(url: str, profile: str, concurrency: int, seed: int, work: Path) -> dict[str, Any]:
-    report_dir = work / f"{profile}-{concurrency}"
+def _run(
+    url: str, profile: str, concurrency: int, seed: int, work: Path, streams: bool
+) -> dict[str, Any]:
+    report_dir = Path(tempfile.mkdtemp(prefix=f"{profile}-{concurrency}-", dir=work))
     argv = [
         *(sys.executable, "-m", "oaiconform", "run", "--target", url, "--profile", profile),
         *("--seed", str(seed), "--deterministic", "--concurrency", str(concurrency)),
         *("--report-dir", str(report_dir)),
+        *(("--concurrent-streams",) if streams and concurrency > 1 else ()),
     ]
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -152,6 +158,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--serial-max-ms", type=float, default=100, help="skip slower serial")
+    parser.add_argument("--concurrent-streams", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     if args.command == "serve":
         serve(args.port, args.latency_ms, args.api_key, args.seed)
@@ -162,10 +170,11 @@ def main() -> None:
         server, url = _start(latency, args.seed)
         try:
             for profile in args.profiles:
-                for concurrency in (1, *args.concurrency):
+                for concurrency in [c for _ in range(args.repeat) for c in (1, *args.concurrency)]:
                     if concurrency == 1 and latency > args.serial_max_ms:
                         continue  # minutes of waiting that tell nothing new
-                    result = _run(url, profile, concurrency, args.seed, work)
+                    streams = args.concurrent_streams
+                    result = _run(url, profile, concurrency, args.seed, work, streams)
                     rows.append((profile, latency, concurrency, result))
                     print(
                         f"  {profile} {latency:g} ms c={concurrency}: {result['wall']:.1f} s",
@@ -175,8 +184,13 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
-    bare = {p: r for p, lat, c, r in rows if lat == 0 and c == 1}
-    print(f"seed {args.seed}; ratios to the bare serial run of the same profile")
+    bare: dict[str, dict[str, Any]] = {}
+    for p, lat, c, r in rows:
+        if lat == 0 and c == 1:
+            bare.setdefault(p, r)
+    streams = " (--concurrent-streams)" if args.concurrent_streams else ""
+    print(f"seed {args.seed}; ratios to the bare serial run of the same profile{streams}")
+    print(f"load average at the end: {os.getloadavg()}")
     print(
         f"{'profile':<8} {'latency':>8} {'conc':>5} {'wall s':>7} {'ratio':>6} {'cpu s':>6} "
         f"{'requests':>9} {'peak MB':>8} {'min conc':>9} {'same':>5}"
