@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
+import httpx
 import pytest
 
 from oaiconform.concurrency import DECREASE_SPACING_S, Recorded, Speculation, Throttle
@@ -14,6 +16,7 @@ from oaiconform.settings import (
     SettingsError,
     build_settings,
 )
+from oaiconform.target import RequestBudget, Target, TargetError
 
 
 def test_a_429_halves_the_slots_once_per_burst_and_holds_them() -> None:
@@ -105,3 +108,51 @@ def test_concurrency_defaults_by_where_the_target_is() -> None:
     assert build_settings({"concurrency": "1"}, {"OAICONFORM_CONCURRENCY": "3"}).concurrency == 1
     with pytest.raises(SettingsError, match="--concurrency: must be at least 1"):
         build_settings({"concurrency": "0"}, {})
+
+
+def _target(concurrency: int) -> Target:
+    target = Target(
+        "http://127.0.0.1:9/v1",
+        api_key=None,
+        api_key_env="OPENAI_API_KEY",
+        timeout_s=5.0,
+        max_response_bytes=1 << 20,
+        budget=RequestBudget(None, concurrency=concurrency),
+    )
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.05 if request.url.path.endswith("/slow") else 0.0)  # answered last
+        body = json.dumps({"path": request.url.path}).encode()
+        headers = {"Content-Type": "application/json"}
+        return httpx.Response(200, headers=headers, stream=httpx.ByteStream(body))
+
+    target._client = httpx.Client(transport=httpx.MockTransport(answer))
+    return target
+
+
+def _broken() -> None:
+    raise TargetError("refused")
+
+
+def test_requests_sent_together_are_logged_in_the_order_given_each_with_its_error() -> None:
+    target = _target(4)
+    outcomes = target.send_together(
+        [lambda: target.get("slow"), _broken, lambda: target.get("fast")]
+    )
+    assert [e.request.url.rsplit("/", 1)[1] for e in target.exchanges] == ["slow", "fast"]
+    assert isinstance(outcomes[1].error, TargetError)
+    assert target.budget.throttle.sent_ahead == 3
+
+
+def test_with_concurrency_1_requests_sent_together_stop_at_the_first_error() -> None:
+    target = _target(1)
+    outcomes = target.send_together([_broken, lambda: target.get("fast")])
+    assert len(outcomes) == 1 and target.exchanges == []
+    assert target.budget.throttle.sent_ahead == 0
+
+
+def test_concurrent_streams_are_opt_in() -> None:
+    assert build_settings({}, {}).concurrent_streams is False
+    assert build_settings({"concurrent_streams": True}, {}).concurrent_streams is True
+    environ = {"OAICONFORM_CONCURRENT_STREAMS": "1"}
+    assert build_settings({}, environ).concurrent_streams is True
