@@ -211,6 +211,19 @@ def bounded_walk(
     return walk(target, path, limit=limit, order=order, params=params, until_seen=mine, after=start)
 
 
+def limits_refused(target: Target, path: str, values: list[str]) -> list[Failure]:
+    """Each limit out of range asked for: independent probes, sent together."""
+    outcomes = target.send_together(
+        [functools.partial(target.get, path, params={"limit": value}) for value in values]
+    )
+    failures = []
+    for value, outcome in zip(values, outcomes, strict=False):  # serially: up to an error
+        if outcome.error is not None:
+            raise outcome.error
+        failures += limit_rejected(require_route(outcome.value), value)
+    return failures
+
+
 def _first_two_of_each(failures: list[Failure]) -> list[Failure]:
     kept: dict[str, list[Failure]] = {}
     for failure in failures:
@@ -381,12 +394,7 @@ def test_file_limits_out_of_range_get_400(
 ) -> None:
     """limit 0, above the documented maximum, negative or not a number: 400 with the envelope."""
     files.create()
-    failures = []
-    for value in files_contract.bad_limits():
-        failures += limit_rejected(
-            require_route(target.get("files", params={"limit": value})), value
-        )
-    expect(failures)
+    expect(limits_refused(target, "files", files_contract.bad_limits()))
 
 
 @pytest.mark.feature("pagination.files")
@@ -618,11 +626,7 @@ def test_batch_limits_out_of_range_get_400_and_unknown_cursors_are_refused(
 ) -> None:
     """limit out of the documented range gets 400; after=<no such batch> is refused."""
     batches.create()
-    failures = []
-    for value in Contract(spec, "batches").bad_limits():
-        failures += limit_rejected(
-            require_route(target.get("batches", params={"limit": value})), value
-        )
+    failures = limits_refused(target, "batches", Contract(spec, "batches").bad_limits())
     cursor = f"batch_{batches.files.run_id}-unknown"
     exchange = require_route(target.get("batches", params={"after": cursor, "limit": 2}))
     expect(failures, unknown_cursor(exchange, cursor))
@@ -726,11 +730,6 @@ def test_a_walk_over_response_input_items_lists_each_once_in_input_order(
             same_sequence(walks[None].ids(), walks[contract.default_order].ids(), what="default"),
             reversed_sequence(walks["asc"].ids(), walks["desc"].ids()),
         )
-        failures = []
-        for value in contract.bad_limits():
-            failures += limit_rejected(
-                require_route(target.get(path, params={"limit": value})), value
-            )
-        expect(failures)
+        expect(limits_refused(target, path, contract.bad_limits()))
     finally:
         delete_object(target, "response", f"responses/{response_id}", response_id)
