@@ -5,8 +5,9 @@ The features chosen take every concurrent path: property examples drawn first an
 (`schema.*`, and under a fault its failure shrunk by the serial search again), hypothesis
 examples sent ahead (the generated stream and validation tests), independent tests whose first
 requests (streams too, on the embedded mock) are sent ahead (the error, auth, params and stream
-variant modules), an operation's objects removed while the probe without credentials is sent,
-and the deletes after a file walk sent together.
+variant modules), an operation's objects removed while the probe without credentials is sent
+(or that probe sent with the examples; `accept-any-key` answers it), and the deletes after a
+file walk sent together.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ FEATURES = (
 # Under faults, without the stream tests: hypothesis shrinking their failures twice costs
 # seconds and proves nothing the property failure's shrinking does not. The file walks, whose
 # deletes go out together, judged under a fault that shortens pages.
-FAULT_FEATURES = ("schema.createEmbedding", "errors.validation", "errors.auth", "pagination.files")
+FAULT_FEATURES = (
+    "schema.createEmbedding",
+    "schema.retrieveFile",
+    "errors.validation",
+    "errors.auth",
+    "pagination.files",
+)
 
 
 def _verdicts(report: Report) -> tuple[dict[str, object], list[str]]:
@@ -57,3 +64,4 @@ def test_a_concurrent_run_judges_as_the_serial_run(
         assert any("createEmbedding" in t for t in failing)
         assert any("test_auth_" in t for t in failing)
         assert any("test_pagination" in t for t in failing)
+        assert any("retrieveFile" in t for t in failing)  # the probe without credentials

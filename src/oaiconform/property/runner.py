@@ -111,6 +111,7 @@ class OperationRun:
     _noted: list[tuple[AnyCase, WireRequest, Key]] | None = None  # examples drawn, not sent
     _ahead: dict[Key, Outcome] = field(default_factory=dict)  # their answers, sent at once
     _counted: set[int] = field(default_factory=set)  # outcomes already counted in `sent`
+    _probe_ahead: tuple[WireRequest, Outcome] | None = None  # see `_probe_candidate`
     _started: float = field(default_factory=time.monotonic)
 
     def run(self) -> None:
@@ -129,10 +130,11 @@ class OperationRun:
             self._explore_modes(negatives, notes)
             # Independent: the objects' removal and the probe without credentials (a correct
             # target refuses it whether its object is still there or not), sent together.
-            send_probe = self._auth_probe(probe)
-            if self.objects.created:
+            send_probe, answered = self._auth_probe(probe)
+            if self.objects.created and not answered:
                 self.target.send_together([self.objects.clean_up, send_probe])
             else:
+                self.objects.clean_up()
                 send_probe()
         finally:
             self.objects.clean_up()  # once: after a failure, only this
@@ -220,10 +222,16 @@ class OperationRun:
         for _, wire, key in noted:
             if key not in self.answers and len(fresh) < self.options.max_requests - self.sent:
                 fresh.setdefault(key, wire)
-        outcomes = self.target.send_all([self._sender(wire) for wire in fresh.values()])
-        self._ahead = dict(zip(fresh, outcomes, strict=True))
+        sends = [self._sender(wire) for wire in fresh.values()]
+        probe = self._probe_candidate(noted)
+        if probe is not None:
+            sends.append(self._sender(probe, auth=False))
+        outcomes = self.target.send_all(sends)
         for outcome in outcomes:  # the 429s waited out on the pool threads
             self.target.budget.note_rate_limited(outcome.value[1] if outcome.value else 0)
+        if probe is not None:
+            self._probe_ahead = (probe, outcomes.pop())
+        self._ahead = dict(zip(fresh, outcomes, strict=True))
         snapshot = self._state()
         logged = (len(self.target.exchanges), len(self.target.streams))
         try:
@@ -250,13 +258,30 @@ class OperationRun:
             except Exception as exc:
                 self.stop = exc
 
-    def _sender(self, wire: WireRequest) -> Callable[[], tuple[Exchange, int]]:
+    def _sender(self, wire: WireRequest, auth: bool = True) -> Callable[[], tuple[Exchange, int]]:
         return lambda: send_with_backoff(
             self.target,
             wire,
             max_retries=self.options.max_retries_on_429,
             max_backoff_s=self.options.max_backoff_s,
+            auth=auth,
         )
+
+    def _probe_candidate(self, noted: list[tuple[AnyCase, WireRequest, Key]]) -> WireRequest | None:
+        """The first positive example drawn, whose probe without credentials may go out with
+        the examples: the request a target accepts first is most often that one (else the
+        probe is sent at the end, as serially, and this one was sent for nothing). Only where
+        the probe cannot change what the examples meet: a GET, or an operation on no object
+        (a target that ignores credentials could otherwise delete or cancel the examples'
+        object under them)."""
+        if self.accepted is not None or self.answers or self.target.api_key is None:
+            return None
+        operation = self.schema.spec.operation(self.operation_id)
+        for case, wire, _ in noted:
+            if case.meta is not None and case.meta.generation.mode.is_positive:
+                safe = wire.method.upper() == "GET" or "{" not in operation.path
+                return wire if safe else None
+        return None
 
     def _state(self) -> tuple[Any, ...]:
         return (
@@ -418,20 +443,27 @@ class OperationRun:
             "generation_notes": float(self.generation_notes),
         }
 
-    def _auth_probe(self, answer: list[Exchange]) -> Callable[[], None]:
-        """Sends the accepted request without credentials into `answer` (when one is due)."""
+    def _auth_probe(self, answer: list[Exchange]) -> tuple[Callable[[], None], bool]:
+        """Sends the accepted request without credentials into `answer` (when one is due);
+        and whether it was answered already (sent with the examples, `_probe_candidate`)."""
         wire = self.accepted
         due = wire is not None and self.target.api_key is not None and not self._over_limits()
+        ahead = self._probe_ahead
+        answered = due and ahead is not None and wire is not None and _same(ahead[0], wire)
 
         def probe() -> None:
             if not due or wire is None:
                 return
             try:
-                answer.append(self._send(wire, auth=False))
+                if answered and ahead is not None:
+                    self._count(ahead[1])
+                    answer.append(self.target.replay(ahead[1])[0])  # logged as if sent now
+                else:
+                    answer.append(self._send(wire, auth=False))
             except (BudgetExhaustedError, TargetError):
                 return  # the operation itself was judged; this extra probe is best effort
 
-        return probe
+        return probe, answered
 
     def _check_ignored_auth(self, answer: list[Exchange]) -> None:
         """A request the target accepted with credentials must be refused without them."""
@@ -453,6 +485,15 @@ class OperationRun:
                     check_id=IGNORED_AUTH,
                 )
             )
+
+
+def _same(one: WireRequest, other: WireRequest) -> bool:
+    return (one.method, one.path, one.body, sorted(one.headers.items())) == (
+        other.method,
+        other.path,
+        other.body,
+        sorted(other.headers.items()),
+    )
 
 
 def _fail(*failures: Failure) -> NoReturn:
