@@ -569,7 +569,7 @@ class Target:
         if speculation.recording:
             speculation.record(key, send)
         outcome = speculation.take(key)
-        return send() if outcome is None else self.replay(outcome)
+        return send() if outcome is None or broke_ahead(outcome) else self.replay(outcome)
 
     def replay(self, outcome: Outcome) -> Any:
         """What a request sent ahead gave, as if sent now: logged, its error raised."""
@@ -609,7 +609,10 @@ class Target:
                     break  # serially, nothing is sent after an error
             return outcomes
         outcomes = self.send_all(sends)
-        for outcome in outcomes:
+        for index, outcome in enumerate(outcomes):
+            if broke_ahead(outcome):
+                outcomes[index] = self.send_together([sends[index]])[0]  # alone, logged now
+                continue
             self.exchanges.extend(outcome.exchanges)
             self.streams.extend(outcome.streams)
         return outcomes
@@ -980,6 +983,14 @@ class Target:
             shlex.quote(p) if not p.lower().startswith("authorization: bearer $") else f'"{p}"'
             for p in parts
         )
+
+
+def broke_ahead(outcome: Outcome) -> bool:
+    """A request sent beside others whose exchange broke (reset, cut, timed out): it is sent
+    again alone before anyone judges it. Some servers break requests that arrive together
+    (llama-cpp-python resets connections of malformed bodies sent at once), which a serial
+    run never meets; a target that breaks it alone too fails as it would serially."""
+    return isinstance(outcome.error, TargetError)
 
 
 class _Sink(threading.local):

@@ -156,3 +156,21 @@ def test_concurrent_streams_are_opt_in() -> None:
     assert build_settings({"concurrent_streams": True}, {}).concurrent_streams is True
     environ = {"OAICONFORM_CONCURRENT_STREAMS": "1"}
     assert build_settings({}, environ).concurrent_streams is True
+
+
+def test_a_request_that_broke_beside_others_is_sent_again_alone() -> None:
+    target = _target(4)
+    calls: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if len(calls) == 1:
+            raise httpx.ReadError("Connection reset by peer")
+        body = b'{"ok": true}'
+        headers = {"Content-Type": "application/json"}
+        return httpx.Response(200, headers=headers, stream=httpx.ByteStream(body))
+
+    target._client = httpx.Client(transport=httpx.MockTransport(answer))
+    outcomes = target.send_together([lambda: target.get("one"), lambda: target.get("one")])
+    assert [o.error for o in outcomes] == [None, None] and len(calls) == 3
+    assert [e.status for e in target.exchanges] == [200, 200]  # the broken one is not logged

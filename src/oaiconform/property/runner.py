@@ -50,7 +50,7 @@ from oaiconform.property.retry import send_with_backoff
 from oaiconform.property.routes import route_decision_for
 from oaiconform.property.session import GenerationUnavailable, PropertySchema
 from oaiconform.property.wire import Discard, WireRequest, shape, to_wire
-from oaiconform.target import BudgetExhaustedError, Target, TargetError
+from oaiconform.target import BudgetExhaustedError, Target, TargetError, broke_ahead
 
 
 class PropertySkip(Exception):
@@ -405,7 +405,7 @@ class OperationRun:
         self, case: AnyCase, wire: WireRequest, ahead: Outcome | None = None
     ) -> _Answer | None:
         try:
-            if ahead is None:
+            if ahead is None or broke_ahead(ahead):  # sent again alone (see broke_ahead)
                 exchange = self._send(wire, auth=True)
             else:
                 self._count(ahead)
@@ -455,7 +455,7 @@ class OperationRun:
             if not due or wire is None:
                 return
             try:
-                if answered and ahead is not None:
+                if answered and ahead is not None and not broke_ahead(ahead[1]):
                     self._count(ahead[1])
                     answer.append(self.target.replay(ahead[1])[0])  # logged as if sent now
                 else:
