@@ -17,6 +17,9 @@ from oaiconform.settings import Settings
 from oaiconform.spec import Spec
 from oaiconform.target import Target
 
+# Independent tests: the first request of each is sent ahead, together (oaiconform.ahead).
+pytestmark = pytest.mark.independent
+
 # Enough for a small JSON object; small so that runs against paid APIs stay cheap.
 MAX_TOKENS = 128
 CITY_SCHEMA = {

@@ -24,6 +24,9 @@ from oaiconform.settings import Settings
 from oaiconform.spec import Spec
 from oaiconform.target import Target
 
+# Independent tests: the first request of each is sent ahead, together (oaiconform.ahead).
+pytestmark = pytest.mark.independent
+
 # Enough for the arguments of a small call; small so that runs against paid APIs stay cheap.
 MAX_TOKENS = 96
 WEATHER = {

@@ -22,6 +22,9 @@ from oaiconform.settings import Settings
 from oaiconform.spec import Spec
 from oaiconform.target import Target
 
+# Independent tests: the first request of each is sent ahead, together (oaiconform.ahead).
+pytestmark = pytest.mark.independent
+
 # Small on purpose: runs against paid APIs stay cheap.
 MAX_TOKENS = 8
 PROMPT = "Once upon a time"

@@ -24,6 +24,9 @@ from oaiconform.settings import Settings
 from oaiconform.spec import Spec
 from oaiconform.target import Target
 
+# Independent tests: the first request of each is sent ahead, together (oaiconform.ahead).
+pytestmark = pytest.mark.independent
+
 MAX_TOKENS = 8  # small on purpose: runs against paid APIs stay cheap
 
 VARIANTS = st.fixed_dictionaries(
@@ -113,9 +116,10 @@ def test_completions_stream_request_variants(
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     @given(VARIANTS)
+    @target.speculative
     def variant(extra: dict[str, Any]) -> None:
         stream = send(target, completion(settings, **extra))
         expect(event_stream_served(stream))
         expect(stream_framing(stream), completion_chunks(spec, stream))
 
-    variant()
+    target.speculatively(variant)

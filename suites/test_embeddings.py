@@ -20,6 +20,9 @@ from oaiconform.settings import Settings
 from oaiconform.spec import Spec
 from oaiconform.target import Target
 
+# Independent tests: the first request of each is sent ahead, together (oaiconform.ahead).
+pytestmark = pytest.mark.independent
+
 TEXTS = ["The cat sat on the mat.", "Quarterly revenue grew by four percent."]
 # Small on purpose: short vectors keep the responses (and any paid run) light.
 DIMENSIONS = 64

@@ -34,6 +34,9 @@ from oaiconform.plugin import route_decision, served
 from oaiconform.settings import Settings
 from oaiconform.target import Target
 
+# Independent tests: the first request of each is sent ahead, together (oaiconform.ahead).
+pytestmark = pytest.mark.independent
+
 UNKNOWN_MODEL = "oaiconform-no-such-model"
 SIMULATE_RATE_LIMIT = {"x-oaiconform-simulate": "rate_limit"}  # the embedded mock's 429
 

@@ -147,6 +147,7 @@ def _each_is_refused(
     )
     @seed(run_seed)
     @given(mutations)
+    @target.speculative
     def refused(mutation: Mutation) -> None:
         if stopped:
             return
@@ -162,7 +163,7 @@ def _each_is_refused(
             )
 
     with _scratch_hypothesis_home():
-        refused()
+        target.speculatively(refused)
     if stopped:
         raise stopped[0]
 

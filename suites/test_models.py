@@ -18,6 +18,9 @@ from oaiconform.settings import Settings
 from oaiconform.spec import Spec
 from oaiconform.target import Target
 
+# Independent tests: the first request of each is sent ahead, together (oaiconform.ahead).
+pytestmark = pytest.mark.independent
+
 
 @pytest.mark.feature("models.list")
 def test_models_list_returns_a_list_of_model_objects(target: Target, spec: Spec) -> None:

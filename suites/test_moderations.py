@@ -20,6 +20,9 @@ from oaiconform.settings import Settings
 from oaiconform.spec import Spec
 from oaiconform.target import Target
 
+# Independent tests: the first request of each is sent ahead, together (oaiconform.ahead).
+pytestmark = pytest.mark.independent
+
 BENIGN = "I would like to bake a lemon cake this weekend."
 # The API reference's own example of text the moderation models flag as violence.
 VIOLENT = "I want to kill them."

@@ -34,6 +34,7 @@ Decisions, with their evidence:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
@@ -210,6 +211,19 @@ def bounded_walk(
     return walk(target, path, limit=limit, order=order, params=params, until_seen=mine, after=start)
 
 
+def limits_refused(target: Target, path: str, values: list[str]) -> list[Failure]:
+    """Each limit out of range asked for: independent probes, sent together."""
+    outcomes = target.send_together(
+        [functools.partial(target.get, path, params={"limit": value}) for value in values]
+    )
+    failures = []
+    for value, outcome in zip(values, outcomes, strict=False):  # serially: up to an error
+        if outcome.error is not None:
+            raise outcome.error
+        failures += limit_rejected(require_route(outcome.value), value)
+    return failures
+
+
 def _first_two_of_each(failures: list[Failure]) -> list[Failure]:
     kept: dict[str, list[Failure]] = {}
     for failure in failures:
@@ -253,6 +267,23 @@ class Files:
         self.created = 0
 
     def create(self, purpose: str = "batch") -> dict[str, Any]:
+        body, headers = self._upload(purpose)
+        exchange = require_route(self.target.post("files", content=body, headers=headers))
+        expect(status_code_is(exchange, 200), json_object_body(exchange))
+        created: dict[str, Any] = exchange.json()
+        self.live[str(created.get("id"))] = created
+        self.ledger.created("file", str(created.get("id")))
+        return created
+
+    def create_many(self, count: int, purpose: str = "batch") -> list[dict[str, Any]]:
+        """`count` uploads, one after the other even with --concurrency: the order in which
+        a server gives out ids and timestamps is what a walk's tie-break observes, and
+        concurrent uploads change it (a tie-order defect then shows in other tests than in
+        a serial run; measured with the mock's `unstable-order`)."""
+        return [self.create(purpose) for _ in range(count)]
+
+    def _upload(self, purpose: str) -> tuple[bytes, dict[str, str]]:
+        """One upload's multipart body and headers, numbered in the order asked for."""
         if self.created >= self.cap:
             raise RuntimeError(f"the test would create more than {self.cap} files")
         self.created += 1
@@ -273,14 +304,7 @@ class Files:
         suffix = "jsonl" if purpose == "batch" else "txt"
         name = f"{self.run_id}-{self.created}.{suffix}"
         body, content_type = multipart_body({"purpose": purpose}, name, data, secrets.token_hex(12))
-        exchange = require_route(
-            self.target.post("files", content=body, headers={"Content-Type": content_type})
-        )
-        expect(status_code_is(exchange, 200), json_object_body(exchange))
-        created: dict[str, Any] = exchange.json()
-        self.live[str(created.get("id"))] = created
-        self.ledger.created("file", str(created.get("id")))
-        return created
+        return body, {"Content-Type": content_type}
 
     def delete(self, file_id: str) -> None:
         self.live.pop(file_id, None)
@@ -290,9 +314,11 @@ class Files:
         expect(status_code_is(deleted, 200))
 
     def cleanup(self) -> None:
-        for file_id in list(self.live):
-            self.live.pop(file_id)
-            delete_object(self.target, "file", f"files/{file_id}", file_id)
+        """Every live file deleted, the deletes sent together (distinct objects)."""
+        doomed, self.live = list(self.live), {}
+        self.target.send_together(
+            [functools.partial(delete_object, self.target, "file", f"files/{i}", i) for i in doomed]
+        )
 
 
 @pytest.fixture
@@ -325,7 +351,7 @@ def test_a_walk_over_files_lists_each_created_file_once_in_order(
         order=st.sampled_from(orders),
     )
     def check(count: int, limit: int, order: str | None) -> None:
-        mine = {files.create()["id"] for _ in range(count)}
+        mine = {created["id"] for created in files.create_many(count)}
         try:
             default = files_contract.default_order
             result = bounded_walk(
@@ -345,7 +371,7 @@ def test_file_order_is_stable_and_asc_reverses_desc(
 ) -> None:
     """Files created within the same second keep one tie-break order: a walk with limit 2 lists
     them as one page does, and order=asc (from the file just older than them) is the reverse."""
-    mine = [files.create()["id"] for _ in range(6)]
+    mine = [created["id"] for created in files.create_many(6)]
     one_page = require_route(target.get("files", params={"order": "desc", "limit": 7}))
     expect(status_code_is(one_page, 200), page_shape(one_page, limit=7))
     listed = [str(item.get("id")) for item in one_page.json().get("data") or []]
@@ -368,12 +394,7 @@ def test_file_limits_out_of_range_get_400(
 ) -> None:
     """limit 0, above the documented maximum, negative or not a number: 400 with the envelope."""
     files.create()
-    failures = []
-    for value in files_contract.bad_limits():
-        failures += limit_rejected(
-            require_route(target.get("files", params={"limit": value})), value
-        )
-    expect(failures)
+    expect(limits_refused(target, "files", files_contract.bad_limits()))
 
 
 @pytest.mark.feature("pagination.files")
@@ -390,9 +411,8 @@ def test_the_purpose_filter_paginates_only_matching_files(
     target: Target, files: Files, files_contract: Contract
 ) -> None:
     """purpose=batch lists only batch files, and walks them like the unfiltered list."""
-    batch = {files.create("batch")["id"] for _ in range(3)}
-    for _ in range(2):
-        files.create("assistants")
+    batch = {created["id"] for created in files.create_many(3, "batch")}
+    files.create_many(2, "assistants")
     result = walk(target, "files", limit=2, params={"purpose": "batch"}, until_seen=batch)
     expect(
         judge(result, files_contract, expected=batch, gone=frozenset()),
@@ -412,8 +432,7 @@ class FilesModel(RuleBasedStateMachine):
 
     @initialize(count=st.integers(2, 5))
     def start_with_files(self, count: int) -> None:
-        for _ in range(count):
-            self.existing.add(str(self.files.create()["id"]))
+        self.existing |= {str(created["id"]) for created in self.files.create_many(count)}
 
     # The run-wide cap on uploads is checked inside the rule, not in its precondition: the
     # count grows across examples, and a precondition that reads it would make hypothesis draw
@@ -497,7 +516,7 @@ def test_sdk_auto_pagination_yields_the_walked_files(
     order the walk lists them, and stops."""
     import openai
 
-    mine = [files.create()["id"] for _ in range(5)]
+    mine = [created["id"] for created in files.create_many(5)]
     result = walk(target, "files", limit=2, until_seen=set(mine))
     expect(judge(result, files_contract, expected=set(mine)))
     api_key = target.api_key.reveal() if target.api_key is not None else "none"
@@ -607,11 +626,7 @@ def test_batch_limits_out_of_range_get_400_and_unknown_cursors_are_refused(
 ) -> None:
     """limit out of the documented range gets 400; after=<no such batch> is refused."""
     batches.create()
-    failures = []
-    for value in Contract(spec, "batches").bad_limits():
-        failures += limit_rejected(
-            require_route(target.get("batches", params={"limit": value})), value
-        )
+    failures = limits_refused(target, "batches", Contract(spec, "batches").bad_limits())
     cursor = f"batch_{batches.files.run_id}-unknown"
     exchange = require_route(target.get("batches", params={"after": cursor, "limit": 2}))
     expect(failures, unknown_cursor(exchange, cursor))
@@ -622,7 +637,7 @@ def test_a_deleted_file_leaves_the_walk(
     target: Target, files: Files, files_contract: Contract
 ) -> None:
     """After one of three files is deleted, a walk lists the other two once and not it."""
-    mine = [str(files.create()["id"]) for _ in range(3)]
+    mine = [str(created["id"]) for created in files.create_many(3)]
     files.delete(mine[1])
     kept = {mine[0], mine[2]}
     result = walk(target, "files", limit=1, order="desc", until_seen=kept)
@@ -715,11 +730,6 @@ def test_a_walk_over_response_input_items_lists_each_once_in_input_order(
             same_sequence(walks[None].ids(), walks[contract.default_order].ids(), what="default"),
             reversed_sequence(walks["asc"].ids(), walks["desc"].ids()),
         )
-        failures = []
-        for value in contract.bad_limits():
-            failures += limit_rejected(
-                require_route(target.get(path, params={"limit": value})), value
-            )
-        expect(failures)
+        expect(limits_refused(target, path, contract.bad_limits()))
     finally:
         delete_object(target, "response", f"responses/{response_id}", response_id)

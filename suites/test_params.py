@@ -39,6 +39,9 @@ from oaiconform.plugin import not_implemented, require_route
 from oaiconform.settings import Settings
 from oaiconform.target import Target
 
+# Independent tests: the first request of each is sent ahead, together (oaiconform.ahead).
+pytestmark = pytest.mark.independent
+
 # "describe" makes the answer long for any model (and for the mock, which sizes answers by the
 # prompt): longer than LIMIT, with words to take a stop sequence from.
 COUNT = "Count from one to twenty in words, separated by commas, then describe the number seven."

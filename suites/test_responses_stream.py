@@ -29,6 +29,9 @@ from oaiconform.settings import Settings
 from oaiconform.spec import Spec
 from oaiconform.target import Target
 
+# Independent tests: the first request of each is sent ahead, together (oaiconform.ahead).
+pytestmark = pytest.mark.independent
+
 MAX_OUTPUT_TOKENS = 16
 WEATHER_TOOL: dict[str, Any] = {
     "type": "function",
@@ -164,7 +167,8 @@ def test_responses_stream_request_variants(target: Target, spec: Spec, settings:
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     @given(VARIANTS)
+    @target.speculative
     def variant(extra: dict[str, Any]) -> None:
         check(spec, send(target, request(settings, **extra)))
 
-    variant()
+    target.speculatively(variant)

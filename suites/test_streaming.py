@@ -39,6 +39,9 @@ from oaiconform.settings import Settings
 from oaiconform.spec import Spec
 from oaiconform.target import Target
 
+# Independent tests: the first request of each is sent ahead, together (oaiconform.ahead).
+pytestmark = pytest.mark.independent
+
 MAX_TOKENS = 12  # small on purpose: runs against paid APIs stay cheap
 
 
@@ -196,12 +199,13 @@ def test_chat_stream_request_variants(target: Target, spec: Spec, settings: Sett
 
     @generated(target)
     @given(VARIANTS)
+    @target.speculative
     def variant(extra: dict[str, Any]) -> None:
         stream = send(target, conversation(settings, **extra))
         expect(event_stream_served(stream))
         expect(stream_framing(stream), chat_chunks(spec, stream))
 
-    variant()
+    target.speculatively(variant)
 
 
 @pytest.mark.feature("chat.stream")
@@ -287,12 +291,13 @@ def test_chat_stream_usage_variants(target: Target, settings: Settings) -> None:
 
     @generated(target)
     @given(usage_variants)
+    @target.speculative
     def variant(extra: dict[str, Any]) -> None:
         stream = send(target, conversation(settings, **extra))
         expect(event_stream_served(stream))
         expect(chat_stream_usage(stream))
 
-    variant()
+    target.speculatively(variant)
 
 
 @pytest.mark.feature("chat.tools.stream")
@@ -336,12 +341,13 @@ def test_chat_tools_stream_variants(target: Target, settings: Settings) -> None:
 
     @generated(target)
     @given(TOOL_VARIANTS)
+    @target.speculative
     def variant(extra: dict[str, Any]) -> None:
         stream = send(target, tool_conversation(settings, **extra))
         expect(event_stream_served(stream))
         expect(data_events(stream).failures, chat_tool_call_stream(stream))
 
-    variant()
+    target.speculatively(variant)
 
 
 @pytest.mark.feature("chat.tools.stream")

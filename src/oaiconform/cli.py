@@ -163,6 +163,19 @@ def _add_run_parser(commands: argparse._SubParsersAction[_Parser]) -> _Parser:
         help="run the tests in N parallel processes (pytest-xdist; auto: one per CPU; 1)",
     )
     run.add_argument(
+        "--concurrency",
+        metavar="N",
+        help="independent requests in flight at once in each process; halved for a while on "
+        "a 429; 1 sends one at a time (env OAICONFORM_CONCURRENCY; 8 on loopback, 4 remote)",
+    )
+    run.add_argument(
+        "--concurrent-streams",
+        action="store_true",
+        help="send the streams of independent tests ahead together too (on by itself for the "
+        "embedded mock; off by default: a server that generates one answer at a time, such as "
+        "llama-cpp-python, cuts a running stream when another request arrives)",
+    )
+    run.add_argument(
         "--reruns",
         metavar="N",
         help="run a test that failed (the target's fault, not the tool's) up to N more times; "

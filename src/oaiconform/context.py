@@ -253,11 +253,15 @@ class RunContext:
             else None,
             timeout_s=settings.timeout_s,
             max_response_bytes=settings.max_response_bytes,
-            budget=RequestBudget(budget_limit, settings.max_duration_s, seconds_left),
+            budget=RequestBudget(
+                budget_limit, settings.max_duration_s, seconds_left, settings.concurrency
+            ),
             embedded_mock=embedded_mock,
             deterministic=embedded_mock or settings.deterministic,
             ca_bundle=settings.ca_bundle,
             insecure=settings.insecure,
+            # The embedded mock never cuts a stream for another request: its streams may fly.
+            concurrent_streams=settings.concurrent_streams or embedded_mock,
         )
 
     def close(self) -> None:

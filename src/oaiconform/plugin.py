@@ -18,6 +18,8 @@ import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from oaiconform import interrupt
+from oaiconform.ahead import MARKER as INDEPENDENT
+from oaiconform.ahead import AheadOfTests
 from oaiconform.applicability import (
     REQUIREMENTS,
     TargetTraits,
@@ -41,6 +43,7 @@ from oaiconform.spec import Spec, SpecError
 from oaiconform.target import BudgetExhaustedError, Target, TargetError, TargetUnreachableError
 
 CONTEXT_KEY = pytest.StashKey[RunContext]()
+AHEAD_KEY = pytest.StashKey[AheadOfTests]()
 HANDOFF_KEY = "oaiconform"  # in xdist's workerinput (controller -> worker) and workeroutput
 _OPTIONS = (
     "target",
@@ -68,6 +71,8 @@ _OPTIONS = (
     "ca_bundle",
     "insecure",
     "verdict",
+    "concurrency",
+    "concurrent_streams",
 )
 
 
@@ -196,12 +201,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--property-examples", help="generated valid requests per operation (5)")
     group.addoption(
+        "--concurrency", help="independent requests in flight at once (8 loopback, 4 remote)"
+    )
+    group.addoption(
+        "--concurrent-streams",
+        action="store_true",
+        default=None,
+        help="send independent tests' streams ahead together too (off: some servers cut them)",
+    )
+    group.addoption(
         "--property-negative-examples", help="generated invalid requests per operation (3)"
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "feature(id): the conformance feature a suite test checks")
+    config.addinivalue_line(
+        "markers",
+        f"{INDEPENDENT}: the module's tests are independent; their first requests may be sent "
+        "ahead together (oaiconform.ahead)",
+    )
     config.addinivalue_line(
         "markers", "requires(*traits): target traits the test needs (oaiconform.applicability)"
     )
@@ -296,6 +315,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     feature = str(_feature_of(item))
     allure.dynamic.epic(feature.partition(".")[0])  # type: ignore[no-untyped-call]
     allure.dynamic.feature(feature)  # type: ignore[no-untyped-call]
+    context = _context(item.config)
+    ahead = item.config.stash.setdefault(AHEAD_KEY, AheadOfTests())
+    ahead.before(item, context)
     reason = _context(item.config).not_applicable.get(item.nodeid)
     if reason is not None:
         raise NotApplicable(reason, allow_module_level=False)
@@ -659,6 +681,9 @@ def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> N
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     context = session.config.stash.get(CONTEXT_KEY, None)
+    ahead = session.config.stash.get(AHEAD_KEY, None)
+    if ahead is not None and context is not None:
+        ahead.finish(context)
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # a parallel worker: its controller writes the report
         if context is not None and context.target_started:
@@ -669,6 +694,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 "rate_limited_retries": budget.rate_limited_retries,
                 "objects": context.objects.handoff(),
                 "deadline_hit": budget.deadline_hit,
+                "concurrency": budget.concurrency_info(),
                 "latencies_s": budget.latencies_s,
             }
         return

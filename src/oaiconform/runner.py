@@ -127,7 +127,14 @@ def _clean_allure_dir(report_dir: Path) -> None:
 
 def _waits(report: Report) -> str:
     waits = report.budget.get("rate_limited_retries") or 0
-    return f" ({waits} after waiting out a 429)" if waits else ""
+    said = f" ({waits} after waiting out a 429)" if waits else ""
+    flight = report.budget.get("concurrency") or {}
+    if flight.get("min_reached", 0) < flight.get("configured", 0):  # 429s cut it (AIMD)
+        said += (
+            f"; 429s cut the requests in flight from {flight['configured']} "
+            f"to {flight['min_reached']} (--concurrency)"
+        )
+    return said
 
 
 def _reruns(report: Report) -> str:

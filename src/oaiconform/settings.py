@@ -33,6 +33,10 @@ DEFAULT_PROPERTY_EXAMPLES = 5
 VERDICTS = ("compat", "strict")
 DEFAULT_VERDICT = "compat"
 DEFAULT_PROPERTY_NEGATIVE_EXAMPLES = 3
+# Requests in flight at once within one process (README, "Performance": measured with
+# benchmarks/bench_latency.py). A remote API gets fewer: its rate limits, and its bill.
+DEFAULT_LOOPBACK_CONCURRENCY = 8
+DEFAULT_REMOTE_CONCURRENCY = 4
 
 
 class SettingsError(ValueError):
@@ -100,6 +104,10 @@ class Settings:
     property_examples: int = DEFAULT_PROPERTY_EXAMPLES  # positive generated requests per operation
     property_negative_examples: int = DEFAULT_PROPERTY_NEGATIVE_EXAMPLES
     workers: int = 1  # parallel test processes (pytest-xdist); 1 runs in this process
+    # Independent requests in flight at once within each process (--concurrency; 1: serial).
+    concurrency: int = DEFAULT_LOOPBACK_CONCURRENCY
+    # Streams of independent tests in flight together too (--concurrent-streams; opt-in).
+    concurrent_streams: bool = False
     max_duration_s: float | None = None  # the run's time limit; None: none (loopback default)
     ca_bundle: str | None = None  # PEM file of the CAs trusted for an https target
     insecure: bool = False  # do not verify the https target's certificate
@@ -170,6 +178,18 @@ def _workers(value: Any) -> int:
 def _is_loopback(target_url: str) -> bool:
     host = urlsplit(target_url).hostname or ""
     return host.startswith("127.") or host in ("localhost", "::1")
+
+
+def _concurrency(value: Any, target_url: str | None) -> int:
+    if value is not None:
+        return _int("--concurrency", value, minimum=1)
+    if target_url is not None and not _is_loopback(target_url):
+        return DEFAULT_REMOTE_CONCURRENCY
+    return DEFAULT_LOOPBACK_CONCURRENCY
+
+
+def _env_flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _ca_bundle(path: Any) -> str | None:
@@ -329,6 +349,11 @@ def build_settings(
             else DEFAULT_PROPERTY_NEGATIVE_EXAMPLES,
         ),
         workers=_workers(given("workers")),
+        concurrency=_concurrency(
+            given("concurrency") or environ.get("OAICONFORM_CONCURRENCY") or None, target_url
+        ),
+        concurrent_streams=bool(given("concurrent_streams"))
+        or _env_flag(environ.get("OAICONFORM_CONCURRENT_STREAMS")),
         max_duration_s=_max_duration(given("max_duration"), target_url),
         ca_bundle=_ca_bundle(given("ca_bundle")),
         insecure=bool(given("insecure")),

@@ -9,22 +9,26 @@ the run goes on.
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import json
 import shlex
 import ssl
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec
 from urllib.parse import unquote, urlsplit
 
 import httpcore
 import httpx
 
 from oaiconform import __version__, interrupt
+from oaiconform.concurrency import Outcome, Recorded, Speculation, Throttle
 from oaiconform.exchange import Exchange, RecordedRequest, StreamEvent, StreamExchange
 from oaiconform.redact import strip_userinfo
 from oaiconform.settings import Secret
@@ -36,6 +40,7 @@ ACCEPT_ENCODING = "gzip, deflate"
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # One event larger than this is a defect, whatever the stream's total byte cap.
 _MAX_EVENT_BYTES = 16 * 1024 * 1024
+_P = ParamSpec("_P")
 
 
 # A route (method and first path segment) whose answers ran into the time limit this many times
@@ -76,8 +81,12 @@ class RequestBudget:
         limit: int | None,
         max_duration_s: float | None = None,
         seconds_left: float | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.limit = limit
+        # Requests in flight at once (--concurrency), cut on 429s: the budget's, since it is
+        # the one object every request of the process passes.
+        self.throttle = Throttle(concurrency)
         self.used = 0
         self.exhausted = False
         self.rate_limited_retries = 0  # 429 answers waited out (each retry is also `used`)
@@ -119,6 +128,7 @@ class RequestBudget:
         exhausted: bool,
         rate_limited_retries: int,
         deadline_hit: bool = False,
+        concurrency: Mapping[str, int] | None = None,
         latencies_s: list[float] | None = None,
     ) -> None:
         """Add a parallel worker's share, so the run's report counts every request."""
@@ -128,6 +138,11 @@ class RequestBudget:
             self.exhausted = self.exhausted or exhausted
             self.rate_limited_retries += rate_limited_retries
             self.deadline_hit = self.deadline_hit or deadline_hit
+            if concurrency:
+                self.throttle.absorb(concurrency)
+
+    def concurrency_info(self) -> dict[str, int]:
+        return self.throttle.info()
 
 
 class _Deadline(threading.local):
@@ -339,6 +354,7 @@ class Target:
         named_keys: dict[str, str] | None = None,
         ca_bundle: str | None = None,
         insecure: bool = False,
+        concurrent_streams: bool = False,
     ) -> None:
         parts = urlsplit(base_url)
         # Credentials in the URL never travel in request URLs (and so never into a failure
@@ -364,7 +380,10 @@ class Target:
         self.streams: list[StreamExchange] = []  # likewise; their timings go into the report
         self.ca_bundle = ca_bundle
         self.insecure = insecure
+        self.concurrent_streams = concurrent_streams
         self._deadline = _Deadline()
+        self._sink = _Sink()
+        self._speculation: Speculation | None = None
         self._timed_out: dict[str, int] = {}  # route -> answers cut by the time limit in a row
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s)),
@@ -454,6 +473,46 @@ class Target:
         interrupt.raise_if_pending()
         route = route_of(method, path)
         self._refuse_silent_route(route, method, path)
+        with (
+            self.budget.throttle.slot(self._refuse_after_deadline),
+            self._send_now(
+                method,
+                path,
+                route,
+                json_body=json_body,
+                content=content,
+                headers=headers,
+                auth=auth,
+                params=params,
+                total_s=total_s,
+                read_timeout_s=read_timeout_s,
+                limit_named=limit_named,
+            ) as sent,
+        ):
+            yield sent
+
+    def _refuse_after_deadline(self) -> None:
+        """While a request waits for a slot: the run's time limit still ends it."""
+        left = self.budget.seconds_left()
+        if left is not None and left <= 0:
+            raise self.budget.deadline_error()
+
+    @contextmanager
+    def _send_now(
+        self,
+        method: str,
+        path: str,
+        route: str,
+        *,
+        json_body: Any,
+        content: bytes | None,
+        headers: Mapping[str, str] | None,
+        auth: bool,
+        params: Mapping[str, Any] | None,
+        total_s: float,
+        read_timeout_s: float | None,
+        limit_named: str,
+    ) -> Iterator[tuple[httpx.Response, RecordedRequest]]:
         limit_s, cut_by_run = self._limit(total_s)
         self.budget.take()
         body = content
@@ -480,6 +539,8 @@ class Target:
                 headers=request.headers,
                 timeout=timeout,
             ) as response:
+                if "x-oaiconform-simulate" not in all_headers:  # a 429 asked for cuts nothing
+                    self.budget.throttle.note(response.status_code)
                 yield response, recorded
         except httpx.HTTPError as exc:
             where = f"{method} {strip_userinfo(recorded.url)}"
@@ -493,6 +554,156 @@ class Target:
             raise
         finally:
             self._deadline.at = None
+
+    def _log(self, exchange: Exchange, stream: StreamExchange | None = None) -> None:
+        """Log what a test exchanged; a request sent ahead logs into its own outcome."""
+        sink = self._sink.outcome
+        exchanges = sink.exchanges if sink is not None else self.exchanges
+        streams = sink.streams if sink is not None else self.streams
+        exchanges.append(exchange)
+        if stream is not None:
+            streams.append(stream)
+
+    def _speculate(self, key: Hashable, send: Callable[[], Any]) -> Any:
+        speculation = self._speculation
+        assert speculation is not None
+        if speculation.recording:
+            speculation.record(key, send)
+        outcome = speculation.take(key)
+        return send() if outcome is None or broke_ahead(outcome) else self.replay(outcome)
+
+    def replay(self, outcome: Outcome) -> Any:
+        """What a request sent ahead gave, as if sent now: logged, its error raised."""
+        self.exchanges.extend(outcome.exchanges)
+        self.streams.extend(outcome.streams)
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.value
+
+    def send_all(self, sends: list[Callable[[], Any]]) -> list[Outcome]:
+        """Run each request-sending function, up to --concurrency at once, on pool threads;
+        nothing is logged until the outcome is `replay`ed."""
+        if not sends:
+            return []
+        self.budget.throttle.sent_ahead += len(sends)  # only ever on the test's thread
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="oaiconform-send") as pool:
+            return list(pool.map(self._send_ahead, sends))
+
+    def send_together(self, sends: list[Callable[[], Any]]) -> list[Outcome]:
+        """Independent request-sending functions run at once (up to --concurrency), their
+        logs kept in the order given, as a serial run's; each `Outcome` holds a value or the
+        error it raised. Serial with --concurrency 1, or while a test is noted ahead (the
+        first request ends it there, see `note_ahead`)."""
+        recording = self._speculation is not None and self._speculation.recording
+        if self.concurrency <= 1 or len(sends) < 2 or recording:
+            outcomes = []
+            for send in sends:
+                outcome = Outcome()
+                try:
+                    outcome.value = send()
+                except Recorded:
+                    raise
+                except Exception as exc:
+                    outcome.error = exc
+                outcomes.append(outcome)
+                if outcome.error is not None:
+                    break  # serially, nothing is sent after an error
+            return outcomes
+        outcomes = self.send_all(sends)
+        for index, outcome in enumerate(outcomes):
+            if broke_ahead(outcome):
+                outcomes[index] = self.send_together([sends[index]])[0]  # alone, logged now
+                continue
+            self.exchanges.extend(outcome.exchanges)
+            self.streams.extend(outcome.streams)
+        return outcomes
+
+    def _send_ahead(self, send: Callable[[], Any]) -> Outcome:
+        """One noted request, sent on a pool thread: its answer and log kept for later."""
+        outcome = Outcome()
+        self._sink.outcome = outcome
+        try:
+            outcome.value = send()
+        except Exception as exc:  # raised when the second pass asks for this answer
+            outcome.error = exc
+        finally:
+            self._sink.outcome = None
+        return outcome
+
+    @property
+    def concurrency(self) -> int:
+        return self.budget.throttle.configured
+
+    def speculatively(
+        self,
+        search: Callable[[], object],
+        *,
+        limit: int | None = None,
+        leftovers: Callable[[list[Any]], None] | None = None,
+    ) -> None:
+        """Run `search` with its requests sent ahead, concurrently (concurrency.py).
+
+        `search` runs twice on this thread: once noting its requests (wrap the function that
+        sends in `speculative`), then, after they were sent at once, as it always runs, with
+        the answers ready. `leftovers` gets the answers it never asked for again, however it
+        ended (so the caller may remove what they created). With --concurrency 1 it runs
+        once, serially.
+        """
+        outer = self._speculation
+        if outer is not None and outer.recording:
+            raise Recorded("a search")  # a test noted ahead (see `note_ahead`) ends here
+        if self.concurrency <= 1:
+            search()
+            return
+        speculation = Speculation(limit=limit)
+        self._speculation = speculation
+        try:
+            # The recording pass decides nothing (its examples all "pass"): the second does.
+            with contextlib.suppress(Exception):
+                search()
+            speculation.dispatch(self.send_all)
+            search()
+        finally:
+            self._speculation = outer
+            if leftovers is not None:
+                leftovers([o.value for o in speculation.leftovers() if o.value is not None])
+
+    def note_ahead(self, tests: list[Callable[[], object]]) -> int:
+        """Send the first request of each test at once; the tests, run later one by one, are
+        answered from them (until `forget_ahead`). Each is called once with this Target
+        recording: it ends at its first request, whatever it raises. Returns how many
+        requests were sent ahead."""
+        self.forget_ahead()
+        speculation = Speculation()
+        self._speculation = speculation
+        for test in tests:
+            try:
+                test()
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:  # noqa: S112 - a skip or a failure before any request: none noted
+                continue
+        sent = len(speculation.calls)
+        speculation.dispatch(self.send_all)
+        return sent
+
+    def forget_ahead(self) -> None:
+        """Answers sent ahead for tests that did not ask for them are dropped (they were
+        counted by the budget when sent)."""
+        self._speculation = None
+
+    def speculative(self, function: Callable[_P, None]) -> Callable[_P, None]:
+        """`function` (one example of a search) ends quietly on the recording pass once it
+        has noted its request, as if the example passed."""
+
+        @functools.wraps(function)
+        def example(*args: _P.args, **kwargs: _P.kwargs) -> None:
+            try:
+                function(*args, **kwargs)
+            except Recorded:
+                return
+
+        return example
 
     def note_timing(self, route: str, *, timed_out: bool) -> None:
         """Count an answer cut by the time limit on `route`, or reset its count."""
@@ -513,7 +724,7 @@ class Target:
     def _record_unanswered(self, recorded: RecordedRequest) -> None:
         """Log a request that got no usable answer (status 0), so the failure's curl repro
         is this request, not the one before it."""
-        self.exchanges.append(Exchange(request=recorded, status=0))
+        self._log(Exchange(request=recorded, status=0))
 
     def _not_redirected(self, exchange: Exchange) -> None:
         """A redirect is never followed (our key would go with it): it is the target's fault."""
@@ -540,6 +751,28 @@ class Target:
         The time cap is total (connect, headers and body, --timeout), not only between bytes;
         the byte cap applies to the decoded body. Either one hit is a TargetError.
         """
+
+        def send() -> Exchange:
+            return self._request(
+                method, path, json=json, content=content, headers=headers, params=params, auth=auth
+            )
+
+        if self._speculation is None:
+            return send()
+        key = ("request", method, path, _body_key(json, content), _items(headers), _items(params))
+        return self._speculate((*key, auth), send)  # type: ignore[no-any-return]
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any,
+        content: bytes | None,
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, Any] | None,
+        auth: bool,
+    ) -> Exchange:
         started = time.perf_counter()
         with self._send(
             method,
@@ -562,7 +795,7 @@ class Target:
             )
         self.note_timing(route_of(method, path), timed_out=False)
         self.budget.latencies_s.append(exchange.elapsed_s)  # atomic: safe across threads
-        self.exchanges.append(exchange)
+        self._log(exchange)
         self._not_redirected(exchange)
         return exchange
 
@@ -612,6 +845,33 @@ class Target:
         request (connect and head included) ends by the total cap plus one idle timeout: a
         target that never sends the head is a TargetError.
         """
+
+        def send() -> StreamExchange:
+            return self._stream(method, path, json, headers, auth, caps)
+
+        caps = (idle_timeout_s, total_timeout_s, max_bytes)
+        if self._speculation is None:
+            return send()
+        if self.concurrent_streams:
+            key = ("stream", method, path, _body_key(json, None), _items(headers), auth, caps)
+            return self._speculate(key, send)  # type: ignore[no-any-return]
+        if self._speculation.recording:
+            # Not sent ahead unless --concurrent-streams: a server that generates one answer
+            # at a time may cut a stream short when another request arrives (llama-cpp-python
+            # does by default, its `interrupt_requests`), which a serial run never sees.
+            raise Recorded("a stream")
+        return send()
+
+    def _stream(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        headers: Mapping[str, str] | None,
+        auth: bool,
+        caps: tuple[float | None, float | None, int | None],
+    ) -> StreamExchange:
+        idle_timeout_s, total_timeout_s, max_bytes = caps
         idle = idle_timeout_s if idle_timeout_s is not None else self.timeout_s
         total = total_timeout_s if total_timeout_s is not None else self.timeout_s
         cap = max_bytes if max_bytes is not None else self.max_response_bytes
@@ -657,8 +917,7 @@ class Target:
             first_byte_s=reader.first_byte_s,
             interrupted=reader.interrupted,
         )
-        self.exchanges.append(head)
-        self.streams.append(result)
+        self._log(head, result)
         self._not_redirected(head)
         return result
 
@@ -725,6 +984,28 @@ class Target:
             shlex.quote(p) if not p.lower().startswith("authorization: bearer $") else f'"{p}"'
             for p in parts
         )
+
+
+def broke_ahead(outcome: Outcome) -> bool:
+    """A request sent beside others whose exchange broke (reset, cut, timed out): it is sent
+    again alone before anyone judges it. Some servers break requests that arrive together
+    (llama-cpp-python resets connections of malformed bodies sent at once), which a serial
+    run never meets; a target that breaks it alone too fails as it would serially."""
+    return isinstance(outcome.error, TargetError)
+
+
+class _Sink(threading.local):
+    """Where a pool thread's request logs its exchanges (None: the test's own log)."""
+
+    outcome: Outcome | None = None
+
+
+def _body_key(json_body: Any, content: bytes | None) -> Hashable:
+    return content if json_body is None else json.dumps(json_body)
+
+
+def _items(mapping: Mapping[str, Any] | None) -> Hashable:
+    return tuple(sorted((str(k), str(v)) for k, v in (mapping or {}).items()))
 
 
 def _asks_for_stream(body: bytes) -> bool:

@@ -157,4 +157,9 @@ def test_429s_waited_out_are_counted_in_the_report(
     assert test["metrics"]["examples"] >= 1
     assert report["budget"]["rate_limited_retries"] == test["metrics"]["rate_limited_retries"]
     assert "after waiting out a 429" in result.stdout
+    # The 429s cut the requests in flight (AIMD), and the report says how far.
+    flight = report["budget"]["concurrency"]
+    assert flight["rate_limited"] >= 1
+    assert flight["min_reached"] < flight["configured"]
+    assert "429s cut the requests in flight" in result.stdout
     assert "waited out after a 429" in (out / "report.html").read_text()

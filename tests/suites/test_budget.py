@@ -11,6 +11,7 @@ def test_the_budget_caps_requests_and_the_report_says_so(run_suites: RunSuites) 
     )
     report = outcome.report
     assert report is not None
+    concurrency = report.budget.pop("concurrency")
     assert report.budget == {
         "limit": 5,
         "used": 5,
@@ -19,6 +20,8 @@ def test_the_budget_caps_requests_and_the_report_says_so(run_suites: RunSuites) 
         "max_duration_s": None,
         "deadline_hit": False,
     }
+    # Requests sent ahead, several in flight, took no more than the budget allowed.
+    assert concurrency["configured"] == 8 and concurrency["sent_ahead"] > 5
     assert report.summary["requests"] == 5
     not_run = [t for t in report.tests if t.outcome == "not_run"]
     assert not_run

@@ -7,13 +7,21 @@ timeouts and byte caps bound everything; on top of that an operation sends at mo
 `max_requests` requests (shrinking included) and stops starting new ones after `time_limit_s`.
 Answers are memoised per encoded request, so the final replay of a shrunk failure costs nothing
 and reproduces exactly what was reported.
+
+With --concurrency above 1 each search is drawn first: hypothesis runs once with every example
+noted, not sent (its generation does not depend on outcomes before a first failure, so these
+are the serial run's examples); their requests are sent at once (`Target.send_all`), and the
+answers are judged in the order drawn, as the serial search would judge them. Only when one
+fails does the search run again, serially and from the start, answered from what was sent, so
+that hypothesis shrinks exactly as it does serially. Examples never judged (after a failure)
+were sent all the same: objects they created are removed with the others.
 """
 
 from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -23,6 +31,7 @@ from hypothesis.errors import Flaky, HypothesisException
 from schemathesis.generation import GenerationMode
 
 from oaiconform.checks import ConformanceError, Failure, expect, is_soft
+from oaiconform.concurrency import Outcome
 from oaiconform.exchange import Exchange
 from oaiconform.property._types import AnyCase
 from oaiconform.property.checks import (
@@ -41,7 +50,7 @@ from oaiconform.property.retry import send_with_backoff
 from oaiconform.property.routes import route_decision_for
 from oaiconform.property.session import GenerationUnavailable, PropertySchema
 from oaiconform.property.wire import Discard, WireRequest, shape, to_wire
-from oaiconform.target import BudgetExhaustedError, Target, TargetError
+from oaiconform.target import BudgetExhaustedError, Target, TargetError, broke_ahead
 
 
 class PropertySkip(Exception):
@@ -71,6 +80,7 @@ def example_seed(run_seed: int, operation_id: str, mode: GenerationMode) -> int:
 
 
 _MAX_SOFT = 20
+Key = tuple[Any, ...]  # an encoded request: mode, method, path, body, headers
 
 
 @dataclass
@@ -98,6 +108,10 @@ class OperationRun:
     soft: dict[tuple[str, str], Failure] = field(default_factory=dict)
     objects: PreparedObjects = field(default_factory=PreparedObjects)  # for path parameters
     _tag: dict[str, str] | None = None  # the run's metadata for bodies that create objects
+    _noted: list[tuple[AnyCase, WireRequest, Key]] | None = None  # examples drawn, not sent
+    _ahead: dict[Key, Outcome] = field(default_factory=dict)  # their answers, sent at once
+    _counted: set[int] = field(default_factory=set)  # outcomes already counted in `sent`
+    _probe_ahead: tuple[WireRequest, Outcome] | None = None  # see `_probe_candidate`
     _started: float = field(default_factory=time.monotonic)
 
     def run(self) -> None:
@@ -111,14 +125,23 @@ class OperationRun:
         negatives = self.options.negative_examples if "application/json" in body_types else 0
         notes: list[str] = []
         self.objects = prepare_objects(self.target, self.schema, self.operation_id, self.options)
+        probe: list[Exchange] = []
         try:
             self._explore_modes(negatives, notes)
+            # Independent: the objects' removal and the probe without credentials (a correct
+            # target refuses it whether its object is still there or not), sent together.
+            send_probe, answered = self._auth_probe(probe)
+            if self.objects.created and not answered:
+                self.target.send_together([self.objects.clean_up, send_probe])
+            else:
+                self.objects.clean_up()
+                send_probe()
         finally:
-            self.objects.clean_up()
+            self.objects.clean_up()  # once: after a failure, only this
             self.schema.operation_done()
         if self.stop is not None:  # no such route, the target or budget, or our own bug
             raise self.stop
-        self._check_ignored_auth()
+        self._check_ignored_auth(probe)
         expect(list(self.soft.values()))
         if self.sent == 0 and not self.answers:
             reason = "; ".join(notes) or "no generated request could be sent"
@@ -165,7 +188,10 @@ class OperationRun:
             self._example(case)
 
         try:
-            search()
+            if self.target.concurrency > 1:
+                self._search_ahead(search)
+            else:
+                search()
         except ConformanceError:
             raise
         except Flaky:
@@ -181,6 +207,111 @@ class OperationRun:
                 f"({type(exc).__name__}: {first})"
             )
         return None
+
+    def _search_ahead(self, search: Callable[[], None]) -> None:
+        """The search with its examples drawn first and sent at once (see the module doc)."""
+        self._noted = []
+        drawing_failed: Exception | None = None
+        try:
+            search()  # draws and notes; judges nothing
+        except Exception as exc:  # generation broke: what was drawn before is judged first
+            drawing_failed = exc
+        finally:
+            noted, self._noted = self._noted, None
+        fresh: dict[Key, WireRequest] = {}
+        for _, wire, key in noted:
+            if key not in self.answers and len(fresh) < self.options.max_requests - self.sent:
+                fresh.setdefault(key, wire)
+        sends = [self._sender(wire) for wire in fresh.values()]
+        probe = self._probe_candidate(noted)
+        if probe is not None:
+            sends.append(self._sender(probe, auth=False))
+        outcomes = self.target.send_all(sends)
+        for outcome in outcomes:  # the 429s waited out on the pool threads
+            self.target.budget.note_rate_limited(outcome.value[1] if outcome.value else 0)
+        if probe is not None:
+            self._probe_ahead = (probe, outcomes.pop())
+        self._ahead = dict(zip(fresh, outcomes, strict=True))
+        snapshot = self._state()
+        logged = (len(self.target.exchanges), len(self.target.streams))
+        try:
+            self._judge_drawn(noted)
+        except ConformanceError:
+            # A failure: hypothesis shrinks it, from the start as a serial run does.
+            self._restore(snapshot)
+            del self.target.exchanges[logged[0] :], self.target.streams[logged[1] :]
+            search()
+        finally:
+            self._forget_ahead()
+        if drawing_failed is not None:
+            raise drawing_failed
+
+    def _judge_drawn(self, noted: list[tuple[AnyCase, WireRequest, Key]]) -> None:
+        """The drawn examples judged in order, as `_example` judges them during a search."""
+        for case, wire, key in noted:
+            if self.stop is not None:
+                return
+            try:
+                self._judge_shaped(case, wire, key)
+            except ConformanceError:
+                raise
+            except Exception as exc:
+                self.stop = exc
+
+    def _sender(self, wire: WireRequest, auth: bool = True) -> Callable[[], tuple[Exchange, int]]:
+        return lambda: send_with_backoff(
+            self.target,
+            wire,
+            max_retries=self.options.max_retries_on_429,
+            max_backoff_s=self.options.max_backoff_s,
+            auth=auth,
+        )
+
+    def _probe_candidate(self, noted: list[tuple[AnyCase, WireRequest, Key]]) -> WireRequest | None:
+        """The first positive example drawn, whose probe without credentials may go out with
+        the examples: the request a target accepts first is most often that one (else the
+        probe is sent at the end, as serially, and this one was sent for nothing). Only where
+        the probe cannot change what the examples meet: a GET, or an operation on no object
+        (a target that ignores credentials could otherwise delete or cancel the examples'
+        object under them)."""
+        if self.accepted is not None or self.answers or self.target.api_key is None:
+            return None
+        operation = self.schema.spec.operation(self.operation_id)
+        for case, wire, _ in noted:
+            if case.meta is not None and case.meta.generation.mode.is_positive:
+                safe = wire.method.upper() == "GET" or "{" not in operation.path
+                return wire if safe else None
+        return None
+
+    def _state(self) -> tuple[Any, ...]:
+        return (
+            dict(self.answers),
+            self.examples,
+            self.sent,
+            self.rate_limited,
+            set(self._counted),
+            dict(self.soft),
+            self.accepted,
+            self.stop,
+            self.last_failure,
+            dict(self._ahead),
+        )
+
+    def _restore(self, state: tuple[Any, ...]) -> None:
+        answers, self.examples, self.sent, self.rate_limited, counted, *rest = state
+        soft, self.accepted, self.stop, self.last_failure, ahead = rest
+        self.answers, self.soft, self._ahead = dict(answers), dict(soft), dict(ahead)
+        self._counted = set(counted)
+
+    def _forget_ahead(self) -> None:
+        """Answers sent ahead that no example asked for: what they created is removed too."""
+        route = self.schema.spec.operation(self.operation_id).route
+        for outcome in self._ahead.values():
+            self._count(outcome)
+            if outcome.value is not None:
+                exchange = outcome.value[0]
+                track_example(self.objects, self.schema, route, exchange.request.body, exchange)
+        self._ahead = {}
 
     def _over_limits(self) -> bool:
         return (
@@ -222,11 +353,17 @@ class OperationRun:
             wire.body,
             tuple(sorted(wire.headers.items())),
         )
+        if self._noted is not None:  # drawing ahead: sent and judged after the search
+            self._noted.append((case, wire, key))
+            return
+        self._judge_shaped(case, wire, key)
+
+    def _judge_shaped(self, case: AnyCase, wire: WireRequest, key: Key) -> None:
         answer = self.answers.get(key)
         if answer is None:
             if self._over_limits():
                 return
-            answer = self._ask(case, wire)
+            answer = self._ask(case, wire, self._ahead.pop(key, None))
             if answer is None:
                 return
             self.answers[key] = answer
@@ -255,9 +392,24 @@ class OperationRun:
         self.target.budget.note_rate_limited(retries)
         return exchange
 
-    def _ask(self, case: AnyCase, wire: WireRequest) -> _Answer | None:
+    def _count(self, outcome: Outcome) -> None:
+        """Count a request sent ahead in `sent`, once (on the caller's thread)."""
+        if id(outcome) in self._counted:
+            return
+        self._counted.add(id(outcome))
+        retries = outcome.value[1] if outcome.value is not None else 0
+        self.sent += 1 + retries
+        self.rate_limited += retries
+
+    def _ask(
+        self, case: AnyCase, wire: WireRequest, ahead: Outcome | None = None
+    ) -> _Answer | None:
         try:
-            exchange = self._send(wire, auth=True)
+            if ahead is None or broke_ahead(ahead):  # sent again alone (see broke_ahead)
+                exchange = self._send(wire, auth=True)
+            else:
+                self._count(ahead)
+                exchange = self.target.replay(ahead)[0]
         except (BudgetExhaustedError, TargetError) as exc:
             self.stop = exc
             return None
@@ -291,15 +443,33 @@ class OperationRun:
             "generation_notes": float(self.generation_notes),
         }
 
-    def _check_ignored_auth(self) -> None:
-        """A request the target accepted with credentials must be refused without them."""
+    def _auth_probe(self, answer: list[Exchange]) -> tuple[Callable[[], None], bool]:
+        """Sends the accepted request without credentials into `answer` (when one is due);
+        and whether it was answered already (sent with the examples, `_probe_candidate`)."""
         wire = self.accepted
-        if wire is None or self.target.api_key is None or self._over_limits():
+        due = wire is not None and self.target.api_key is not None and not self._over_limits()
+        ahead = self._probe_ahead
+        answered = due and ahead is not None and wire is not None and _same(ahead[0], wire)
+
+        def probe() -> None:
+            if not due or wire is None:
+                return
+            try:
+                if answered and ahead is not None and not broke_ahead(ahead[1]):
+                    self._count(ahead[1])
+                    answer.append(self.target.replay(ahead[1])[0])  # logged as if sent now
+                else:
+                    answer.append(self._send(wire, auth=False))
+            except (BudgetExhaustedError, TargetError):
+                return  # the operation itself was judged; this extra probe is best effort
+
+        return probe, answered
+
+    def _check_ignored_auth(self, answer: list[Exchange]) -> None:
+        """A request the target accepted with credentials must be refused without them."""
+        if not answer:
             return
-        try:
-            exchange = self._send(wire, auth=False)
-        except (BudgetExhaustedError, TargetError):
-            return  # the operation itself was judged; this extra probe is best effort
+        exchange = answer[0]
         if exchange.status == 429:
             return  # still limited after bounded waiting: nothing to judge
         if exchange.status not in (401, 403):
@@ -315,6 +485,15 @@ class OperationRun:
                     check_id=IGNORED_AUTH,
                 )
             )
+
+
+def _same(one: WireRequest, other: WireRequest) -> bool:
+    return (one.method, one.path, one.body, sorted(one.headers.items())) == (
+        other.method,
+        other.path,
+        other.body,
+        sorted(other.headers.items()),
+    )
 
 
 def _fail(*failures: Failure) -> NoReturn:

@@ -423,6 +423,8 @@ def build_report(context: RunContext) -> Report:
         "rate_limited_retries": budget.rate_limited_retries if budget else 0,
         "max_duration_s": context.settings.max_duration_s,
         "deadline_hit": budget.deadline_hit if budget else False,
+        # How far the requests in flight went: configured, the lowest 429s cut it to, 429s.
+        "concurrency": budget.concurrency_info() if budget else None,
     }
     mode = context.settings.verdict
     repro_of = {r.nodeid: text(r.repro) for r in all_tests}
