@@ -183,7 +183,11 @@ def build_proxy_report(ledger: Ledger, upstream: str) -> tuple[Report, dict[str,
             "not_judged": [
                 {"exchange": r.name, "status": r.status, "reason": r.not_judged}
                 for r in unjudged
-                if r.operation is not None
+                if r.operation is not None and not r.client_aborted
+            ],
+            # The client hung up mid-answer: the upstream request was closed, nothing judged.
+            "client_aborted": [
+                {"exchange": r.name, "status": r.status} for r in records if r.client_aborted
             ],
             "unmatched": [
                 {"exchange": r.name, "status": r.status, "repro": text(r.repro)}
@@ -191,6 +195,8 @@ def build_proxy_report(ledger: Ledger, upstream: str) -> tuple[Report, dict[str,
                 if r.operation is None
             ],
             "records_dropped": ledger.dropped,
+            # Finished while the judging backlog was full: forwarded, listed as not judged.
+            "backlog_skipped": ledger.backlog_skipped,
             # Finished but not judged when the report was written (a backlog on a busy
             # machine): in the next report, not silently dropped.
             "pending": ledger.pending,
@@ -234,6 +240,7 @@ def _client_html(extra: dict[str, Any]) -> str:
         f"({len(client)} problem(s)); the upstream is not judged by these.</p><ul>{rows}</ul>"
         f"<h2>Traffic</h2><p>{proxy['exchanges']} exchanges, {proxy['judged']} judged "
         f"({proxy['streams']} streams), {len(proxy['not_judged'])} over the check cap, "
+        f"{len(proxy['client_aborted'])} aborted by the client, "
         f"{len(proxy['unmatched'])} matching no operation (listed, not judged).</p>"
         f"<ul>{unmatched}</ul>"
     )
