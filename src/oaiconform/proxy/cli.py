@@ -48,6 +48,7 @@ def add_proxy_parser(commands: Any) -> None:
 
 def proxy_command(args: argparse.Namespace) -> int:
     """Runs in the main thread with SIGINT, SIGTERM and SIGUSR1 blocked (see cli.main)."""
+    from oaiconform.proxy.app import upstream_tls
     from oaiconform.proxy.server import ValidatingProxy
     from oaiconform.redact import strip_userinfo
     from oaiconform.spec import SpecError, load_spec, resolve_spec_source
@@ -59,9 +60,16 @@ def proxy_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    if args.ca_bundle and not Path(args.ca_bundle).is_file():
-        print(f"oaiconform: error: --ca-bundle {args.ca_bundle!r}: no such file", file=sys.stderr)
-        return EXIT_USAGE
+    if args.ca_bundle:
+        if not Path(args.ca_bundle).is_file():
+            message = f"--ca-bundle {args.ca_bundle!r}: no such file"
+            print(f"oaiconform: error: {message}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            upstream_tls(args.ca_bundle, insecure=False)
+        except ssl.SSLError as exc:
+            print(f"oaiconform: error: --ca-bundle {args.ca_bundle!r}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         spec = load_spec(
             resolve_spec_source(args.spec, env_value=os.environ.get("OAICONFORM_SPEC"))
@@ -84,9 +92,6 @@ def proxy_command(args: argparse.Namespace) -> int:
             # waits for a busy machine's CPU instead of taking it (benchmarks/bench_proxy.py).
             judge_in="process",
         )
-    except ssl.SSLError as exc:
-        print(f"oaiconform: error: --ca-bundle {args.ca_bundle!r}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except OSError as exc:
         print(
             f"oaiconform: error: cannot listen on {args.host}:{args.port}: {exc.strerror}",
