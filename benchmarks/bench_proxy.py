@@ -297,7 +297,7 @@ def main() -> None:
         for server in servers:
             server.terminate()
         for server in servers:
-            server.wait(timeout=30)
+            server.wait(timeout=300)  # the proxy writes its final report first
 
 
 if __name__ == "__main__":

@@ -71,6 +71,7 @@ class Record:
     applied: list[str] = field(default_factory=list)
     not_judged: str = ""  # why the answer was not judged (over the cap, no operation)
     client_aborted: bool = False  # the client hung up mid-answer: no finding of the server's
+    backlog_skipped: bool = False  # finished while the judging backlog was full: not judged
     # checks whose failures were set aside: they read a request that breaks the description
     set_aside: list[str] = field(default_factory=list)
     repro: str = ""
@@ -205,6 +206,7 @@ class Ledger:
             if full:
                 self.backlog_skipped += 1
                 record = _record_of(capture, None)
+                record.backlog_skipped = True
                 record.not_judged = (
                     f"the judging backlog was full ({self.max_backlog_bytes} bytes of finished "
                     "exchanges waiting): forwarded, not judged"
