@@ -179,12 +179,6 @@ class ProxyApp:
     ) -> None:
         session = self._http()
         upstream = _Upstream()
-        # A client that hangs up must end the upstream request: uvicorn swallows writes to a
-        # closed connection, so its `http.disconnect` is watched (once the request body is in:
-        # `receive` has one reader at a time).
-        watcher = None
-        if not isinstance(body, AsyncIterator):
-            watcher = asyncio.create_task(upstream.watch(receive))
         try:
             response = await session.request(
                 capture.method,
@@ -194,18 +188,22 @@ class ProxyApp:
                 allow_redirects=False,
             )
         except TimeoutError as exc:
-            await self._fail(capture, send, 504, "upstream_timeout", exc, watcher)
+            await self._fail(capture, send, 504, "upstream_timeout", exc)
             return
         except (aiohttp.ClientError, OSError, ValueError) as exc:
-            await self._fail(capture, send, 502, "upstream_unreachable", exc, watcher)
+            await self._fail(capture, send, 502, "upstream_unreachable", exc)
             return
         upstream.response = response
-        if watcher is None:
+        # A client that hangs up mid-answer must end the upstream request: uvicorn swallows
+        # writes to a closed connection, so its `http.disconnect` is watched while an answer
+        # is still coming (not for one already whole, the common case, where it would only
+        # cost; nor while a streamed request body is read: `receive` has one reader).
+        watcher = None
+        if not response.content.is_eof() and not isinstance(body, AsyncIterator):
             watcher = asyncio.create_task(upstream.watch(receive))
         interrupted = None
+        ended = False
         try:
-            if upstream.client_gone:
-                raise aiohttp.ClientConnectionError(_CLIENT_ABORTED)
             raw_headers = [(k, v) for k, v in response.raw_headers if k.lower() not in _HOP_BY_HOP]
             capture.head(
                 response.status,
@@ -216,13 +214,17 @@ class ProxyApp:
             )
             async for chunk in response.content.iter_any():
                 capture.chunk(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                # Each chunk goes out as it came; the last one carries the end of the body
+                # (one write fewer for an answer that came whole).
+                ended = response.content.is_eof()
+                await send({"type": "http.response.body", "body": chunk, "more_body": not ended})
         except TimeoutError as exc:
             interrupted = f"the upstream went silent mid-answer: {_describe(exc)}"
         except (aiohttp.ClientError, OSError) as exc:
             interrupted = f"the upstream connection failed mid-answer: {_describe(exc)}"
         finally:
-            watcher.cancel()
+            if watcher is not None:
+                watcher.cancel()
             if upstream.client_gone:
                 interrupted = _CLIENT_ABORTED
                 capture.client_aborted = True
@@ -232,7 +234,7 @@ class ProxyApp:
                 response.close()  # broken off: the connection is dropped, upstream sees it
             capture.finish(interrupted)
             self.ledger.close(capture)
-        if interrupted is None:
+        if interrupted is None and not ended:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         # Else the head is out and the upstream broke off (or the client left): returning
         # without ending the body makes the server drop the connection, so the client sees
@@ -245,10 +247,7 @@ class ProxyApp:
         status: int,
         code: str,
         exc: Exception,
-        watcher: asyncio.Task[None] | None,
     ) -> None:
-        if watcher is not None:
-            watcher.cancel()
         reason = _describe(exc)
         what = "did not answer in time" if status == 504 else "could not be reached"
         body = _error_body(status, f"oaiconform proxy: the upstream {what}: {reason}", code)
