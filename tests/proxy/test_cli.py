@@ -72,8 +72,12 @@ def test_signals_write_the_reports(correct_mock: MockServer, tmp_path: Path) -> 
     finally:
         if process.poll() is None:
             process.kill()
+        process.communicate()  # closes its pipes
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["proxy"]["exchanges"] == 2
+    # judged in the command's worker process, before the last report
+    assert report["proxy"]["judged"] == 2 and report["proxy"]["pending"] == 0
+    assert "headers.request_id_present" in report["proxy"]["checks_applied"]
     assert {"report.html", "junit.xml", "traffic.har"} <= {p.name for p in tmp_path.iterdir()}
     assert TEST_KEY not in "".join(p.read_text() for p in tmp_path.iterdir() if p.is_file())
 
