@@ -138,3 +138,25 @@ def test_the_context_manager_passes_a_correct_server(spec: Spec, correct_mock: M
         headers = {"authorization": f"Bearer {TEST_KEY}"}
         httpx.get(f"{proxy.base_url}/models", headers=headers)
     assert proxy.report().summary["passed"] == 1
+
+
+def test_the_judging_worker_ends_with_a_killed_proxy(
+    correct_mock: MockServer, tmp_path: Path
+) -> None:
+    process, _ = _start(correct_mock.base_url, tmp_path)
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    deadline = time.monotonic() + 20
+    while not (workers := [int(p) for p in children.read_text().split()]):
+        assert time.monotonic() < deadline, "the proxy started no judging worker"
+        time.sleep(0.05)
+    process.kill()  # no chance to stop its worker
+    process.communicate()
+    deadline = time.monotonic() + 10
+    while alive := [w for w in workers if Path(f"/proc/{w}").exists() and _running(w)]:
+        assert time.monotonic() < deadline, f"worker(s) {alive} outlived the proxy"
+        time.sleep(0.1)
+
+
+def _running(pid: int) -> bool:
+    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    return state != "Z"

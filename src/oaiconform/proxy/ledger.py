@@ -51,6 +51,7 @@ _ANSWER_ONLY_CHECKS = frozenset(
 _REPRO_SKIP = frozenset({"host", "content-length", "accept-encoding", "connection"})
 DEFAULT_BACKLOG_BYTES = 256 * 1024 * 1024
 _JUDGE_NICENESS = 10
+_PARENT_POLL_S = 1.0
 JudgeIn = Literal["thread", "process"]
 
 
@@ -398,9 +399,19 @@ def _worker_start(
     # Judging waits for the CPU; forwarding (another process) does not. No nice on Windows.
     with contextlib.suppress(OSError, AttributeError):
         os.nice(_JUDGE_NICENESS)
+    # A proxy killed outright (SIGKILL, a crash) cannot stop its worker: the worker does.
+    threading.Thread(
+        target=_exit_with, args=(os.getppid(),), name="oaiconform-judge-orphan", daemon=True
+    ).start()
     _worker_state.update(
         spec=load_spec(source, overlays), cap_bytes=cap_bytes, har_body_bytes=har_body_bytes
     )
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_S)
+    os._exit(0)
 
 
 def _worker_ready() -> bool:
