@@ -9,7 +9,11 @@ benchmarks/sse_upstream.py), so the client here shares no interpreter with them.
 - throughput with 8 concurrent clients for --duration seconds, proxied / direct;
 - first SSE byte delay: the upstream writes its CLOCK_MONOTONIC time into the first event, the
   client subtracts it from when that byte arrived; proxied minus direct is what the proxy adds;
-- the proxy's resident memory idle and with 100 concurrent streams open (each 3 s long).
+- the proxy's resident memory idle and with 100 concurrent streams open (each 3 s long);
+- CPU time per request of each process during the throughput runs (client, mock, the proxy's
+  forwarding process, its judging worker): on a machine with few cores the three processes
+  share them, so the throughput ratio cannot exceed about (client + mock) / (client + mock +
+  proxy) CPU per request, whatever the proxy's latency.
 """
 
 from __future__ import annotations
@@ -59,6 +63,28 @@ def start(args: list[str], url: str) -> subprocess.Popen[bytes]:
     raise SystemExit(f"{args} did not start")
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """The proxy's judging worker (and multiprocessing's resource tracker)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        kids = (task / "children").read_text().split()
+        found += [int(k) for k in kids]
+    return found
+
+
+def children_busy(pids: list[int], window_s: float = 0.3) -> bool:
+    """Whether the processes used CPU in the last moment (the judging backlog not drained)."""
+    before = sum(cpu_s(p) for p in pids)
+    time.sleep(window_s)
+    return sum(cpu_s(p) for p in pids) - before > 0.02
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -80,7 +106,7 @@ def latency(direct: str, proxied: str, requests: int) -> tuple[float, float]:
     return statistics.median(times[direct]) * 1000, statistics.median(times[proxied]) * 1000
 
 
-def throughput(base: str, duration_s: float, clients: int = 8) -> float:
+def throughput(base: str, duration_s: float, clients: int = 8) -> tuple[float, int]:
     stop = time.monotonic() + duration_s
     counts = [0] * clients
 
@@ -95,7 +121,7 @@ def throughput(base: str, duration_s: float, clients: int = 8) -> float:
         thread.start()
     for thread in threads:
         thread.join()
-    return sum(counts) / duration_s
+    return sum(counts) / duration_s, sum(counts)
 
 
 def first_byte_delays(base: str, streams: int) -> list[float]:
@@ -205,13 +231,47 @@ def main() -> None:
             f"non-streaming chat, median of {options.requests}: direct {direct_ms:.2f} ms, "
             f"proxied {proxied_ms:.2f} ms, added {proxied_ms - direct_ms:.2f} ms"
         )
-        rates = [(throughput(mock, options.duration), throughput(proxied, options.duration))]
-        rates.append((throughput(mock, options.duration), throughput(proxied, options.duration)))
+        proxy_pid, mock_pid = servers[1].pid, servers[0].pid
+        judges = children(proxy_pid)
+        direct_cpu = {"client": 0.0, "mock": 0.0, "requests": 0}
+        proxied_cpu = {"client": 0.0, "mock": 0.0, "forward": 0.0, "judge": 0.0, "requests": 0}
+        rates = []
+        for _ in range(2):
+            pair = []
+            for base, cpu in ((mock, direct_cpu), (proxied, proxied_cpu)):
+                before = (time.process_time(), cpu_s(mock_pid), cpu_s(proxy_pid))
+                judged_before = sum(cpu_s(p) for p in judges)
+                rate, count = throughput(base, options.duration)
+                cpu["client"] += time.process_time() - before[0]
+                cpu["mock"] += cpu_s(mock_pid) - before[1]
+                if base == proxied:
+                    cpu["forward"] += cpu_s(proxy_pid) - before[2]
+                    # the judging worker catches up after the burst: wait until it has
+                    while children_busy(judges):
+                        time.sleep(0.2)
+                    cpu["judge"] += sum(cpu_s(p) for p in judges) - judged_before
+                cpu["requests"] += count
+                pair.append(rate)
+            rates.append((pair[0], pair[1]))
         direct_rps = statistics.mean(d for d, _ in rates)
         proxied_rps = statistics.mean(p for _, p in rates)
         print(
             f"throughput, 8 clients: direct {direct_rps:.0f} req/s, proxied "
             f"{proxied_rps:.0f} req/s, ratio {proxied_rps / direct_rps:.2f}"
+        )
+
+        def per_request(cpu: dict[str, float], key: str) -> float:
+            return cpu[key] / max(cpu["requests"], 1) * 1000
+
+        c, m = per_request(direct_cpu, "client"), per_request(direct_cpu, "mock")
+        pc, pm = per_request(proxied_cpu, "client"), per_request(proxied_cpu, "mock")
+        forward, judged = per_request(proxied_cpu, "forward"), per_request(proxied_cpu, "judge")
+        print(
+            f"CPU per request (ms): direct: client {c:.2f} + mock {m:.2f}; proxied: client "
+            f"{pc:.2f} + mock {pm:.2f} + proxy forwarding {forward:.2f} (+ judging {judged:.2f} "
+            f"in the low-priority worker, mostly after the burst); CPU-bound ceiling of the "
+            f"ratio (client + mock) / (client + mock + forwarding) = "
+            f"{(pc + pm) / (pc + pm + forward):.2f}"
         )
         direct_fb = statistics.median(first_byte_delays(sse, options.streams))
         proxied_fb = statistics.median(first_byte_delays(sse_proxied, options.streams))
@@ -221,11 +281,14 @@ def main() -> None:
             f"added {proxied_fb - direct_fb:.2f} ms"
         )
         idle, peak = memory_under_streams(sse_proxied, servers[-1].pid)
+        worker = sum(rss_mib(p) for p in children(servers[-1].pid))
         print(
             f"proxy memory: {idle:.0f} MiB idle, {peak:.0f} MiB peak with 100 concurrent "
-            f"streams (+{peak - idle:.0f} MiB)"
+            f"streams (+{peak - idle:.0f} MiB); its judging worker {worker:.0f} MiB"
         )
-        report = httpx.get(f"http://127.0.0.1:{sse_proxy_port}/_oaiconform/report").json()
+        report = httpx.get(
+            f"http://127.0.0.1:{sse_proxy_port}/_oaiconform/report", timeout=600
+        ).json()
         print(
             f"the proxy judged them: {report['exchanges']} exchanges, problems "
             f"{report['problems'] or 'none'}"
@@ -234,7 +297,7 @@ def main() -> None:
         for server in servers:
             server.terminate()
         for server in servers:
-            server.wait(timeout=30)
+            server.wait(timeout=300)  # the proxy writes its final report first
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ input, and the pytest fixture an application's suite uses."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import pytest
 
 from oaiconform.mock import MockServer
 from oaiconform.proxy import ProxyFindingsError, validating_proxy
+from oaiconform.proxy.cli import add_proxy_parser, proxy_command
 from oaiconform.spec import Spec
 from tests.conftest import TEST_KEY, StartMock
 
@@ -70,22 +72,50 @@ def test_signals_write_the_reports(correct_mock: MockServer, tmp_path: Path) -> 
     finally:
         if process.poll() is None:
             process.kill()
+        process.communicate()  # closes its pipes
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["proxy"]["exchanges"] == 2
+    # judged in the command's worker process, before the last report
+    assert report["proxy"]["judged"] == 2 and report["proxy"]["pending"] == 0
+    assert "headers.request_id_present" in report["proxy"]["checks_applied"]
     assert {"report.html", "junit.xml", "traffic.har"} <= {p.name for p in tmp_path.iterdir()}
     assert TEST_KEY not in "".join(p.read_text() for p in tmp_path.iterdir() if p.is_file())
 
 
-def test_a_bad_upstream_is_one_line(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "oaiconform", "proxy", "--upstream", "ftp://x"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert done.stderr.strip() == "oaiconform: error: --upstream 'ftp://x' is not an http(s) URL"
+def _proxy_args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_proxy_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["proxy", *argv])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--upstream", "ftp://x"), "--upstream 'ftp://x' is not an http(s) URL"),
+        (
+            ("--upstream", "https://127.0.0.1:1/v1", "--ca-bundle", "/no/such/ca.pem"),
+            "--ca-bundle '/no/such/ca.pem': no such file",
+        ),
+    ],
+)
+def test_bad_input_is_one_line(
+    argv: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # In-process (the command's own function, before it serves): the same lines, no start-up.
+    assert proxy_command(_proxy_args(*argv)) == 2
+    assert capsys.readouterr().err.strip() == f"oaiconform: error: {message}"
+
+
+def test_a_ca_bundle_that_is_no_certificate_is_one_line(
+    tmp_path: Path, spec_path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bogus = tmp_path / "ca.pem"
+    bogus.write_text("not a certificate\n")
+    args = _proxy_args("--upstream", "https://127.0.0.1:1/v1", "--ca-bundle", str(bogus))
+    args.spec = spec_path
+    assert proxy_command(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"oaiconform: error: --ca-bundle {str(bogus)!r}: ") and "\n" not in err
 
 
 def test_the_context_manager_fails_on_problems_that_break_clients(
@@ -108,3 +138,25 @@ def test_the_context_manager_passes_a_correct_server(spec: Spec, correct_mock: M
         headers = {"authorization": f"Bearer {TEST_KEY}"}
         httpx.get(f"{proxy.base_url}/models", headers=headers)
     assert proxy.report().summary["passed"] == 1
+
+
+def test_the_judging_worker_ends_with_a_killed_proxy(
+    correct_mock: MockServer, tmp_path: Path
+) -> None:
+    process, _ = _start(correct_mock.base_url, tmp_path)
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    deadline = time.monotonic() + 20
+    while not (workers := [int(p) for p in children.read_text().split()]):
+        assert time.monotonic() < deadline, "the proxy started no judging worker"
+        time.sleep(0.05)
+    process.kill()  # no chance to stop its worker
+    process.communicate()
+    deadline = time.monotonic() + 10
+    while alive := [w for w in workers if Path(f"/proc/{w}").exists() and _running(w)]:
+        assert time.monotonic() < deadline, f"worker(s) {alive} outlived the proxy"
+        time.sleep(0.1)
+
+
+def _running(pid: int) -> bool:
+    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    return state != "Z"

@@ -4,10 +4,15 @@ rules, and an answer to a request that breaks the description only by what holds
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any
 
+import pytest
+
+from oaiconform.proxy import ledger as ledger_module
 from oaiconform.proxy.ledger import Ledger
+from oaiconform.proxy.report import build_proxy_report
 from oaiconform.spec import Spec
 
 CHAT = {
@@ -78,3 +83,33 @@ def test_an_integral_float_count_is_a_count(spec: Spec) -> None:
     failures, client, _ = _judged(spec, body)
     assert client == []
     assert "chat.chat_completion_fields" in failures  # one choice for two asked for
+
+
+def test_a_full_backlog_forwards_and_lists_not_judged(
+    spec: Spec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = threading.Event()
+    judged = ledger_module._judged
+
+    def held(*args: Any) -> Any:  # the judge is busy until told
+        gate.wait(10)
+        return judged(*args)
+
+    monkeypatch.setattr(ledger_module, "_judged", held)
+    ledger = Ledger(spec, max_backlog_bytes=64)
+    for _ in range(2):
+        capture = ledger.open("GET", "http://u/v1/models", "http://u/v1/models", (), b"")
+        capture.head(200, (("content-type", "application/json"),))
+        capture.chunk(b'{"object": "list", "data": []}' * 4)  # 120 bytes: over the bound
+        capture.finish()
+        ledger.close(capture)  # never waits: the first is queued, the second is not
+    gate.set()
+    assert ledger.settle()
+    ledger.shutdown()
+    records = sorted(ledger.snapshot(), key=lambda r: r.number)
+    assert ledger.backlog_skipped == 1
+    assert [r.backlog_skipped for r in records] == [False, True]
+    assert "backlog was full" in records[1].not_judged
+    _, extra = build_proxy_report(ledger, "http://u/v1")
+    assert [n["exchange"] for n in extra["proxy"]["not_judged"]] == ["proxy::00002 GET /v1/models"]
+    assert extra["proxy"]["unmatched"] == [] and extra["proxy"]["backlog_skipped"] == 1

@@ -12,8 +12,16 @@ import httpx
 import pytest
 
 from oaiconform.proxy import ValidatingProxy
+from oaiconform.proxy.report import build_proxy_report
 from oaiconform.spec import Spec
-from tests.proxy.upstream import FIXED_BODY, SSE_FIRST, SSE_SECOND, Scripted, scripted_upstream
+from tests.proxy.upstream import (
+    FIXED_BODY,
+    SSE_FIRST,
+    SSE_SECOND,
+    TLS_CERT,
+    Scripted,
+    scripted_upstream,
+)
 
 SECRET = "sk-proxy-selftest-secret-0123456789"
 
@@ -91,6 +99,39 @@ def test_a_stream_cut_midway_ends_the_client_stream_and_is_judged(spec: Spec) ->
             r.read()
         assert proxy.ledger.settle()
         assert len(proxy.ledger.snapshot()) == 1
+
+
+def test_a_client_that_hangs_up_midstream_ends_the_upstream_stream(spec: Spec) -> None:
+    with scripted_upstream() as upstream, ValidatingProxy(upstream, spec) as proxy:
+        with httpx.stream(
+            "POST", f"{proxy.base_url}/chat/completions?hold=1", json={"stream": True}
+        ) as response:
+            assert next(response.iter_raw()) == SSE_FIRST
+        # The client is gone: the proxy closes its upstream stream, which the upstream sees
+        # as its next write failing (it would otherwise stream for 10 s).
+        assert Scripted.closed.wait(5)
+        assert httpx.get(f"{proxy.base_url}/fixed").status_code == 203  # it keeps serving
+        assert proxy.ledger.settle()
+        report, extra = build_proxy_report(proxy.ledger, proxy.upstream)
+    assert [a["exchange"] for a in extra["proxy"]["client_aborted"]] == [
+        "proxy::00001 POST /v1/chat/completions"
+    ]
+    assert report.problems == []  # a partial answer the client cut is not the server's fault
+    assert extra["proxy"]["not_judged"] == []
+
+
+def test_an_https_upstream_is_verified_against_the_ca_bundle(spec: Spec) -> None:
+    with scripted_upstream(tls=True) as upstream:
+        with ValidatingProxy(upstream, spec, ca_bundle=str(TLS_CERT)) as proxy:
+            verified = httpx.get(f"{proxy.base_url}/fixed")
+        with ValidatingProxy(upstream, spec, insecure=True) as proxy:
+            unverified = httpx.get(f"{proxy.base_url}/fixed")
+        with ValidatingProxy(upstream, spec) as proxy:  # the system's CAs do not know it
+            refused = httpx.get(f"{proxy.base_url}/fixed")
+    assert verified.status_code == unverified.status_code == 203
+    assert verified.content == unverified.content
+    assert refused.status_code == 502
+    assert "certificate" in refused.json()["error"]["message"].lower()
 
 
 def test_keys_reach_the_upstream_and_no_written_file(spec: Spec, tmp_path: Path) -> None:

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import gzip
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 FIXED_BODY = gzip.compress(b'{"object": "list", "data": []}', mtime=0)
 SSE_FIRST = b'data: {"n": 1}\n\n'
 SSE_SECOND = b"data: [DONE]\n\n"
+# A self-signed certificate for 127.0.0.1 (valid until 2126), a test's own CA bundle.
+TLS_CERT = Path(__file__).with_name("tls-cert.pem")
+TLS_KEY = Path(__file__).with_name("tls-key.pem")
 
 
 class Scripted(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     release = threading.Event()
+    closed = threading.Event()  # a held stream found its reader gone
     seen: list[tuple[str, str, dict[str, str], bytes]] = []
 
     def log_message(self, format: str, *args: object) -> None:
@@ -42,8 +48,21 @@ class Scripted(BaseHTTPRequestHandler):
 
     def _route(self) -> None:
         self._read()
-        path = self.path.split("?")[0]
-        if path.endswith("/fixed"):
+        path, _, query = self.path.partition("?")
+        if "hold" in query:  # an endless stream, until the reader goes away
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                self._chunk(SSE_FIRST)
+                for _ in range(400):
+                    time.sleep(0.025)
+                    self._chunk(b": still here\n\n")
+            except OSError:
+                Scripted.closed.set()
+            self.close_connection = True
+        elif path.endswith("/fixed"):
             self.send_response(203, "Odd Reason")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Encoding", "gzip")
@@ -87,16 +106,22 @@ class Scripted(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def scripted_upstream() -> Iterator[str]:
-    """The scripted server's base URL (…/v1) while the block runs."""
+def scripted_upstream(tls: bool = False) -> Iterator[str]:
+    """The scripted server's base URL (…/v1) while the block runs; https with `tls`."""
     Scripted.release = threading.Event()
+    Scripted.closed = threading.Event()
     Scripted.seen = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
     server.daemon_threads = True
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(TLS_CERT, TLS_KEY)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+        scheme = "https" if tls else "http"
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}/v1"
     finally:
         Scripted.release.set()
         server.shutdown()

@@ -2,20 +2,27 @@
 
 Status, headers and body pass through unchanged (hop-by-hop headers excepted, as RFC 9110
 asks of any proxy); the response body is forwarded raw, chunk by chunk as the upstream sends
-it, so an event stream reaches the client as it is produced. The copy goes to the `Ledger`
-when the exchange ends, which judges it on another thread. When the upstream refuses, resets
-or times out before it answered, the client gets a 502 or 504 in the OpenAI error envelope.
+it, so an event stream reaches the client as it is produced. The upstream side is aiohttp's
+client (a C parser and a persistent keep-alive pool): httpx's async pool was most of the
+proxy's CPU per request (ARCHITECTURE.md, Decisions). The forwarding path only copies bytes;
+the copy goes to the `Ledger` when the exchange ends, which judges it elsewhere. When the
+upstream refuses, resets or times out before it answered, the client gets a 502 or 504 in the
+OpenAI error envelope. A client that goes away mid-answer ends the upstream request too; the
+exchange is recorded as aborted by the client, never judged as the server's fault.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
+from multidict import CIMultiDict
+from yarl import URL
 
 from oaiconform.proxy.capture import Capture
 from oaiconform.proxy.ledger import Ledger
@@ -29,23 +36,35 @@ CONTROL_PREFIX = "/_oaiconform"
 # RFC 9110 7.6.1: a proxy does not forward these; `host` is the upstream's own.
 _HOP_BY_HOP = frozenset(
     {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "host",
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
     }
 )
+# aiohttp adds these when a request lacks them; a proxy sends only what its client sent.
+_NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
+_CLIENT_ABORTED = "the client closed the connection before the answer ended"
 
 
 def _error_body(status: int, message: str, code: str) -> bytes:
     envelope = {"error": {"message": message, "type": "proxy_error", "param": None, "code": code}}
     return json.dumps(envelope).encode()
+
+
+def upstream_tls(ca_bundle: str | None, insecure: bool) -> ssl.SSLContext | bool:
+    """How an https upstream is verified: the system's CAs, a CA bundle file, or not at all."""
+    if insecure:
+        return False
+    if ca_bundle:
+        return ssl.create_default_context(cafile=ca_bundle)
+    return True
 
 
 class ProxyApp:
@@ -58,6 +77,7 @@ class ProxyApp:
         *,
         timeout_s: float = 600.0,
         connect_timeout_s: float = 10.0,
+        tls: ssl.SSLContext | bool = True,
         on_report: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         parts = urlsplit(upstream.rstrip("/"))
@@ -65,23 +85,30 @@ class ProxyApp:
         self.base_path = parts.path  # "/v1": what the description's paths are under
         self.ledger = ledger
         self.on_report = on_report
-        self._timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s)
-        self._client: httpx.AsyncClient | None = None
+        # No total: a stream may last; each read and each connect are bounded.
+        self._timeout = aiohttp.ClientTimeout(sock_read=timeout_s, sock_connect=connect_timeout_s)
+        self._tls = tls
+        self._session: aiohttp.ClientSession | None = None
 
-    def _http(self) -> httpx.AsyncClient:
-        # Made on the server's own event loop, on first use.
-        if self._client is None:
-            self._client = httpx.AsyncClient(
+    def _http(self) -> aiohttp.ClientSession:
+        # Made on the server's own event loop, on first use; one pool of kept-alive upstream
+        # connections, as many as there are requests in flight (limit=0: no queueing here).
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=0, ssl=self._tls, keepalive_timeout=30, enable_cleanup_closed=False
+                ),
                 timeout=self._timeout,
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=200),
-                follow_redirects=False,
+                auto_decompress=False,  # the bytes as the upstream encoded them
+                cookie_jar=aiohttp.DummyCookieJar(),
+                skip_auto_headers=_NO_AUTO_HEADERS,
                 trust_env=False,
             )
-        return self._client
+        return self._session
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
 
     def judged_url(self, path: str, query: str) -> str:
         """The request as the description addresses it: the upstream's base path read as /v1."""
@@ -91,9 +118,7 @@ class ProxyApp:
         return f"{self.origin}/v1{rest}" + (f"?{query}" if query else "")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":  # pragma: no cover - uvicorn runs with lifespan off
-            return
-        if scope["type"] != "http":
+        if scope["type"] != "http":  # uvicorn runs with lifespan off
             return
         path: str = scope.get("raw_path", b"").decode("latin-1").split("?")[0] or scope["path"]
         if path.startswith(CONTROL_PREFIX):
@@ -101,32 +126,34 @@ class ProxyApp:
             return
         query = scope.get("query_string", b"").decode("latin-1")
         url = f"{self.origin}{path}" + (f"?{query}" if query else "")
-        headers = [
-            (k.decode("latin-1"), v.decode("latin-1"))
-            for k, v in scope["headers"]
-            if k.decode("latin-1").lower() not in _HOP_BY_HOP
-        ]
-        raw = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        length = raw.get("content-length", "")
-        streamed = "transfer-encoding" in raw or (
-            length.isdigit() and int(length) > self.ledger.cap_bytes
-        )
+        headers: list[tuple[str, str]] = []
+        chunked = False
+        length = -1
+        for key, value in scope["headers"]:
+            if key in _HOP_BY_HOP:  # ASGI servers give header names lowercased
+                chunked = chunked or key == b"transfer-encoding"
+                continue
+            if key == b"content-length" and value.isdigit():
+                length = int(value)
+            headers.append((key.decode("latin-1"), value.decode("latin-1")))
         capture = self.ledger.open(
             scope["method"], url, self.judged_url(path, query), tuple(headers), b""
         )
-        content: bytes | AsyncIterator[bytes]
-        if streamed:  # large or chunked: passed on as it comes, a capped copy kept
-            content = self._request_chunks(receive, capture)
+        content: bytes | AsyncIterator[bytes] | None
+        if chunked or length > self.ledger.cap_bytes:
+            content = self._request_chunks(receive, capture)  # passed on as it comes
         else:
-            body = bytearray()
-            while True:
-                message = await receive()
-                body += message.get("body", b"")
-                if not message.get("more_body"):
-                    break
-            capture.request_body, capture.request_size = bytes(body), len(body)
-            content = bytes(body)
-        await self._forward(capture, headers, content, send)
+            message = await receive()
+            body: bytes = message.get("body", b"")
+            if message.get("more_body"):
+                parts = bytearray(body)
+                while message.get("more_body"):
+                    message = await receive()
+                    parts += message.get("body", b"")
+                body = bytes(parts)
+            capture.request_body, capture.request_size = body, len(body)
+            content = body or None
+        await self._forward(capture, headers, content, receive, send)
 
     async def _request_chunks(self, receive: Receive, capture: Capture) -> AsyncIterator[bytes]:
         kept = bytearray()
@@ -146,50 +173,80 @@ class ProxyApp:
         self,
         capture: Capture,
         headers: list[tuple[str, str]],
-        body: bytes | AsyncIterator[bytes],
+        body: bytes | AsyncIterator[bytes] | None,
+        receive: Receive,
         send: Send,
     ) -> None:
-        client = self._http()
-        request = client.build_request(capture.method, capture.url, headers=headers, content=body)
+        session = self._http()
+        upstream = _Upstream()
         try:
-            response = await client.send(request, stream=True)
-        except httpx.TimeoutException as exc:
+            response = await session.request(
+                capture.method,
+                URL(capture.url, encoded=True),  # the path and query as the client wrote them
+                headers=CIMultiDict(headers),
+                data=body,
+                allow_redirects=False,
+            )
+        except TimeoutError as exc:
             await self._fail(capture, send, 504, "upstream_timeout", exc)
             return
-        except (httpx.HTTPError, OSError) as exc:
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
             await self._fail(capture, send, 502, "upstream_unreachable", exc)
             return
+        upstream.response = response
+        # A client that hangs up mid-answer must end the upstream request: uvicorn swallows
+        # writes to a closed connection, so its `http.disconnect` is watched while an answer
+        # is still coming (not for one already whole, the common case, where it would only
+        # cost; nor while a streamed request body is read: `receive` has one reader).
+        watcher = None
+        if not response.content.is_eof() and not isinstance(body, AsyncIterator):
+            watcher = asyncio.create_task(upstream.watch(receive))
         interrupted = None
+        ended = False
         try:
-            raw_headers = [
-                (k, v) for k, v in response.headers.multi_items() if k.lower() not in _HOP_BY_HOP
-            ]
-            capture.head(response.status_code, tuple(raw_headers))
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": response.status_code,
-                    "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in raw_headers],
-                }
+            raw_headers = [(k, v) for k, v in response.raw_headers if k.lower() not in _HOP_BY_HOP]
+            capture.head(
+                response.status,
+                tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers),
             )
-            async for chunk in response.aiter_raw():
+            await send(
+                {"type": "http.response.start", "status": response.status, "headers": raw_headers}
+            )
+            async for chunk in response.content.iter_any():
                 capture.chunk(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except httpx.TimeoutException as exc:
+                # Each chunk goes out as it came; the last one carries the end of the body
+                # (one write fewer for an answer that came whole).
+                ended = response.content.is_eof()
+                await send({"type": "http.response.body", "body": chunk, "more_body": not ended})
+        except TimeoutError as exc:
             interrupted = f"the upstream went silent mid-answer: {_describe(exc)}"
-        except (httpx.HTTPError, OSError) as exc:
+        except (aiohttp.ClientError, OSError) as exc:
             interrupted = f"the upstream connection failed mid-answer: {_describe(exc)}"
         finally:
-            await response.aclose()
+            if watcher is not None:
+                watcher.cancel()
+            if upstream.client_gone:
+                interrupted = _CLIENT_ABORTED
+                capture.client_aborted = True
+            if interrupted is None and response.content.is_eof():
+                response.release()  # the connection goes back to the pool
+            else:
+                response.close()  # broken off: the connection is dropped, upstream sees it
             capture.finish(interrupted)
             self.ledger.close(capture)
-        if interrupted is None:
+        if interrupted is None and not ended:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-        # Else the head is out and the upstream broke off: returning without ending the body
-        # makes the server drop the connection, so the client sees the break as it happened.
+        # Else the head is out and the upstream broke off (or the client left): returning
+        # without ending the body makes the server drop the connection, so the client sees
+        # the break as it happened.
 
     async def _fail(
-        self, capture: Capture, send: Send, status: int, code: str, exc: Exception
+        self,
+        capture: Capture,
+        send: Send,
+        status: int,
+        code: str,
+        exc: Exception,
     ) -> None:
         reason = _describe(exc)
         what = "did not answer in time" if status == 504 else "could not be reached"
@@ -224,6 +281,21 @@ class ProxyApp:
             }
         )
         await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+class _Upstream:
+    """The upstream answer of one exchange, and whether its client is still there."""
+
+    def __init__(self) -> None:
+        self.response: aiohttp.ClientResponse | None = None
+        self.client_gone = False
+
+    async def watch(self, receive: Receive) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self.client_gone = True
+        if self.response is not None:
+            self.response.close()  # the pending read fails at once, the upstream sees a close
 
 
 def _describe(exc: Exception) -> str:

@@ -42,6 +42,7 @@ class Capture:
     finished_s: float | None = None
     interrupted: str | None = None
     upstream_error: str | None = None  # the upstream never answered: why (the proxy answered)
+    client_aborted: bool = False  # the client hung up before the answer ended
 
     def head(self, status: int, headers: tuple[tuple[str, str], ...]) -> None:
         self.status = status

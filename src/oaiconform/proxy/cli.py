@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import ssl
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,6 @@ from urllib.parse import urlsplit
 from oaiconform.settings import tcp_port
 
 EXIT_USAGE = 2
-_SWITCH_INTERVAL_S = 0.0005
 _SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGUSR1}
 
 
@@ -32,12 +32,23 @@ def add_proxy_parser(commands: Any) -> None:
     proxy.add_argument("--har", metavar="FILE", help="also write the exchanges as HAR 1.2")
     proxy.add_argument("--spec", metavar="PATH|URL", help="the OpenAPI description")
     proxy.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        help="PEM file of the CAs that verify an https upstream (default: the system's)",
+    )
+    proxy.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do not verify an https upstream's certificate (a self-signed test server)",
+    )
+    proxy.add_argument(
         "--timeout", type=float, default=600.0, metavar="SECONDS", help="per upstream request"
     )
 
 
 def proxy_command(args: argparse.Namespace) -> int:
     """Runs in the main thread with SIGINT, SIGTERM and SIGUSR1 blocked (see cli.main)."""
+    from oaiconform.proxy.app import upstream_tls
     from oaiconform.proxy.server import ValidatingProxy
     from oaiconform.redact import strip_userinfo
     from oaiconform.spec import SpecError, load_spec, resolve_spec_source
@@ -49,6 +60,16 @@ def proxy_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    if args.ca_bundle:
+        if not Path(args.ca_bundle).is_file():
+            message = f"--ca-bundle {args.ca_bundle!r}: no such file"
+            print(f"oaiconform: error: {message}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            upstream_tls(args.ca_bundle, insecure=False)
+        except ssl.SSLError as exc:
+            print(f"oaiconform: error: --ca-bundle {args.ca_bundle!r}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         spec = load_spec(
             resolve_spec_source(args.spec, env_value=os.environ.get("OAICONFORM_SPEC"))
@@ -65,6 +86,11 @@ def proxy_command(args: argparse.Namespace) -> int:
             report_dir=Path(args.report_dir),
             har=Path(args.har) if args.har else None,
             timeout_s=args.timeout,
+            ca_bundle=args.ca_bundle,
+            insecure=args.insecure,
+            # A worker process at low priority: judging takes no GIL from forwarding, and
+            # waits for a busy machine's CPU instead of taking it (benchmarks/bench_proxy.py).
+            judge_in="process",
         )
     except OSError as exc:
         print(
@@ -72,10 +98,6 @@ def proxy_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    # The judging thread shares the interpreter with the event loop: a short switch interval
-    # hands the loop the GIL within 0.5 ms of it asking (5 ms by default), so a check that is
-    # running delays a forwarded chunk by less (benchmarks/bench_proxy.py).
-    sys.setswitchinterval(_SWITCH_INTERVAL_S)
     proxy.start()
     print(
         f"oaiconform proxy serving {proxy.base_url} -> {strip_userinfo(proxy.upstream)}; "

@@ -1,19 +1,30 @@
 """Every exchange the proxy saw, judged off the event loop by the checks the suites use.
 
-`open` numbers an exchange when its request arrives, `close` hands the finished copy to one
-judging thread (the forwarding path never waits for a check), which matches it to its
-operation, judges the answer with `checks.traffic.judge` and the request with the client
-rules, and keeps a bounded record: the failures, a redacted curl repro, a HAR entry.
+`open` numbers an exchange when its request arrives, `close` hands the finished copy to the
+judge (the forwarding path never waits for a check): one thread, or (`judge_in="process"`,
+what `oaiconform proxy` uses) one worker process at low CPU priority, so that judging never
+holds the forwarding loop's GIL and yields the CPU to forwarding when the machine is busy.
+The judge matches the exchange to its operation, judges the answer with
+`checks.traffic.judge` and the request with the client rules, and returns a bounded record:
+the failures, a redacted curl repro, a HAR entry. The backlog of finished, unjudged copies
+is bounded in bytes; beyond it an exchange is forwarded and listed as not judged.
 """
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import os
 import shlex
+import signal
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from oaiconform.checks import Failure, impact_of
@@ -24,7 +35,7 @@ from oaiconform.proxy.capture import DEFAULT_CAP_BYTES, Capture
 from oaiconform.proxy.client_rules import client_failures
 from oaiconform.proxy.har import har_entry
 from oaiconform.redact import Redactor
-from oaiconform.spec import Spec
+from oaiconform.spec import Spec, SpecSource, load_spec
 
 # Headers whose values are credentials: kept for the upstream, masked everywhere we write.
 SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "openai-api-key"})
@@ -38,6 +49,10 @@ _ANSWER_ONLY_CHECKS = frozenset(
     {"streaming.stream_framing", "streaming.event_stream_served", "streaming.json_not_event_stream"}
 )
 _REPRO_SKIP = frozenset({"host", "content-length", "accept-encoding", "connection"})
+DEFAULT_BACKLOG_BYTES = 256 * 1024 * 1024
+_JUDGE_NICENESS = 10
+_PARENT_POLL_S = 1.0
+JudgeIn = Literal["thread", "process"]
 
 
 @dataclass
@@ -56,6 +71,8 @@ class Record:
     client: list[dict[str, str]] = field(default_factory=list)  # the request's
     applied: list[str] = field(default_factory=list)
     not_judged: str = ""  # why the answer was not judged (over the cap, no operation)
+    client_aborted: bool = False  # the client hung up mid-answer: no finding of the server's
+    backlog_skipped: bool = False  # finished while the judging backlog was full: not judged
     # checks whose failures were set aside: they read a request that breaks the description
     set_aside: list[str] = field(default_factory=list)
     repro: str = ""
@@ -117,6 +134,8 @@ class Ledger:
         cap_bytes: int = DEFAULT_CAP_BYTES,
         har_body_bytes: int = 64 * 1024,
         max_records: int = 20_000,
+        judge_in: JudgeIn = "thread",
+        max_backlog_bytes: int = DEFAULT_BACKLOG_BYTES,
     ) -> None:
         self.spec = spec
         self.cap_bytes = cap_bytes
@@ -126,6 +145,9 @@ class Ledger:
         self.started = time.monotonic()
         self.records: list[Record] = []
         self.dropped = 0  # records beyond max_records: counted, not kept
+        self.max_backlog_bytes = max_backlog_bytes
+        self.backlog_skipped = 0  # finished while the backlog was full: forwarded, not judged
+        self._backlog_bytes = 0
         self.judge_errors: list[str] = []
         self._secrets: set[str] = set()
         self._count = 0
@@ -133,7 +155,25 @@ class Ledger:
         self._pending = 0  # finished, not yet judged
         self._in_flight = 0  # request in, answer still passing
         self._idle = threading.Condition(self._lock)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oaiconform-judge")
+        self.judge_in = judge_in
+        # Finished copies wait here; one judging thread takes them all at once, so that a
+        # busy proxy hands the worker process batches (one round trip, not one a request).
+        self._queue: deque[tuple[Capture, int]] = deque()
+        self._closing = False
+        self._worker: ProcessPoolExecutor | None = None
+        if judge_in == "process":
+            # spawn: the proxy's process has threads running, which fork would not carry.
+            with _signal_mask_kept():
+                self._worker = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_worker_start,
+                    initargs=(spec.source, _vendor_overlays(spec), cap_bytes, har_body_bytes),
+                )
+            self._worker.submit(_worker_ready)  # starts it now, not on the first exchange
+        self._judging = threading.Thread(target=self._judge_loop, name="oaiconform-judge")
+        self._judging.daemon = True
+        self._judging.start()
 
     def open(
         self,
@@ -160,11 +200,25 @@ class Ledger:
         )
 
     def close(self, capture: Capture) -> None:
+        size = capture.kept + len(capture.request_body)
         with self._idle:
             self._in_flight -= 1
+            full = self._backlog_bytes + size > self.max_backlog_bytes and self._pending > 0
+            if full:
+                self.backlog_skipped += 1
+                record = _record_of(capture, None)
+                record.backlog_skipped = True
+                record.not_judged = (
+                    f"the judging backlog was full ({self.max_backlog_bytes} bytes of finished "
+                    "exchanges waiting): forwarded, not judged"
+                )
+                self._keep(record)
+                self._idle.notify_all()
+                return
             self._pending += 1
+            self._backlog_bytes += size
             self._idle.notify_all()
-        self._executor.submit(self._judge_safely, capture)
+            self._queue.append((capture, size))
 
     def redactor(self) -> Redactor:
         with self._lock:
@@ -200,74 +254,174 @@ class Ledger:
             return list(self.records)
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=False)
-
-    def _judge_safely(self, capture: Capture) -> None:
-        try:
-            record = self._judge(capture)
-        except Exception as exc:  # a bug of ours must not stop the judging of later traffic
-            record = None
-            with self._lock:
-                self.judge_errors.append(
-                    f"exchange {capture.number} ({capture.method} {capture.url}): "
-                    f"{type(exc).__name__}: {exc}"
-                )
         with self._idle:
-            if record is not None:
-                if len(self.records) < self.max_records:
-                    self.records.append(record)
-                else:
-                    self.dropped += 1
-            self._pending -= 1
+            self._closing = True
             self._idle.notify_all()
+        self._judging.join()
+        if self._worker is not None:
+            self._worker.shutdown(wait=True, cancel_futures=False)
 
-    def _judge(self, capture: Capture) -> Record:
-        exchange = capture.to_exchange()
-        head = exchange.head if isinstance(exchange, StreamExchange) else exchange
-        operation = operation_of(self.spec, capture.method, capture.judged_url)
-        record = Record(
-            capture.number,
-            capture.method,
-            capture.url,
-            urlsplit(capture.url).path,
-            operation.operation_id if operation else None,
-            capture.status,
-            round(capture.finished_s or 0.0, 6),
-            isinstance(exchange, StreamExchange),
-            repro=curl_of(capture),
-            har=har_entry(capture, self.har_body_bytes),
+    def _judge_loop(self) -> None:
+        while True:
+            with self._idle:
+                while not self._queue and not self._closing:
+                    self._idle.wait()
+                if not self._queue:
+                    return
+                batch = list(self._queue)
+                self._queue.clear()
+            captures = [capture for capture, _ in batch]
+            try:
+                if self._worker is not None:
+                    results = self._worker.submit(_worker_judge, captures).result()
+                else:
+                    results = [
+                        _judged(self.spec, c, self.cap_bytes, self.har_body_bytes) for c in captures
+                    ]
+            except Exception as exc:  # the worker died: say so for each, keep serving
+                results = [f"{type(exc).__name__}: {exc}"] * len(captures)
+            with self._idle:
+                for (capture, size), result in zip(batch, results, strict=True):
+                    if isinstance(result, Record):
+                        self._keep(result)
+                    else:
+                        self.judge_errors.append(
+                            f"exchange {capture.number} ({capture.method} {capture.url}): {result}"
+                        )
+                    self._pending -= 1
+                    self._backlog_bytes -= size
+                self._idle.notify_all()
+
+    def _keep(self, record: Record) -> None:
+        if len(self.records) < self.max_records:
+            self.records.append(record)
+        else:
+            self.dropped += 1
+
+
+def _record_of(capture: Capture, operation: str | None, har_body_bytes: int = 0) -> Record:
+    return Record(
+        capture.number,
+        capture.method,
+        capture.url,
+        urlsplit(capture.url).path,
+        operation,
+        capture.status,
+        round(capture.finished_s or 0.0, 6),
+        capture.media_type == "text/event-stream",
+        repro=curl_of(capture),
+        har=har_entry(capture, har_body_bytes) if har_body_bytes else {},
+    )
+
+
+def judge_capture(spec: Spec, capture: Capture, cap_bytes: int, har_body_bytes: int) -> Record:
+    """One finished exchange judged: the server's failures, the client's, and why not."""
+    exchange = capture.to_exchange()
+    head = exchange.head if isinstance(exchange, StreamExchange) else exchange
+    operation = operation_of(spec, capture.method, capture.judged_url)
+    record = _record_of(capture, operation.operation_id if operation else None, har_body_bytes)
+    if capture.upstream_error is not None:
+        record.failures = _as_dicts(
+            [
+                Failure(
+                    "target_error",
+                    f"{capture.method} {capture.url}: the upstream did not answer "
+                    f"({capture.upstream_error}); the proxy answered {capture.status}",
+                    where="status",
+                    check_id=TARGET_ERROR,
+                )
+            ]
         )
-        if capture.upstream_error is not None:
-            record.failures = _as_dicts(
-                [
-                    Failure(
-                        "target_error",
-                        f"{capture.method} {capture.url}: the upstream did not answer "
-                        f"({capture.upstream_error}); the proxy answered {capture.status}",
-                        where="status",
-                        check_id=TARGET_ERROR,
-                    )
-                ]
-            )
-            record.applied = [TARGET_ERROR]
-            return record
-        if operation is None:
-            record.not_judged = "no operation of the description has this method and path"
-            return record
-        if capture.request_size <= self.cap_bytes:
-            record.client = _as_dicts(client_failures(self.spec, operation, head))
-        if capture.truncated:
-            record.not_judged = (
-                f"the answer ({capture.size} bytes) is larger than the check cap of "
-                f"{self.cap_bytes} bytes: forwarded whole, not judged"
-            )
-            return record
-        judgement = judge(self.spec, exchange)
-        failures = judgement.failures
-        if record.client:
-            kept = [f for f in failures if _answer_only(f.check_id)]
-            record.set_aside = sorted({f.check_id for f in failures if f not in kept})
-            failures = kept
-        record.failures = _as_dicts(failures)
-        record.applied = judgement.applied
+        record.applied = [TARGET_ERROR]
         return record
+    if operation is None:
+        record.not_judged = "no operation of the description has this method and path"
+        return record
+    if capture.request_size <= cap_bytes:
+        record.client = _as_dicts(client_failures(spec, operation, head))
+    if capture.client_aborted:
+        record.client_aborted = True
+        record.not_judged = (
+            "the client closed the connection before the answer ended: the proxy closed "
+            "the upstream request; a partial answer is not the server's fault, not judged"
+        )
+        return record
+    if capture.truncated:
+        record.not_judged = (
+            f"the answer ({capture.size} bytes) is larger than the check cap of "
+            f"{cap_bytes} bytes: forwarded whole, not judged"
+        )
+        return record
+    judgement = judge(spec, exchange)
+    failures = judgement.failures
+    if record.client:
+        kept = [f for f in failures if _answer_only(f.check_id)]
+        record.set_aside = sorted({f.check_id for f in failures if f not in kept})
+        failures = kept
+    record.failures = _as_dicts(failures)
+    record.applied = judgement.applied
+    return record
+
+
+def _judged(spec: Spec, capture: Capture, cap_bytes: int, har_body_bytes: int) -> Record | str:
+    """The record, or what went wrong: a bug of ours must not stop the judging of the rest."""
+    try:
+        return judge_capture(spec, capture, cap_bytes, har_body_bytes)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+@contextlib.contextmanager
+def _signal_mask_kept() -> Iterator[None]:
+    """multiprocessing's resource tracker unblocks SIGINT and SIGTERM in the thread that
+    first starts it (CPython 3.11-3.13); `oaiconform proxy` blocks them to sigwait for them."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        yield
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def _vendor_overlays(spec: Spec) -> tuple[Path, ...]:
+    return tuple(Path(o.source) for o in spec.overlays if o.source != "builtin")
+
+
+# The judging process's own state: the description, loaded once when it starts.
+_worker_state: dict[str, Any] = {}
+
+
+def _worker_start(
+    source: SpecSource, overlays: tuple[Path, ...], cap_bytes: int, har_body_bytes: int
+) -> None:
+    # Judging waits for the CPU; forwarding (another process) does not. No nice on Windows.
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(_JUDGE_NICENESS)
+    # A proxy killed outright (SIGKILL, a crash) cannot stop its worker: the worker does.
+    threading.Thread(
+        target=_exit_with, args=(os.getppid(),), name="oaiconform-judge-orphan", daemon=True
+    ).start()
+    _worker_state.update(
+        spec=load_spec(source, overlays), cap_bytes=cap_bytes, har_body_bytes=har_body_bytes
+    )
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_S)
+    os._exit(0)
+
+
+def _worker_ready() -> bool:
+    return "spec" in _worker_state
+
+
+def _worker_judge(captures: list[Capture]) -> list[Record | str]:
+    spec, cap, har = (
+        _worker_state["spec"],
+        _worker_state["cap_bytes"],
+        _worker_state["har_body_bytes"],
+    )
+    return [_judged(spec, capture, cap, har) for capture in captures]

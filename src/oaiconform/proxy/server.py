@@ -1,4 +1,5 @@
-"""The validating proxy as a server: uvicorn (the mock's stack) in a thread, a context manager.
+"""The validating proxy as a server: uvicorn in a thread (on uvloop and httptools, its fastest
+loop and parser), a context manager.
 
 `ValidatingProxy(upstream, spec)` binds 127.0.0.1 (an ephemeral port unless one is given),
 forwards to the upstream, and writes its reports on `write_reports()`, on `GET
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -17,13 +19,14 @@ from urllib.parse import urlsplit
 
 import uvicorn
 
-from oaiconform.proxy.app import ProxyApp
+from oaiconform.proxy.app import ProxyApp, upstream_tls
 from oaiconform.proxy.capture import DEFAULT_CAP_BYTES
-from oaiconform.proxy.ledger import Ledger
+from oaiconform.proxy.ledger import JudgeIn, Ledger
 from oaiconform.proxy.report import build_proxy_report, write_reports
 from oaiconform.report.model import Report
 from oaiconform.spec import Spec
 
+_LOOP = "uvloop" if sys.platform != "win32" else "asyncio"  # uvloop has no Windows build
 _STARTUP_TIMEOUT_S = 10.0
 _FINAL_SETTLE_S = 600.0
 
@@ -42,15 +45,22 @@ class ValidatingProxy:
         har: Path | None = None,
         timeout_s: float = 600.0,
         cap_bytes: int = DEFAULT_CAP_BYTES,
+        ca_bundle: str | None = None,
+        insecure: bool = False,
+        judge_in: JudgeIn = "thread",
     ) -> None:
         self.upstream = upstream.rstrip("/")
         self.host = host
         self.report_dir = report_dir
         self.har = har
-        self.ledger = Ledger(spec, cap_bytes=cap_bytes)
+        self.ledger = Ledger(spec, cap_bytes=cap_bytes, judge_in=judge_in)
         self._report_lock = threading.Lock()
         self.app = ProxyApp(
-            self.upstream, self.ledger, timeout_s=timeout_s, on_report=self._on_demand
+            self.upstream,
+            self.ledger,
+            timeout_s=timeout_s,
+            tls=upstream_tls(ca_bundle, insecure),
+            on_report=self._on_demand,
         )
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -62,6 +72,9 @@ class ValidatingProxy:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            # Measured against asyncio/h11 in benchmarks/bench_proxy.py (ARCHITECTURE.md).
+            loop=_LOOP,
+            http="httptools",
             # The upstream's own Server and Date headers pass through; uvicorn adds none.
             server_header=False,
             date_header=False,
