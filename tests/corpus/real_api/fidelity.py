@@ -11,6 +11,19 @@ for an event stream the sequence of its event kinds (consecutive repeats folded:
 or 30 text deltas is one `response.output_text.delta`) with the key paths of each kind. Text,
 ids, numbers' values and the model's length of answer are aside.
 
+The corpus spans 2025-03 to 2026-08, and the API added members to its answers meanwhile
+(`billing`, `completed_at`, `tool_usage`, `obfuscation`...): an answer recorded before one was
+added lacks it (or has it null), while the mock answers as today's API. Such a member
+(`EVOLVED`, each with its first and last shape in the corpus) is compared only where the
+recording has a value: the mock sending it to an older recording is no difference, the mock
+lacking it where the recording has it is one. A member the API has since dropped (`RETIRED`)
+is not required of the mock. `differences(..., by_era=False)` compares to the letter.
+
+What the model chose to do is aside too: whether it called a function or answered in words,
+refused, or (a reasoning model) showed a reasoning item. The replay asks the mock for the
+real answer's choice with the mock's documented answer headers (`x-oaiconform-answer`,
+`x-oaiconform-reasoning`: mock/answers.py), so that shapes are compared, not choices.
+
 Each cassette is replayed in its recorded order. An id the real API created (a file, a
 response, a batch...) is mapped to the one the mock created at the same place of its answer,
 and later requests of the same cassette name the mock's. A request that names an object no
@@ -27,6 +40,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 
@@ -164,8 +178,58 @@ def recorded_structure(recorded: Recorded) -> Structure:
                      frozenset(key_paths(raw.get("body"))))  # fmt: skip
 
 
-def differences(real: Structure, mock: Structure) -> list[str]:
-    """How the mock's structure differs from the real one's, one label per difference."""
+# Members the API added to its answers while the corpus was recorded (absent, or null, in the
+# older recordings of the same operation; tests/corpus/real_api/, counted by bench_fidelity).
+EVOLVED = frozenset(
+    {
+        # Responses (and the response of its stream events)
+        "background",
+        "billing",
+        "completed_at",
+        "frequency_penalty",
+        "presence_penalty",
+        "max_tool_calls",
+        "moderation",
+        "prompt_cache_key",
+        "prompt_cache_retention",
+        "safety_identifier",
+        "service_tier",
+        "text.verbosity",
+        "tool_usage",
+        "top_logprobs",
+        "reasoning.context",
+        "reasoning.mode",
+        "usage.input_tokens_details.cache_write_tokens",
+        "output[].content[].logprobs",
+        "output[].phase",
+        "item.content[].logprobs",
+        "item.phase",
+        "part.logprobs",
+        "logprobs",
+        "tools[].output_schema",
+        # chat completion chunks and Responses stream events
+        "obfuscation",
+    }
+)
+# Members the API sent in older recordings and no longer sends.
+RETIRED = frozenset({"reasoning.generate_summary"})
+
+
+def _member(path: str) -> str:
+    """A key path without its stream event kind and without a stream event's `response.`."""
+    member = path.split(" ", 1)[1] if " " in path else path
+    return member.removeprefix("response.") if " " in path else member
+
+
+def _covered(path: str, members: frozenset[str]) -> bool:
+    member = _member(path)
+    return any(member == m or member.startswith((m + ".", m + "[")) for m in members)
+
+
+def differences(real: Structure, mock: Structure, *, by_era: bool = True) -> list[str]:
+    """How the mock's structure differs from the real one's, one label per difference;
+    `by_era`: members the API added or dropped over the corpus's time are judged as today's
+    API sends them (`EVOLVED`, `RETIRED`)."""
     if real.status != mock.status:
         return [f"status {real.status} -> {mock.status}"]
     found: list[str] = []
@@ -179,6 +243,8 @@ def differences(real: Structure, mock: Structure) -> list[str]:
         ours, theirs = mock_types.get(path), real_types.get(path)
         if ours == theirs:
             continue
+        if by_era and _era_difference(path, theirs, ours):
+            continue
         if ours is None:
             found.append(f"missing {path} ({'|'.join(sorted(theirs or ()))})")
         elif theirs is None:
@@ -186,6 +252,13 @@ def differences(real: Structure, mock: Structure) -> list[str]:
         else:
             found.append(f"type of {path}: {'|'.join(sorted(theirs))} -> {'|'.join(sorted(ours))}")
     return found
+
+
+def _era_difference(path: str, real: frozenset[str] | None, mock: frozenset[str] | None) -> bool:
+    """Whether a difference is the API's own change over time, not the mock's."""
+    if real is None or real == {"null"}:
+        return mock is not None and _covered(path, EVOLVED)
+    return mock is None and _covered(path, RETIRED)
 
 
 def _types_by_path(paths: frozenset[str]) -> dict[str, frozenset[str]]:
@@ -264,9 +337,20 @@ def _replace_ids(value: Any, ids: dict[str, str]) -> Any:
     return value
 
 
+def _json_word_neutralized(raw: dict[str, Any]) -> bool:
+    """A chat request for `json_object` output whose messages no longer say "json": the API
+    requires the word, and the corpus's neutralizer replaced it with neutral letters."""
+    request = raw.get("request") or {}
+    asked = (request.get("response_format") or {}).get("type") == "json_object"
+    return asked and "json" not in json.dumps(request.get("messages") or []).lower()
+
+
 def _prerequisites(raw: dict[str, Any]) -> list[str]:
-    """The object ids a request depends on: in its path, or in the members that name one."""
-    found = [part for part in raw["path"].split("?")[0].split("/") if _ID_SHAPE.match(part)]
+    """The object ids a request depends on: in its path (or query), or in the members that
+    name one."""
+    route, _, query = raw["path"].partition("?")
+    found = [part for part in route.split("/") if _ID_SHAPE.match(part)]
+    found += [value for _, value in parse_qsl(query) if _ID_SHAPE.match(value)]
 
     def walk(value: Any, key: str = "") -> None:
         if isinstance(value, dict):
@@ -294,6 +378,9 @@ async def _replay_one(
     if missing and raw["status"] != 404:
         reason = f"names {missing[0]}, which no earlier exchange of its cassette created"
         return Outcome(recorded.key, label, "not_comparable", reason=reason)
+    if _json_word_neutralized(raw):
+        reason = "asks for json_object output, and the neutralized prose lost the word 'json'"
+        return Outcome(recorded.key, label, "not_comparable", reason=reason)
     path = raw["path"]
     for real_id, mock_id in cassette.ids.items():
         path = path.replace(real_id, mock_id)
@@ -301,7 +388,7 @@ async def _replay_one(
         content: bytes = json.dumps(_replace_ids(raw["request"], cassette.ids)).encode()
     else:
         content = request_bytes(raw) if raw["method"] not in ("GET", "DELETE") else b""
-    headers = {}
+    headers = _steering(raw)
     if content:
         headers["content-type"] = raw.get("request_content_type") or "application/json"
     answer = await client.request(raw["method"], path, content=content, headers=headers)
@@ -312,6 +399,35 @@ async def _replay_one(
                        reason=answer.text[:300], mock=mock)  # fmt: skip
     found = differences(real, mock)
     return Outcome(recorded.key, label, "different" if found else "identical", found, mock=mock)
+
+
+def _steering(raw: dict[str, Any]) -> dict[str, str]:
+    """The mock's answer headers asking for what the real model chose (see the docstring)."""
+    if not 200 <= raw["status"] < 300:
+        return {}
+    answer = _final_object(raw["body_text"]) if "body_text" in raw else raw.get("body")
+    if not isinstance(answer, dict):
+        return {}
+    headers: dict[str, str] = {}
+    text = json.dumps(answer)
+    if "body_text" in raw and raw["path"].startswith("/v1/chat/"):
+        text = raw["body_text"]  # the chunks: a call shows in their deltas
+    called = '"tool_calls"' in text.replace('"tool_calls": null', "") or any(
+        isinstance(item, dict) and item.get("type") == "function_call"
+        for item in answer.get("output") or ()
+    )
+    if '"finish_reason": "tool_calls"' in text or '"finish_reason":"tool_calls"' in text:
+        called = True
+    if called:
+        headers["x-oaiconform-answer"] = "tool_call"
+    elif (raw.get("request") or {}).get("tools"):
+        headers["x-oaiconform-answer"] = "text"
+    if isinstance(answer.get("output"), list):
+        reasoned = any(
+            isinstance(item, dict) and item.get("type") == "reasoning" for item in answer["output"]
+        )
+        headers["x-oaiconform-reasoning"] = "on" if reasoned else "off"
+    return headers
 
 
 def _learn_ids(raw: dict[str, Any], answer: httpx.Response, cassette: _Cassette) -> None:

@@ -16,6 +16,7 @@ is a 400, as the API refuses it. A streamed background response runs to its end 
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -24,8 +25,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from oaiconform.mock.answers import asked_kind, last_user_text
+from oaiconform.mock.answers import asked_kind, asked_reasoning, last_user_text
 from oaiconform.mock.errors import APIError
+from oaiconform.mock.handlers import _model_defaults as model_defaults
 from oaiconform.mock.handlers._common import PREFIX, read_json_object, require_model, state_of
 from oaiconform.mock.handlers._model_rules import check_responses_parameters
 from oaiconform.mock.handlers._responses_output import (
@@ -40,7 +42,7 @@ from oaiconform.mock.handlers._responses_output import (
 from oaiconform.mock.pagination import INPUT_ITEMS, paginate, parse_page_request
 from oaiconform.mock.state import MockState
 from oaiconform.mock.store import StoredObject
-from oaiconform.mock.text import count_tokens
+from oaiconform.mock.text import count_tokens, obfuscation, rng_for
 
 KIND = "response"
 _FINISHED = "finished"  # where a queued background response keeps the object it becomes
@@ -92,30 +94,49 @@ def _response_object(
     input_tokens: int,
     created: int,
 ) -> dict[str, Any]:
+    """The Response as the real API answers it today (tests/corpus/real_api/, 2026): every
+    request parameter echoed with its default, and the members the pinned description may not
+    have yet (billing, moderation, prompt_cache_retention, tool_usage, reasoning.context...)."""
     incomplete = generated.incomplete
+    text = dict(body.get("text") or {})
     return {
         "id": response_id,
         "object": "response",
         "created_at": created,
         "status": "incomplete" if incomplete else "completed",
         "background": body.get("background") is True,
+        "billing": {"payer": "developer"},
         "completed_at": None if incomplete else created,
         "error": None,
+        "frequency_penalty": _given(body, "frequency_penalty", 0.0),
         "incomplete_details": {"reason": generated.incomplete_reason} if incomplete else None,
         "instructions": body.get("instructions"),
         "max_output_tokens": body.get("max_output_tokens"),
         "max_tool_calls": body.get("max_tool_calls"),
         "model": body["model"],
+        "moderation": None,
         "output": output_items(generated),
         "parallel_tool_calls": _given(body, "parallel_tool_calls", True),
+        "presence_penalty": _given(body, "presence_penalty", 0.0),
         "previous_response_id": body.get("previous_response_id"),
+        "prompt_cache_key": body.get("prompt_cache_key"),
+        "prompt_cache_retention": _given(
+            body, "prompt_cache_retention", model_defaults.cache_retention(body["model"])
+        ),
         "reasoning": _reasoning(body, generated),
+        "safety_identifier": body.get("safety_identifier"),
         "service_tier": "default",
         "store": _given(body, "store", True),
         "temperature": _given(body, "temperature", 1.0),
-        "text": body.get("text") or {"format": {"type": "text"}},
+        "text": {
+            **text,
+            "format": text.get("format") or {"type": "text"},
+            "verbosity": text.get("verbosity") or "medium",
+        },
         "tool_choice": _given(body, "tool_choice", "auto"),
-        "tools": body.get("tools") or [],
+        "tool_usage": _TOOL_USAGE,
+        "tools": [_echoed_tool(tool) for tool in body.get("tools") or []],
+        "top_logprobs": _given(body, "top_logprobs", 0),
         "top_p": _given(body, "top_p", 1.0),
         "truncation": body.get("truncation") or "disabled",
         "usage": _usage(input_tokens, generated),
@@ -124,12 +145,44 @@ def _response_object(
     }
 
 
+# What the real API reports of its built-in tools' use (none here: the mock runs none).
+_TOOL_USAGE = {
+    "image_gen": {
+        "input_tokens": 0,
+        "input_tokens_details": {"image_tokens": 0, "text_tokens": 0},
+        "output_tokens": 0,
+        "output_tokens_details": {"image_tokens": 0, "text_tokens": 0},
+        "total_tokens": 0,
+    },
+    "web_search": {"num_requests": 0},
+}
+
+
+def _echoed_tool(tool: Any) -> Any:
+    """A function tool as the API echoes it: `strict` true when the request left it out (or
+    null), `description` null when absent."""
+    if not isinstance(tool, dict) or tool.get("type") != "function":
+        return tool
+    return {
+        **tool,
+        "description": tool.get("description"),
+        "output_schema": tool.get("output_schema"),
+        "strict": _given(tool, "strict", True),
+    }
+
+
 def _reasoning(body: dict[str, Any], generated: Generated) -> dict[str, Any]:
-    """A reasoning model's effort (the request's, else "medium", the API's default)."""
-    if not generated.reasoning_tokens:
-        return {"effort": None, "summary": None}
+    """A reasoning model's effort (the request's, else the model's default), with the
+    `context` and `mode` the API echoes; null effort for other models."""
     asked = body.get("reasoning") or {}
-    return {"effort": asked.get("effort") or "medium", "summary": asked.get("summary")}
+    if not generated.reasoning_model:
+        return {"effort": None, "summary": None}
+    return {
+        "context": asked.get("context") or "all_turns",
+        "effort": asked.get("effort") or model_defaults.reasoning_effort(body["model"]),
+        "mode": asked.get("mode") or "standard",
+        "summary": asked.get("summary"),
+    }
 
 
 def _given(body: dict[str, Any], name: str, default: Any) -> Any:
@@ -155,7 +208,8 @@ async def create_response(request: Request) -> Response:
     context = [*history, *items]
     kind = asked_kind(request.scope["headers"], last_user_text(items))
     reasoning = model.kind == "reasoning"
-    generated = generate(state.config.seed, body, context, new_id, kind, reasoning)
+    shown = asked_reasoning(request.scope["headers"])
+    generated = generate(state.config.seed, body, context, new_id, kind, reasoning, shown)
     instructions = body.get("instructions")
     input_tokens = count_item_tokens(context) + (
         4 + count_tokens(str(instructions)) if instructions else 0
@@ -174,17 +228,25 @@ async def create_response(request: Request) -> Response:
             extra[_FINISHED] = response
         state.store.add(key, KIND, StoredObject(response_id, created, answer, extra=extra))
     if body.get("stream"):
+        pad = rng_for(state.config.seed, response_id, "obfuscation")
         return StreamingResponse(
-            _sse(response, generated),
+            _sse(response, generated, pad if state.config.obfuscation else None),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
     return JSONResponse(answer)
 
 
-async def _sse(response: dict[str, Any], generated: Generated) -> AsyncIterator[bytes]:
-    for number, event in enumerate(stream_events(response, generated)):
+async def _sse(
+    response: dict[str, Any], generated: Generated, pad: random.Random | None
+) -> AsyncIterator[bytes]:
+    """The events; the response they carry has no `billing` (the API's stream events have
+    none), and with `pad` each delta carries the API's `obfuscation` padding."""
+    streamed = {k: v for k, v in response.items() if k != "billing"}
+    for number, event in enumerate(stream_events(streamed, generated)):
         payload = {"type": event["type"], "sequence_number": number, **event}
+        if pad is not None and event["type"].endswith(".delta"):
+            payload["obfuscation"] = obfuscation(pad, len(str(event.get("delta"))))
         data = json.dumps(payload, separators=(",", ":"))
         yield f"event: {event['type']}\ndata: {data}\n\n".encode()
 
