@@ -234,8 +234,12 @@ async def _stream(
 
 
 def _tool_call_deltas(calls: tuple[ToolCall, ...]) -> list[dict[str, Any]]:
-    """Per call: a first delta with index, id, type and name, then the argument fragments."""
+    """Per call a first delta with index, id, type and name, then the argument fragments; the
+    role opens the first call's delta, or, before parallel calls, comes alone (as the API
+    streams them: tests/corpus/real_api/, pydantic-ai's chat tool-call streams)."""
     deltas: list[dict[str, Any]] = []
+    if len(calls) > 1:
+        deltas.append({"role": "assistant", "content": None})
     for k, call in enumerate(calls):
         head = {
             "index": k,
@@ -243,7 +247,8 @@ def _tool_call_deltas(calls: tuple[ToolCall, ...]) -> list[dict[str, Any]]:
             "type": "function",
             "function": {"name": call.name, "arguments": ""},
         }
-        opening = {"role": "assistant", "content": None, "refusal": None} if k == 0 else {}
+        single = len(calls) == 1
+        opening = {"role": "assistant", "content": None, "refusal": None} if single else {}
         deltas.append({**opening, "tool_calls": [head]})
         deltas.extend(
             {"tool_calls": [{"index": k, "function": {"arguments": fragment}}]}

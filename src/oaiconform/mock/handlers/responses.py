@@ -98,7 +98,6 @@ def _response_object(
     request parameter echoed with its default, and the members the pinned description may not
     have yet (billing, moderation, prompt_cache_retention, tool_usage, reasoning.context...)."""
     incomplete = generated.incomplete
-    text = dict(body.get("text") or {})
     return {
         "id": response_id,
         "object": "response",
@@ -128,11 +127,7 @@ def _response_object(
         "service_tier": "default",
         "store": _given(body, "store", True),
         "temperature": _given(body, "temperature", 1.0),
-        "text": {
-            **text,
-            "format": text.get("format") or {"type": "text"},
-            "verbosity": text.get("verbosity") or "medium",
-        },
+        "text": _text(body),
         "tool_choice": _given(body, "tool_choice", "auto"),
         "tool_usage": _TOOL_USAGE,
         "tools": [_echoed_tool(tool) for tool in body.get("tools") or []],
@@ -142,6 +137,7 @@ def _response_object(
         "usage": _usage(input_tokens, generated),
         "user": _given(body, "user", None),
         "metadata": body.get("metadata") or {},
+        **_conversation(body),
     }
 
 
@@ -160,15 +156,78 @@ _TOOL_USAGE = {
 
 def _echoed_tool(tool: Any) -> Any:
     """A function tool as the API echoes it: `strict` true when the request left it out (or
-    null), `description` null when absent."""
-    if not isinstance(tool, dict) or tool.get("type") != "function":
+    null), `description` null when absent or empty, and a strict tool's parameters closed
+    (`additionalProperties: false`, as strict mode requires)."""
+    if not isinstance(tool, dict):
         return tool
+    if tool.get("type") != "function":
+        return _echoed_builtin(tool)
+    strict = _given(tool, "strict", True)
+    parameters = tool.get("parameters")
+    if strict and isinstance(parameters, dict) and parameters.get("type") == "object":
+        parameters = {**parameters, "additionalProperties": False} | (
+            {}
+            if "additionalProperties" not in parameters
+            else {"additionalProperties": parameters["additionalProperties"]}
+        )
     return {
         **tool,
-        "description": tool.get("description"),
+        "description": tool.get("description") or None,
         "output_schema": tool.get("output_schema"),
-        "strict": _given(tool, "strict", True),
+        "parameters": parameters,
+        "strict": strict,
     }
+
+
+# A built-in tool's defaults, which the API echoes (tests/corpus/real_api/).
+_BUILTIN_DEFAULTS: dict[str, dict[str, Any]] = {
+    "tool_search": {"description": None, "parameters": None},
+    "image_generation": {
+        "background": "auto",
+        "model": "gpt-image-1",
+        "moderation": "auto",
+        "n": 1,
+        "output_compression": 100,
+        "output_format": "png",
+        "quality": "auto",
+        "size": "auto",
+    },
+    "file_search": {
+        "filters": None,
+        "max_num_results": 20,
+        "ranking_options": {"ranker": "auto", "score_threshold": 0.0},
+    },
+    "web_search": {"search_context_size": "medium"},
+}
+_USER_LOCATION = {"type": "approximate", "city": None, "country": None, "region": None,
+                  "timezone": None}  # fmt: skip
+
+
+def _echoed_builtin(tool: dict[str, Any]) -> dict[str, Any]:
+    echoed = {**_BUILTIN_DEFAULTS.get(str(tool.get("type")), {}), **tool}
+    if isinstance(tool.get("user_location"), dict):
+        echoed["user_location"] = {**_USER_LOCATION, **tool["user_location"]}
+    return echoed
+
+
+def _text(body: dict[str, Any]) -> dict[str, Any]:
+    """`text` echoed: the format (text by default; a json_schema one with its description,
+    null when absent) and the verbosity ("medium" by default)."""
+    text = dict(body.get("text") or {})
+    text_format = text.get("format") or {"type": "text"}
+    if isinstance(text_format, dict) and text_format.get("type") == "json_schema":
+        text_format = {"description": None, **text_format}
+    return {**text, "format": text_format, "verbosity": text.get("verbosity") or "medium"}
+
+
+def _conversation(body: dict[str, Any]) -> dict[str, Any]:
+    """The conversation a request names, echoed as `{"id": ...}` (absent when none)."""
+    conversation = body.get("conversation")
+    if isinstance(conversation, str):
+        return {"conversation": {"id": conversation}}
+    if isinstance(conversation, dict) and "id" in conversation:
+        return {"conversation": {"id": conversation["id"]}}
+    return {}
 
 
 def _reasoning(body: dict[str, Any], generated: Generated) -> dict[str, Any]:
