@@ -419,9 +419,10 @@ def _steering(raw: dict[str, Any]) -> dict[str, str]:
     )
     if '"finish_reason": "tool_calls"' in text or '"finish_reason":"tool_calls"' in text:
         called = True
-    if called:
-        headers["x-oaiconform-answer"] = "tool_call"
-    elif (raw.get("request") or {}).get("tools"):
+    parallel = '"index": 1' in text or '"index":1,"id"' in text  # a second call
+    if called and not parallel:
+        headers["x-oaiconform-answer"] = "tool_call"  # one call (the mock's own: all offered)
+    elif not called and (raw.get("request") or {}).get("tools"):
         headers["x-oaiconform-answer"] = "text"
     if isinstance(answer.get("output"), list):
         reasoned = any(

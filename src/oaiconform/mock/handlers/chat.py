@@ -33,7 +33,7 @@ from oaiconform.mock.handlers._common import (
     state_of,
 )
 from oaiconform.mock.handlers._model_defaults import has_fingerprint
-from oaiconform.mock.handlers._model_rules import check_chat_parameters
+from oaiconform.mock.handlers._model_rules import check_chat_content, check_chat_parameters
 from oaiconform.mock.text import obfuscation, prompt_tokens, rng_for
 
 SYSTEM_FINGERPRINT = "fp_oaiconform"
@@ -72,6 +72,7 @@ async def create_chat_completion(request: Request) -> Response:
     model = require_model(request, body["model"], "chat", state)
     check_request(body)
     check_chat_parameters(body, model)
+    check_chat_content(body, model)
     kind = asked_kind(request.scope["headers"], last_user_text(body["messages"]))
     plan = plan_tools(body, kind)
     count = int(body.get("n") or 1)  # JSON Schema's integer admits 1.0

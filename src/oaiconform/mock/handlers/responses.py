@@ -29,7 +29,10 @@ from oaiconform.mock.answers import asked_kind, asked_reasoning, last_user_text
 from oaiconform.mock.errors import APIError
 from oaiconform.mock.handlers import _model_defaults as model_defaults
 from oaiconform.mock.handlers._common import PREFIX, read_json_object, require_model, state_of
-from oaiconform.mock.handlers._model_rules import check_responses_parameters
+from oaiconform.mock.handlers._model_rules import (
+    check_responses_files,
+    check_responses_parameters,
+)
 from oaiconform.mock.handlers._responses_output import (
     Generated,
     count_item_tokens,
@@ -261,6 +264,7 @@ async def create_response(request: Request) -> Response:
         raise APIError(400, "Missing required parameter: 'model'.", param="model")
     model = require_model(request, body["model"], "responses")
     check_responses_parameters(body, model)
+    check_responses_files(body)
     new_id = _id_maker(state)
     history = _previous(state, key, body)
     items = input_items(body.get("input", []), new_id)
