@@ -208,6 +208,7 @@ EVOLVED = frozenset(
         "part.logprobs",
         "logprobs",
         "tools[].output_schema",
+        "tools[].tools[].output_schema",
         # chat completion chunks and Responses stream events
         "obfuscation",
     }

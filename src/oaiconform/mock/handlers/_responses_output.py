@@ -145,6 +145,10 @@ def generate(
     item = None
     if thinks:
         item = {"id": new_id("rs"), "type": "reasoning", "summary": []}
+        if (body.get("reasoning") or {}).get("summary") in ("auto", "concise", "detailed"):
+            summary_rng = rng_for(seed, "summary", item["id"])
+            text = "".join(generate_tokens(summary_rng, 12 + below(summary_rng, 12)))
+            item["summary"] = [{"type": "summary_text", "text": text}]
         if "reasoning.encrypted_content" in (body.get("include") or ()):
             rng = rng_for(seed, "encrypted", item["id"])
             item["encrypted_content"] = "gAAAAA" + base64.urlsafe_b64encode(
@@ -269,6 +273,21 @@ def unfinished(response: dict[str, Any], status: str) -> dict[str, Any]:
     }
 
 
+def _summary_events(reasoning: dict[str, Any], where: dict[str, int]) -> Iterator[dict[str, Any]]:
+    """A reasoning summary's parts, streamed as the API streams them."""
+    for index, part in enumerate(reasoning["summary"]):
+        ids = {"item_id": reasoning["id"], **where, "summary_index": index}
+        yield {
+            "type": "response.reasoning_summary_part.added",
+            **ids,
+            "part": {"type": "summary_text", "text": ""},
+        }
+        for token in split_tokens(part["text"]):
+            yield {"type": "response.reasoning_summary_text.delta", **ids, "delta": token}
+        yield {"type": "response.reasoning_summary_text.done", **ids, "text": part["text"]}
+        yield {"type": "response.reasoning_summary_part.done", **ids, "part": part}
+
+
 def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[dict[str, Any]]:
     """The typed events of a streamed response, without sequence numbers (the caller adds them).
 
@@ -282,7 +301,8 @@ def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[di
     where = {"output_index": 0}
     if generated.reasoning_item is not None:
         reasoning = generated.reasoning_item
-        yield {"type": "response.output_item.added", **where, "item": reasoning}
+        yield {"type": "response.output_item.added", **where, "item": {**reasoning, "summary": []}}
+        yield from _summary_events(reasoning, where)
         yield {"type": "response.output_item.done", **where, "item": reasoning}
         where = {"output_index": 1}
     if generated.call is not None:

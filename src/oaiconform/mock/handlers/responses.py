@@ -133,7 +133,7 @@ def _response_object(
         "text": _text(body),
         "tool_choice": _given(body, "tool_choice", "auto"),
         "tool_usage": _TOOL_USAGE,
-        "tools": [_echoed_tool(tool) for tool in body.get("tools") or []],
+        "tools": _echoed_tools(body),
         "top_logprobs": _given(body, "top_logprobs", 0),
         "top_p": _given(body, "top_p", 1.0),
         "truncation": body.get("truncation") or "disabled",
@@ -157,10 +157,40 @@ _TOOL_USAGE = {
 }
 
 
+def _echoed_tools(body: dict[str, Any]) -> list[Any]:
+    """The request's tools as the API echoes them. With tool search (a beta beyond the
+    pinned description), a function offered with `defer_loading: true`, and each tool an
+    `additional_tools` input item adds, is echoed in a namespace of its name."""
+    echoed: list[Any] = []
+    for tool in body.get("tools") or []:
+        if isinstance(tool, dict) and tool.get("type") == "function" and tool.get("defer_loading"):
+            inner = {k: v for k, v in tool.items() if k != "defer_loading"}
+            echoed.append(_namespace(_echoed_tool(inner)))
+        else:
+            echoed.append(_echoed_tool(tool))
+    items = body.get("input")
+    for item in items if isinstance(items, list) else ():
+        if isinstance(item, dict) and item.get("type") == "additional_tools":
+            added = item.get("tools")
+            echoed += (
+                [_namespace(_echoed_tool(t)) for t in added if isinstance(t, dict)]
+                if (isinstance(added, list))
+                else []
+            )
+    return echoed
+
+
+def _namespace(tool: Any) -> Any:
+    if not isinstance(tool, dict):
+        return tool
+    name, description = tool.get("name"), tool.get("description")
+    return {"type": "namespace", "name": name, "description": description, "tools": [tool]}
+
+
 def _echoed_tool(tool: Any) -> Any:
     """A function tool as the API echoes it: `strict` true when the request left it out (or
     null), `description` null when absent or empty, and a strict tool's parameters closed
-    (`additionalProperties: false`, as strict mode requires)."""
+    (`additionalProperties: false`, every property `required`, as strict mode requires)."""
     if not isinstance(tool, dict):
         return tool
     if tool.get("type") != "function":
@@ -168,11 +198,11 @@ def _echoed_tool(tool: Any) -> Any:
     strict = _given(tool, "strict", True)
     parameters = tool.get("parameters")
     if strict and isinstance(parameters, dict) and parameters.get("type") == "object":
-        parameters = {**parameters, "additionalProperties": False} | (
-            {}
-            if "additionalProperties" not in parameters
-            else {"additionalProperties": parameters["additionalProperties"]}
-        )
+        # strict mode: every property required, none other allowed
+        properties = parameters.get("properties")
+        parameters = {"additionalProperties": False, **parameters}
+        if isinstance(properties, dict) and "required" not in parameters:
+            parameters["required"] = list(properties)
     return {
         **tool,
         "description": tool.get("description") or None,
