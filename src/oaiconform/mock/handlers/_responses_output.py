@@ -264,7 +264,7 @@ def unfinished(response: dict[str, Any], status: str) -> dict[str, Any]:
     """The response as it is before it finishes (queued, in progress) or when cancelled: no
     output, `usage` null (as the API sends it; spec/overlays/011 allows the null)."""
     return {
-        **response,
+        **{k: v for k, v in response.items() if k != "billing"},  # billed when finished
         "usage": None,
         "status": status,
         "output": [],
@@ -294,9 +294,12 @@ def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[di
     `response` is the finished object; the first events carry it in progress with no output.
     """
     pending = unfinished(response, "in_progress")
-    yield {"type": "response.created", "response": pending}
     if response.get("background") is True:  # the API queues it first
-        yield {"type": "response.queued", "response": unfinished(response, "queued")}
+        queued = unfinished(response, "queued")
+        yield {"type": "response.created", "response": queued}
+        yield {"type": "response.queued", "response": queued}
+    else:
+        yield {"type": "response.created", "response": pending}
     yield {"type": "response.in_progress", "response": pending}
     where = {"output_index": 0}
     if generated.reasoning_item is not None:

@@ -49,6 +49,7 @@ from oaiconform.mock.text import count_tokens, obfuscation, rng_for
 
 KIND = "response"
 _FINISHED = "finished"  # where a queued background response keeps the object it becomes
+_GENERATED = "generated"  # a background response's finished object and output, for its events
 
 
 def _id_maker(state: MockState) -> Callable[[str], str]:
@@ -319,6 +320,8 @@ async def create_response(request: Request) -> Response:
         }
         if queued:
             extra[_FINISHED] = response
+        if response["background"]:  # its events can be streamed again (retrieve_response)
+            extra[_GENERATED] = (response, generated)
         state.store.add(key, KIND, StoredObject(response_id, created, answer, extra=extra))
     if body.get("stream"):
         pad = rng_for(state.config.seed, response_id, "obfuscation")
@@ -331,12 +334,20 @@ async def create_response(request: Request) -> Response:
 
 
 async def _sse(
-    response: dict[str, Any], generated: Generated, pad: random.Random | None
+    response: dict[str, Any],
+    generated: Generated,
+    pad: random.Random | None,
+    starting_after: int = -1,
 ) -> AsyncIterator[bytes]:
-    """The events; the response they carry has no `billing` (the API's stream events have
-    none), and with `pad` each delta carries the API's `obfuscation` padding."""
+    """The events (those after `starting_after`); the response they carry has no `billing`
+    (the API's stream events have none), and with `pad` each delta carries the API's
+    `obfuscation` padding (drawn for every event, so a resumed stream pads alike)."""
     streamed = {k: v for k, v in response.items() if k != "billing"}
     for number, event in enumerate(stream_events(streamed, generated)):
+        if number <= starting_after:
+            if pad is not None and event["type"].endswith(".delta"):
+                obfuscation(pad, len(str(event.get("delta"))))
+            continue
         payload = {"type": event["type"], "sequence_number": number, **event}
         if pad is not None and event["type"].endswith(".delta"):
             payload["obfuscation"] = obfuscation(pad, len(str(event.get("delta"))))
@@ -372,7 +383,29 @@ def _cancel(stored: StoredObject) -> None:
 
 
 async def retrieve_response(request: Request) -> Response:
-    return JSONResponse(_stored(request, _finish).body)
+    """The stored response; with `stream=true`, a background response's events again, from
+    after `starting_after` (a sequence number), as the API resumes a stream."""
+    query = request.query_params
+    if query.get("stream") != "true":
+        return JSONResponse(_stored(request, _finish).body)
+    stored = _stored(request, _finish)
+    if _GENERATED not in stored.extra:
+        raise APIError(
+            400,
+            "This response cannot be streamed because it was not created with background=true.",
+            param="stream",
+        )
+    after = query.get("starting_after", "-1")
+    if not after.lstrip("-").isdigit():
+        raise APIError(400, f"Invalid 'starting_after': {after!r}.", param="starting_after")
+    response, generated = stored.extra[_GENERATED]
+    state = state_of(request)
+    pad = rng_for(state.config.seed, response["id"], "obfuscation")
+    return StreamingResponse(
+        _sse(response, generated, pad if state.config.obfuscation else None, int(after)),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 async def cancel_response(request: Request) -> Response:
