@@ -371,10 +371,10 @@ def _prerequisites(raw: dict[str, Any]) -> list[str]:
 
 
 async def _replay_one(
-    client: httpx.AsyncClient, recorded: Recorded, cassette: _Cassette
+    client: httpx.AsyncClient, recorded: Recorded, cassette: _Cassette, fact: Fact | None
 ) -> Outcome:
     raw = recorded.raw
-    real = recorded_structure(recorded)
+    real = fact.structure if fact is not None else recorded_structure(recorded)
     label = operation_label(raw["method"], raw["path"], real.media_type == "text/event-stream")
     missing = [i for i in _prerequisites(raw) if i not in cassette.ids]
     if missing and raw["status"] != 404:
@@ -390,7 +390,7 @@ async def _replay_one(
         content: bytes = json.dumps(_replace_ids(raw["request"], cassette.ids)).encode()
     else:
         content = request_bytes(raw) if raw["method"] not in ("GET", "DELETE") else b""
-    headers = _steering(raw)
+    headers = dict(fact.steering) if fact is not None else steering(raw)
     if content:
         headers["content-type"] = raw.get("request_content_type") or "application/json"
     answer = await client.request(raw["method"], path, content=content, headers=headers)
@@ -403,7 +403,7 @@ async def _replay_one(
     return Outcome(recorded.key, label, "different" if found else "identical", found, mock=mock)
 
 
-def _steering(raw: dict[str, Any]) -> dict[str, str]:
+def steering(raw: dict[str, Any]) -> dict[str, str]:
     """The mock's answer headers asking for what the real model chose (see the docstring)."""
     if not 200 <= raw["status"] < 300:
         return {}
@@ -446,11 +446,29 @@ def _learn_ids(raw: dict[str, Any], answer: httpx.Response, cassette: _Cassette)
     _pair_ids(raw.get("body"), mock_body, cassette.ids)
 
 
+@dataclass(frozen=True)
+class Fact:
+    """What one recorded exchange is compared by: its answer's structure and the model's
+    choices the replay asks the mock for (structures.json keeps them, not the text)."""
+
+    structure: Structure
+    steering: tuple[tuple[str, str], ...] = ()
+
+
+def fact_of(recorded: Recorded) -> Fact:
+    return Fact(recorded_structure(recorded), tuple(sorted(steering(recorded.raw).items())))
+
+
 async def replay(
-    corpus: list[Recorded], client: httpx.AsyncClient, *, concurrency: int = 16
+    corpus: list[Recorded],
+    client: httpx.AsyncClient,
+    *,
+    facts: dict[str, Fact] | None = None,
+    concurrency: int = 16,
 ) -> list[Outcome]:
     """Every exchange replayed against `client` (the mock): cassettes run side by side, each
-    in its recorded order."""
+    in its recorded order; compared with `facts` (by key) when given, else with the
+    recorded answers themselves."""
     by_cassette: dict[str, list[Recorded]] = {}
     for recorded in corpus:
         by_cassette.setdefault(f"{recorded.source}:{recorded.raw['cassette']}", []).append(recorded)
@@ -461,7 +479,8 @@ async def replay(
         async with limit:
             cassette = _Cassette()
             for recorded in exchanges:
-                outcomes[recorded.key] = await _replay_one(client, recorded, cassette)
+                fact = facts.get(recorded.key) if facts is not None else None
+                outcomes[recorded.key] = await _replay_one(client, recorded, cassette, fact)
 
     await asyncio.gather(*(run(exchanges) for exchanges in by_cassette.values()))
     return [outcomes[recorded.key] for recorded in corpus]
@@ -500,14 +519,17 @@ def summarize(outcomes: list[Outcome]) -> Summary:
 
 
 __all__ = [
+    "Fact",
     "Outcome",
     "Structure",
     "Summary",
     "differences",
+    "fact_of",
     "key_paths",
     "operation_label",
     "recorded_structure",
     "replay",
+    "steering",
     "structure_of",
     "summarize",
 ]
