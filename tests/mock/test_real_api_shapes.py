@@ -97,3 +97,24 @@ def test_a_background_response_streams_again_from_a_sequence_number(http: httpx.
     foreground = http.post("/responses", json={"model": "gpt-4o", "input": "hi"}).json()
     refused = http.get(f"/responses/{foreground['id']}", params={"stream": "true"})
     assert refused.status_code == 400
+
+
+def test_the_builtin_answer_kind_uses_the_offered_builtin_tool(http: httpx.Client) -> None:
+    body = {"model": "gpt-4o", "input": "news?", "tools": [{"type": "web_search"}]}
+    headers = {"x-oaiconform-answer": "builtin"}
+    answer = http.post("/responses", json=body, headers=headers).json()
+    call, message = answer["output"]
+    assert call["type"] == "web_search_call" and call["action"]["type"] == "search"
+    assert message["content"][0]["annotations"][0]["type"] == "url_citation"
+    assert answer["tools"][0]["user_location"]["type"] == "approximate"
+    streamed = http.post("/responses", json={**body, "stream": True}, headers=headers).text
+    kinds = [e["type"] for e in _events(streamed)]
+    assert kinds[2:7] == [
+        "response.output_item.added",
+        "response.web_search_call.in_progress",
+        "response.web_search_call.searching",
+        "response.web_search_call.completed",
+        "response.output_item.done",
+    ]
+    plain = http.post("/responses", json=body).json()  # without the kind: words only
+    assert [item["type"] for item in plain["output"]] == ["message"]

@@ -17,7 +17,10 @@ A request asks for a special answer with the header `x-oaiconform-answer: KIND` 
 - `content_filter`: the answer stops half-way; chat: finish_reason `content_filter`;
   Responses: `incomplete` with `incomplete_details.reason` "content_filter";
 - `text`: an answer in words though function tools are offered (`tool_choice` "auto"), as a
-  model that needs no tool answers.
+  model that needs no tool answers;
+- `builtin` (Responses): the first built-in tool offered (web search, file search, code
+  interpreter, image generation) is used once, then the answer is in words
+  (handlers/_responses_builtin.py).
 
 Whether a reasoning model shows that it reasoned (the Responses `reasoning` item before its
 answer) is the model's choice too: it does when its effort is not "none"; the header
@@ -33,12 +36,16 @@ from typing import Any, Literal
 
 from oaiconform.mock.text import below, count_tokens, text_of
 
-AnswerKind = Literal["normal", "long", "refusal", "tool_call", "content_filter", "text"]
-ANSWER_KINDS: tuple[AnswerKind, ...] = ("long", "refusal", "tool_call", "content_filter", "text")
+AnswerKind = Literal[
+    "normal", "long", "refusal", "tool_call", "content_filter", "text", "builtin"
+]  # fmt: skip
+ANSWER_KINDS: tuple[AnswerKind, ...] = (
+    "long", "refusal", "tool_call", "content_filter", "text", "builtin"
+)  # fmt: skip
 ANSWER_HEADER = b"x-oaiconform-answer"
 REASONING_HEADER = b"x-oaiconform-reasoning"
 REFUSAL_TEXT = "I'm sorry, but I can't help with that request."
-_MAGIC = re.compile(r"\[oaiconform:(long|refusal|tool_call|content_filter|text)\]")
+_MAGIC = re.compile(r"\[oaiconform:(long|refusal|tool_call|content_filter|text|builtin)\]")
 _WORD_COUNT = re.compile(r"(\d{1,4})[- ]words?\b", re.IGNORECASE)
 _LONG_FORM = re.compile(
     r"\b(story|essay|poem|article|report|explain|describe|summari[sz]e|elaborate|in detail)\b",

@@ -203,12 +203,15 @@ EVOLVED = frozenset(
         "usage.input_tokens_details.cache_write_tokens",
         "output[].content[].logprobs",
         "output[].phase",
+        "output[].action.queries",
         "item.content[].logprobs",
         "item.phase",
         "part.logprobs",
         "logprobs",
         "tools[].output_schema",
         "tools[].tools[].output_schema",
+        "tools[].filters",  # web search
+        "tools[].model",  # image generation
         # chat completion chunks and Responses stream events
         "obfuscation",
     }
@@ -421,7 +424,15 @@ def steering(raw: dict[str, Any]) -> dict[str, str]:
     if '"finish_reason": "tool_calls"' in text or '"finish_reason":"tool_calls"' in text:
         called = True
     parallel = '"index": 1' in text or '"index":1,"id"' in text  # a second call
-    if called and not parallel:
+    builtins = ("web_search_call", "file_search_call", "code_interpreter_call",
+                "image_generation_call")  # fmt: skip
+    used_builtin = any(
+        isinstance(item, dict) and item.get("type") in builtins
+        for item in answer.get("output") or ()
+    )
+    if used_builtin and not called:
+        headers["x-oaiconform-answer"] = "builtin"
+    elif called and not parallel:
         headers["x-oaiconform-answer"] = "tool_call"  # one call (the mock's own: all offered)
     elif not called and (raw.get("request") or {}).get("tools"):
         headers["x-oaiconform-answer"] = "text"

@@ -16,6 +16,12 @@ from typing import Any
 from oaiconform.mock.answers import REFUSAL_TEXT, AnswerKind, answer_length, last_user_text
 from oaiconform.mock.errors import APIError
 from oaiconform.mock.handlers._model_defaults import message_phase, reasoning_effort
+from oaiconform.mock.handlers._responses_builtin import (
+    builtin_call,
+    builtin_events,
+    offered_builtin,
+    url_citation,
+)
 from oaiconform.mock.instances import SchemaNotSatisfiableError, instance_for
 from oaiconform.mock.text import (
     below,
@@ -93,6 +99,7 @@ class Generated:
     reasoning_model: bool = False  # answered by a reasoning model (its effort is echoed)
     reasoning_item: dict[str, Any] | None = None  # the `reasoning` item before the answer
     phase: str | None = None  # the message's `phase`, for the models that mark it
+    builtin: dict[str, Any] | None = None  # a built-in tool's call before the answer
 
     @property
     def text(self) -> str:
@@ -154,11 +161,16 @@ def generate(
             item["encrypted_content"] = "gAAAAA" + base64.urlsafe_b64encode(
                 rng.randbytes(96)
             ).decode().rstrip("=")
+    builtin = None
+    offered = offered_builtin(body) if kind == "builtin" else None
+    if offered is not None and generated.call is None:
+        builtin = builtin_call(offered, new_id, rng_for(seed, "builtin", generated.item_id))
     return replace(
         generated,
         reasoning_model=reasoning,
         reasoning_item=item,
         phase=message_phase(body["model"]),
+        builtin=builtin,
     )
 
 
@@ -246,7 +258,12 @@ def message_item(generated: Generated, *, done: bool) -> dict[str, Any]:
 
 
 def _part(generated: Generated, text: str) -> dict[str, Any]:
-    return {"type": "refusal", "refusal": text} if generated.refusal else text_part(text)
+    if generated.refusal:
+        return {"type": "refusal", "refusal": text}
+    part = text_part(text)
+    if text and generated.builtin is not None and generated.builtin["type"] == "web_search_call":
+        part["annotations"] = [url_citation(text)]
+    return part
 
 
 def text_part(text: str) -> dict[str, Any]:
@@ -255,6 +272,7 @@ def text_part(text: str) -> dict[str, Any]:
 
 def output_items(generated: Generated) -> list[dict[str, Any]]:
     first = [generated.reasoning_item] if generated.reasoning_item is not None else []
+    first += [generated.builtin] if generated.builtin is not None else []
     if generated.call is not None:
         return [*first, generated.call]
     return [*first, message_item(generated, done=True)]
@@ -308,6 +326,9 @@ def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[di
         yield from _summary_events(reasoning, where)
         yield {"type": "response.output_item.done", **where, "item": reasoning}
         where = {"output_index": 1}
+    if generated.builtin is not None:
+        yield from builtin_events(generated.builtin, where)
+        where = {"output_index": where["output_index"] + 1}
     if generated.call is not None:
         call = generated.call
         yield {
@@ -350,13 +371,21 @@ def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[di
             return
         for token in generated.tokens:
             yield {"type": "response.output_text.delta", **ids, "delta": token, "logprobs": []}
+        done_part = _part(generated, generated.text)
+        for index, annotation in enumerate(done_part["annotations"]):
+            yield {
+                "type": "response.output_text.annotation.added",
+                **ids,
+                "annotation_index": index,
+                "annotation": annotation,
+            }
         yield {
             "type": "response.output_text.done",
             **ids,
             "text": generated.text,
             "logprobs": [],
         }
-        yield {"type": "response.content_part.done", **ids, "part": text_part(generated.text)}
+        yield {"type": "response.content_part.done", **ids, "part": done_part}
         yield {
             "type": "response.output_item.done",
             **where,

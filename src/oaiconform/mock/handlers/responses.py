@@ -231,7 +231,17 @@ _BUILTIN_DEFAULTS: dict[str, dict[str, Any]] = {
         "max_num_results": 20,
         "ranking_options": {"ranker": "auto", "score_threshold": 0.0},
     },
-    "web_search": {"search_context_size": "medium"},
+    "web_search": {
+        "filters": None,
+        "search_context_size": "medium",
+        "user_location": {
+            "type": "approximate",
+            "city": None,
+            "country": "US",
+            "region": None,
+            "timezone": None,
+        },
+    },
 }
 _USER_LOCATION = {"type": "approximate", "city": None, "country": None, "region": None,
                   "timezone": None}  # fmt: skip
