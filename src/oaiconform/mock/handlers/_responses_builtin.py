@@ -80,7 +80,13 @@ _PROGRESS = {
 def builtin_events(call: dict[str, Any], where: dict[str, int]) -> Iterator[dict[str, Any]]:
     """The call's stream events, as the API sends them (sequence numbers added later)."""
     kind = call["type"]
-    opening = {"id": call["id"], "type": kind, "status": "in_progress"}
+    opening: dict[str, Any] = {"id": call["id"], "type": kind, "status": "in_progress"}
+    if kind == "code_interpreter_call":  # the members its schema requires, before they are known
+        opening.update(code="", container_id=call["container_id"], outputs=None)
+    elif kind == "image_generation_call":
+        opening["result"] = None
+    elif kind == "file_search_call":
+        opening["queries"] = []
     yield {"type": "response.output_item.added", **where, "item": opening}
     ids = {"item_id": call["id"], **where}
     for step in _PROGRESS[kind]:

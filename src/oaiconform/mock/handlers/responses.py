@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -181,8 +182,11 @@ def _echoed_tools(body: dict[str, Any]) -> list[Any]:
     return echoed
 
 
+_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")  # a namespace's tools' names, as described
+
+
 def _namespace(tool: Any) -> Any:
-    if not isinstance(tool, dict):
+    if not isinstance(tool, dict) or not _TOOL_NAME.match(str(tool.get("name"))):
         return tool
     name, description = tool.get("name"), tool.get("description")
     return {"type": "namespace", "name": name, "description": description, "tools": [tool]}
