@@ -32,10 +32,17 @@ def _unsupported_parameter(name: str, instead: str | None = None) -> APIError:
     )
 
 
+# The first o1 models take neither system nor developer messages (pydantic-ai's
+# test_openai_o1_mini_system_role recordings).
+_NO_INSTRUCTION_ROLES = re.compile(r"^o1-(mini|preview)(-\d{4}-\d\d-\d\d)?$")
+
+
 def check_chat_parameters(body: dict[str, Any], model: ModelInfo) -> None:
     """400 for a chat completion parameter the model does not take."""
     if model.kind != "reasoning":
         return
+    if _NO_INSTRUCTION_ROLES.match(model.id):
+        _instruction_roles_refused(body)
     if _O_SERIES.match(model.id):
         if body.get("max_tokens") is not None:
             raise _unsupported_parameter("max_tokens", "max_completion_tokens")
@@ -45,6 +52,19 @@ def check_chat_parameters(body: dict[str, Any], model: ModelInfo) -> None:
         raise _unsupported_parameter("stop")
     if _DEFAULT_SAMPLING_ONLY.match(model.id):
         _sampling_defaults_only(body)
+
+
+def _instruction_roles_refused(body: dict[str, Any]) -> None:
+    for index, message in enumerate(body.get("messages") or ()):
+        role = message.get("role") if isinstance(message, dict) else None
+        if role in ("system", "developer"):
+            raise APIError(
+                400,
+                f"Unsupported value: 'messages[{index}].role' does not support '{role}' with "
+                "this model.",
+                param=f"messages[{index}].role",
+                code="unsupported_value",
+            )
 
 
 def check_responses_parameters(body: dict[str, Any], model: ModelInfo) -> None:

@@ -338,10 +338,10 @@ def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[di
         }
         ids = {"item_id": call["id"], **where}
         yield {"type": "response.function_call_arguments.delta", **ids, "delta": call["arguments"]}
+        # no `name`: the API's event has none (the item names the function; spec/overlays/011)
         yield {
             "type": "response.function_call_arguments.done",
             **ids,
-            "name": call["name"],
             "arguments": call["arguments"],
         }
         yield {"type": "response.output_item.done", **where, "item": call}
