@@ -118,3 +118,17 @@ def test_the_builtin_answer_kind_uses_the_offered_builtin_tool(http: httpx.Clien
     ]
     plain = http.post("/responses", json=body).json()  # without the kind: words only
     assert [item["type"] for item in plain["output"]] == ["message"]
+
+
+def test_obfuscation_is_the_same_for_the_same_seed(spec: Spec) -> None:
+    body = {"model": "gpt-4o-mini", "messages": HI, "stream": True}
+    paddings = []
+    for _ in range(2):
+        with MockServer(MockConfig(api_keys=(TEST_KEY,), seed=11), spec) as server:
+            answer = httpx.post(
+                f"{server.base_url}/chat/completions",
+                json=body,
+                headers={"Authorization": f"Bearer {TEST_KEY}"},
+            )
+        paddings.append([e["obfuscation"] for e in _events(answer.text)])
+    assert paddings[0] == paddings[1] and len(set(paddings[0])) > 1
