@@ -32,7 +32,7 @@ from tests.corpus.real_api.structures import STRUCTURES, build, load_facts, rend
 
 # What the mock reaches today (bench_fidelity.py prints the figure and the ranked remaining
 # differences); the goal is 0.90. Raise the floor when the mock gets closer.
-IDENTICAL_FLOOR = 0.80  # measured 0.806
+IDENTICAL_FLOOR = 0.81  # measured 0.814
 
 
 def _replay(config: MockConfig, spec: Spec) -> list[Outcome]:

@@ -32,7 +32,7 @@ from oaiconform.mock.handlers._common import (
     require_model,
     state_of,
 )
-from oaiconform.mock.handlers._model_defaults import has_fingerprint
+from oaiconform.mock.handlers._model_defaults import has_choice_logprobs, has_fingerprint
 from oaiconform.mock.handlers._model_rules import check_chat_content, check_chat_parameters
 from oaiconform.mock.text import obfuscation, prompt_tokens, rng_for
 
@@ -107,7 +107,7 @@ def _answered_like_gpt4(model: str, reasoning: bool) -> bool:
     """Whether the answer has the common shape (a fingerprint, `logprobs` in each choice),
     which `_completion_bytes` writes fast; reasoning models' choices have no `logprobs`, and
     gpt-5 models' fingerprint is null (tests/corpus/real_api/)."""
-    return not reasoning and has_fingerprint(model)
+    return has_choice_logprobs(model, reasoning) and has_fingerprint(model)
 
 
 def _choice_json(choice: Choice, with_logprobs: bool = True) -> dict[str, Any]:
@@ -122,8 +122,8 @@ def _choice_json(choice: Choice, with_logprobs: bool = True) -> dict[str, Any]:
     return found
 
 
-def _reasoning_model(model: str) -> bool:
-    return kind_of_name(model) == "reasoning"
+def _with_logprobs(model: str) -> bool:
+    return has_choice_logprobs(model, kind_of_name(model) == "reasoning")
 
 
 def _completion(
@@ -131,7 +131,7 @@ def _completion(
 ) -> dict[str, Any]:
     """The non-streamed answer; also what a streamed one created with `store: true` keeps."""
     model = body["model"]
-    with_logprobs = not _reasoning_model(model)
+    with_logprobs = _with_logprobs(model)
     return {
         "id": completion_id,
         "object": "chat.completion",
@@ -191,7 +191,7 @@ async def _stream(
     """The chunks; with `pad`, each carries the API's `obfuscation` padding drawn from it."""
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
     model = body["model"]
-    with_logprobs = not _reasoning_model(model)
+    with_logprobs = _with_logprobs(model)
     base = {
         "id": completion_id,
         "object": "chat.completion.chunk",
