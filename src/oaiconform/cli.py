@@ -283,7 +283,14 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument(
         "--known-models-only",
         action="store_true",
-        help="serve only the --model ids and the mock's defaults, not the description's models",
+        help="serve only the --model ids and the mock's defaults: not the description's "
+        "models, nor unlisted ids of a known family (gpt-5.6...), which are served by default",
+    )
+    mock.add_argument(
+        "--no-obfuscation",
+        action="store_true",
+        help="leave out the `obfuscation` padding of chat and Responses stream events "
+        "(byte-stable fixtures)",
     )
 
     commands.add_parser("profiles", help="list the profiles and their features")
@@ -439,6 +446,8 @@ def _cmd_mock(args: argparse.Namespace) -> int:
         api_keys=tuple(args.api_keys or (DEFAULT_API_KEY,)),
         models=tuple(dict.fromkeys((*MockConfig().models, *(args.models or ())))),
         described_models=not args.known_models_only,
+        infer_models=not args.known_models_only,
+        obfuscation=not args.no_obfuscation,
         lenient=args.lenient,
         seed=args.seed,
         faults=tuple(args.faults or ()),

@@ -107,7 +107,13 @@ def test_embedding_models_have_their_documented_dimensions(client: OpenAI) -> No
 
 
 def test_model_adds_a_model_and_known_models_only_keeps_to_the_configured(spec: Spec) -> None:
-    config = MockConfig(api_keys=(TEST_KEY,), models=("my-local-model",), described_models=False)
+    # what `mock --known-models-only` sets: no described models, no inference by family
+    config = MockConfig(
+        api_keys=(TEST_KEY,),
+        models=("my-local-model",),
+        described_models=False,
+        infer_models=False,
+    )
     with MockServer(config, spec) as server:
         client = OpenAI(base_url=server.base_url, api_key=TEST_KEY, max_retries=0)
         assert [m.id for m in client.models.list()] == ["my-local-model"]

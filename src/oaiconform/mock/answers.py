@@ -15,7 +15,16 @@ A request asks for a special answer with the header `x-oaiconform-answer: KIND` 
   content part);
 - `tool_call`: a call of the first function tool, as if `tool_choice` were "required";
 - `content_filter`: the answer stops half-way; chat: finish_reason `content_filter`;
-  Responses: `incomplete` with `incomplete_details.reason` "content_filter".
+  Responses: `incomplete` with `incomplete_details.reason` "content_filter";
+- `text`: an answer in words though function tools are offered (`tool_choice` "auto"), as a
+  model that needs no tool answers;
+- `builtin` (Responses): the first built-in tool offered (web search, file search, code
+  interpreter, image generation) is used once, then the answer is in words
+  (handlers/_responses_builtin.py).
+
+Whether a reasoning model shows that it reasoned (the Responses `reasoning` item before its
+answer) is the model's choice too: it does when its effort is not "none"; the header
+`x-oaiconform-reasoning: off` (or `on`) decides it for one request (`asked_reasoning`).
 """
 
 from __future__ import annotations
@@ -27,11 +36,16 @@ from typing import Any, Literal
 
 from oaiconform.mock.text import below, count_tokens, text_of
 
-AnswerKind = Literal["normal", "long", "refusal", "tool_call", "content_filter"]
-ANSWER_KINDS: tuple[AnswerKind, ...] = ("long", "refusal", "tool_call", "content_filter")
+AnswerKind = Literal[
+    "normal", "long", "refusal", "tool_call", "content_filter", "text", "builtin"
+]  # fmt: skip
+ANSWER_KINDS: tuple[AnswerKind, ...] = (
+    "long", "refusal", "tool_call", "content_filter", "text", "builtin"
+)  # fmt: skip
 ANSWER_HEADER = b"x-oaiconform-answer"
+REASONING_HEADER = b"x-oaiconform-reasoning"
 REFUSAL_TEXT = "I'm sorry, but I can't help with that request."
-_MAGIC = re.compile(r"\[oaiconform:(long|refusal|tool_call|content_filter)\]")
+_MAGIC = re.compile(r"\[oaiconform:(long|refusal|tool_call|content_filter|text|builtin)\]")
 _WORD_COUNT = re.compile(r"(\d{1,4})[- ]words?\b", re.IGNORECASE)
 _LONG_FORM = re.compile(
     r"\b(story|essay|poem|article|report|explain|describe|summari[sz]e|elaborate|in detail)\b",
@@ -56,6 +70,15 @@ def asked_kind(headers: Iterable[tuple[bytes, bytes]], prompt: str) -> AnswerKin
         if found.group(1) == kind:
             return kind
     return "normal"  # pragma: no cover - the pattern names only the kinds
+
+
+def asked_reasoning(headers: Iterable[tuple[bytes, bytes]]) -> bool | None:
+    """True/False when the reasoning header says `on`/`off`; None leaves it to the effort."""
+    for name, value in headers:
+        if name == REASONING_HEADER:
+            text = value.decode("latin-1").strip().lower()
+            return True if text == "on" else False if text == "off" else None
+    return None
 
 
 def answer_length(rng: random.Random, prompt: str, kind: AnswerKind) -> int:
@@ -85,10 +108,12 @@ def last_user_text(messages: Any) -> str:
 __all__ = [
     "ANSWER_HEADER",
     "ANSWER_KINDS",
+    "REASONING_HEADER",
     "REFUSAL_TEXT",
     "AnswerKind",
     "answer_length",
     "asked_kind",
+    "asked_reasoning",
     "last_user_text",
     "text_of",
 ]

@@ -9,6 +9,13 @@ chat completions gets the 404 the API answers for a model that is not a chat mod
 Ids the description does not name (the mock's defaults, `--model ID`, the run's models) get a
 kind from their name (`kind_of_name`). A model's `created` is fixed by its place in the served
 list, so `models.list` answers the same bytes in every run.
+
+A request naming an id the catalog does not list (a model newer than the pinned description:
+gpt-5.6, o4-mini-deep-research...) is served as the real API serves it, by the kind its name
+implies, when the name is a known family (`FAMILIES`) followed by a version and words the
+listed ids use (`Catalog.infer`): `gpt-5.6` is served, `gpt-5.2-proo` (a typo the real API
+refuses, as recorded in tests/corpus/real_api/) and `no-such-model` are not.
+`mock --known-models-only` switches the inference off (`MockConfig.infer_models`).
 """
 
 from __future__ import annotations
@@ -76,6 +83,15 @@ _BY_NAME: tuple[tuple[re.Pattern[str], Kind], ...] = (
 )
 
 
+# The model families of the API: an unlisted id must start with one of them to be served.
+FAMILIES = re.compile(
+    r"^(gpt-|chatgpt-|o\d|text-embedding-|omni-moderation|text-moderation|dall-e|whisper|"
+    r"tts-|codex-|computer-use|davinci|babbage|sora)"
+)
+# A version or a date part of an id: 5.6, 4o, 3.5, 2025, 04, 0125.
+_VERSION_WORD = re.compile(r"^\d+(\.\d+)?[a-z]?$")
+
+
 def kind_of_name(model_id: str) -> Kind:
     """A kind for an id from its name alone (a fine-tuned `ft:BASE:...` has its base's)."""
     name = model_id.split(":")[1] if model_id.startswith("ft:") else model_id
@@ -141,6 +157,26 @@ class Catalog:
         for index, model_id in enumerate(ids):
             kind, responses_only = described.get(model_id, (kind_of_name(model_id), False))
             self.models[model_id] = ModelInfo(model_id, kind, MODEL_CREATED + index, responses_only)
+        # The words of the listed ids ("mini", "nano", "pro", "realtime", "sol"...): what an
+        # unlisted id may be made of besides its family, versions and dates.
+        self._words = frozenset(
+            word for model_id in ids for word in re.split(r"[-:.]", model_id) if word.isalpha()
+        )
+
+    def infer(self, model_id: str) -> ModelInfo | None:
+        """An unlisted id the real API would serve, by its family's kind, else None."""
+        base = model_id.split(":")[1] if model_id.startswith("ft:") else model_id
+        if not FAMILIES.match(base):
+            return None
+        words = [word for word in re.split(r"-", base) if word]
+        family_words = {"gpt", "chatgpt", "text", "embedding", "omni", "moderation", "dall", "e"}
+        for word in words:
+            if word in family_words or word in self._words or _VERSION_WORD.match(word):
+                continue
+            if re.fullmatch(r"o\d(-?\w+)?", word) and word == words[0]:
+                continue
+            return None
+        return ModelInfo(model_id, kind_of_name(model_id), MODEL_CREATED)
 
     def get(self, model_id: str) -> ModelInfo | None:
         return self.models.get(model_id)
@@ -161,6 +197,7 @@ def catalog_for(spec: Spec | None, extra: tuple[str, ...]) -> Catalog:
 
 __all__ = [
     "EMBEDDING_DIMENSIONS",
+    "FAMILIES",
     "MODEL_CREATED",
     "SERVED_BY",
     "Catalog",

@@ -25,6 +25,13 @@ class MockConfig:
     api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
     models: tuple[str, ...] = DEFAULT_MODELS  # and the description's (`described_models`)
     described_models: bool = True  # False: only `models` (an application's closed world)
+    # An unlisted id of a known family (gpt-5.6, o4-mini-2026-01-01) is served by the kind its
+    # name implies, as the real API serves models newer than the description (catalog.infer);
+    # False with `mock --known-models-only`: the strict catalogue.
+    infer_models: bool = True
+    # Chat and Responses stream events carry the API's `obfuscation` padding; False for
+    # byte-stable fixtures (`mock --no-obfuscation`).
+    obfuscation: bool = True
     seed: int = 0
     faults: tuple[str, ...] = ()
     # mock --lenient: any key, any id, any model; every well-formed request succeeds (lenient.py)

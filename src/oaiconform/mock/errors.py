@@ -51,7 +51,23 @@ class APIError(Exception):
         return JSONResponse(body, status_code=self.status, headers=self.headers)
 
 
-def model_not_found(model: str) -> APIError:
+def model_not_found(model: str, endpoint: str | None = None) -> APIError:
+    """The real API's answer to an unknown model: on Responses a 400 naming `model`; on the
+    other generation endpoints a 404 with `param` null (tests/corpus/real_api/: pydantic-ai's
+    test_model_name_suggestion, llm's test_embed_error); a model's own routes name it."""
+    if endpoint == "responses":
+        return APIError(
+            400,
+            f"The requested model '{model}' does not exist.",
+            param="model",
+            code="model_not_found",
+        )
+    if endpoint is not None:
+        return APIError(
+            404,
+            f"The model `{model}` does not exist or you do not have access to it.",
+            code="model_not_found",
+        )
     return APIError(
         404,
         f"The model `{model}` does not exist or you do not have access to it.",

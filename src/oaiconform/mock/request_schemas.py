@@ -11,7 +11,9 @@ that judge them, read the description as it is):
    `type` (or the shape) and accepts it, so every `oneOf` is read as an `anyOf`: what any branch
    accepts is accepted, and what no branch accepts is still refused.
 2. Members the schema requires that the API does not (`OPTIONAL_IN_REQUESTS`), each found by a
-   request example of the description that omits it.
+   request example of the description or a recorded request the real API accepted
+   (tests/corpus/real_api/) that omits it; and members it accepts as null
+   (`NULLABLE_IN_REQUESTS`), found the same way.
 """
 
 from __future__ import annotations
@@ -35,6 +37,14 @@ OPTIONAL_IN_REQUESTS: dict[str, tuple[str, ...]] = {
     # A realtime session created with a model and instructions only (create-realtime-session's
     # example): `client_secret` is what the API answers with, never what a client sends.
     "RealtimeSessionCreateRequest": ("client_secret",),
+    # An earlier image generation call sent back by reference, `{"type", "id"}` only
+    # (pydantic-ai's test_openai_responses_image_generation_* recordings).
+    "ImageGenToolCall": ("status", "result"),
+}
+# schema name -> members the API accepts as null, though the schema has no null: a function
+# call sent back with `"status": null` (pydantic-ai's ..._requires_function_call_status_none).
+NULLABLE_IN_REQUESTS: dict[str, tuple[str, ...]] = {
+    "FunctionToolCall": ("status",),
 }
 
 
@@ -63,6 +73,11 @@ def _relax(document: dict[str, Any]) -> None:
         schema = schemas.get(name)
         if isinstance(schema, dict) and isinstance(schema.get("required"), list):
             schema["required"] = [m for m in schema["required"] if m not in members]
+    for name, members in NULLABLE_IN_REQUESTS.items():
+        properties = schemas.get(name, {}).get("properties", {})
+        for member in members:
+            if isinstance(properties.get(member), dict):
+                properties[member] = {"anyOf": [properties[member], {"type": "null"}]}
 
 
 _building = threading.Lock()
@@ -84,4 +99,4 @@ def _relaxed(spec: Spec) -> Spec:
     return Spec(spec.source, document, spec.overlays)
 
 
-__all__ = ["OPTIONAL_IN_REQUESTS", "request_spec"]
+__all__ = ["NULLABLE_IN_REQUESTS", "OPTIONAL_IN_REQUESTS", "request_spec"]

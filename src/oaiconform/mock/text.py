@@ -94,6 +94,17 @@ def rng_for(*parts: Any) -> random.Random:
     return random.Random(int.from_bytes(digest, "big"))
 
 
+_PADDING = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def obfuscation(rng: random.Random, payload_length: int) -> str:
+    """The `obfuscation` padding the API adds to stream events so that their sizes do not
+    tell their tokens apart (random letters and digits, longer for shorter payloads);
+    drawn from `rng`, so a seeded stream keeps its bytes."""
+    length = max(2, 16 - payload_length % 16) + below(rng, 4)
+    return "".join(_PADDING[below(rng, len(_PADDING))] for _ in range(length))
+
+
 def below(rng: random.Random, n: int) -> int:
     """`rng.randrange(n)` for n > 0, drawing exactly what it draws (rejection sampling on
     getrandbits, as CPython's `random` does), without its argument checks and two more calls."""

@@ -108,6 +108,8 @@ def plan_tools(body: dict[str, Any], kind: AnswerKind = "normal") -> ToolPlan:
     the `tool_call` answer kind: the first function tool, as if tool_choice were "required")."""
     if not body.get("tools") and "tool_choice" not in body:
         return _NO_TOOLS  # most requests: nothing to plan
+    if kind == "text" and body.get("tool_choice", "auto") == "auto":
+        return ToolPlan((), False)  # the model answers in words (answers.py)
     if kind == "tool_call" and body.get("tool_choice", "auto") in ("auto", "required"):
         functions = [t["function"] for t in body.get("tools") or [] if t.get("type") == "function"]
         if functions:

@@ -247,9 +247,12 @@ def require_model(
 ) -> ModelInfo:
     """The served model, or the API's error: 404 model_not_found for an unknown one, and the
     endpoint's answer for a model of another kind (`state`: when the caller has it)."""
-    info = (state or state_of(request)).catalog.get(model)
+    state = state or state_of(request)
+    info = state.catalog.get(model)
+    if info is None and state.config.infer_models:
+        info = state.catalog.infer(model)
     if info is None:
-        raise model_not_found(model)
+        raise model_not_found(model, endpoint)
     if info.kind in SERVED_BY[endpoint] and not (info.responses_only and endpoint == "chat"):
         return info
     if info.responses_only:

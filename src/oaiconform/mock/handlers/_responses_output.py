@@ -6,14 +6,22 @@ built from one generation: the stream's deltas join to exactly the stored text.
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from oaiconform.mock.answers import REFUSAL_TEXT, AnswerKind, answer_length, last_user_text
 from oaiconform.mock.errors import APIError
+from oaiconform.mock.handlers._model_defaults import message_phase, reasoning_effort
+from oaiconform.mock.handlers._responses_builtin import (
+    builtin_call,
+    builtin_events,
+    offered_builtin,
+    url_citation,
+)
 from oaiconform.mock.instances import SchemaNotSatisfiableError, instance_for
 from oaiconform.mock.text import (
     below,
@@ -88,6 +96,10 @@ class Generated:
     refusal: bool = False  # the tokens are a refusal
     reasoning_tokens: int = 0  # a reasoning model's hidden tokens (in usage only)
     incomplete_reason: str = "max_output_tokens"  # or "content_filter" (answers.py)
+    reasoning_model: bool = False  # answered by a reasoning model (its effort is echoed)
+    reasoning_item: dict[str, Any] | None = None  # the `reasoning` item before the answer
+    phase: str | None = None  # the message's `phase`, for the models that mark it
+    builtin: dict[str, Any] | None = None  # a built-in tool's call before the answer
 
     @property
     def text(self) -> str:
@@ -128,6 +140,47 @@ def generate(
     new_id: Any,
     kind: AnswerKind = "normal",
     reasoning: bool = False,
+    shows_reasoning: bool | None = None,
+) -> Generated:
+    """The output for a request (`_generate`), with what a reasoning model adds: when it
+    reasons (effort not "none"), a `reasoning` item before the answer (its summary empty,
+    `encrypted_content` when `include` asks for it); and the message's `phase`."""
+    effort = ((body.get("reasoning") or {}).get("effort")) or reasoning_effort(body["model"])
+    shown = reasoning if shows_reasoning is None else reasoning and shows_reasoning
+    thinks = shown and (effort != "none" or shows_reasoning is True)
+    generated = _generate(seed, body, context, new_id, kind, thinks)
+    item = None
+    if thinks:
+        item = {"id": new_id("rs"), "type": "reasoning", "summary": []}
+        if (body.get("reasoning") or {}).get("summary") in ("auto", "concise", "detailed"):
+            summary_rng = rng_for(seed, "summary", item["id"])
+            text = "".join(generate_tokens(summary_rng, 12 + below(summary_rng, 12)))
+            item["summary"] = [{"type": "summary_text", "text": text}]
+        if "reasoning.encrypted_content" in (body.get("include") or ()):
+            rng = rng_for(seed, "encrypted", item["id"])
+            item["encrypted_content"] = "gAAAAA" + base64.urlsafe_b64encode(
+                rng.randbytes(96)
+            ).decode().rstrip("=")
+    builtin = None
+    offered = offered_builtin(body) if kind == "builtin" else None
+    if offered is not None and generated.call is None:
+        builtin = builtin_call(offered, new_id, rng_for(seed, "builtin", generated.item_id))
+    return replace(
+        generated,
+        reasoning_model=reasoning,
+        reasoning_item=item,
+        phase=message_phase(body["model"]),
+        builtin=builtin,
+    )
+
+
+def _generate(
+    seed: int,
+    body: dict[str, Any],
+    context: list[dict[str, Any]],
+    new_id: Any,
+    kind: AnswerKind = "normal",
+    reasoning: bool = False,
 ) -> Generated:
     """The output for a request whose whole conversation (earlier turns + input) is `context`.
 
@@ -137,8 +190,10 @@ def generate(
     contents = [{k: v for k, v in item.items() if k != "id"} for item in context]  # ids vary
     rng = rng_for(seed, body.get("model"), contents, body.get("instructions"), body.get("tools"))
     tool = _chosen_tool(body)
+    if kind == "text" and body.get("tool_choice", "auto") == "auto":
+        tool = None  # the model answers in words (answers.py)
     answered_tool = bool(context) and context[-1].get("type") == "function_call_output"
-    if tool is not None and not answered_tool:
+    if tool is not None and (not answered_tool or kind == "tool_call"):
         arguments = _arguments(tool, rng)
         call = {
             "id": new_id("fc"),
@@ -190,17 +245,25 @@ def _answer_tokens(
 
 def message_item(generated: Generated, *, done: bool) -> dict[str, Any]:
     status = "incomplete" if generated.incomplete else "completed"
-    return {
+    item = {
         "id": generated.item_id,
         "type": "message",
         "status": status if done else "in_progress",
         "role": "assistant",
         "content": [_part(generated, generated.text)] if done else [],
     }
+    if generated.phase is not None:
+        item["phase"] = generated.phase
+    return item
 
 
 def _part(generated: Generated, text: str) -> dict[str, Any]:
-    return {"type": "refusal", "refusal": text} if generated.refusal else text_part(text)
+    if generated.refusal:
+        return {"type": "refusal", "refusal": text}
+    part = text_part(text)
+    if text and generated.builtin is not None and generated.builtin["type"] == "web_search_call":
+        part["annotations"] = [url_citation(text)]
+    return part
 
 
 def text_part(text: str) -> dict[str, Any]:
@@ -208,21 +271,39 @@ def text_part(text: str) -> dict[str, Any]:
 
 
 def output_items(generated: Generated) -> list[dict[str, Any]]:
+    first = [generated.reasoning_item] if generated.reasoning_item is not None else []
+    first += [generated.builtin] if generated.builtin is not None else []
     if generated.call is not None:
-        return [generated.call]
-    return [message_item(generated, done=True)]
+        return [*first, generated.call]
+    return [*first, message_item(generated, done=True)]
 
 
 def unfinished(response: dict[str, Any], status: str) -> dict[str, Any]:
     """The response as it is before it finishes (queued, in progress) or when cancelled: no
-    output, no usage (the description's `usage` is not nullable, so it is left out)."""
+    output, `usage` null (as the API sends it; spec/overlays/011 allows the null)."""
     return {
-        **{k: v for k, v in response.items() if k != "usage"},
+        **{k: v for k, v in response.items() if k != "billing"},  # billed when finished
+        "usage": None,
         "status": status,
         "output": [],
         "completed_at": None,
         "incomplete_details": None,
     }
+
+
+def _summary_events(reasoning: dict[str, Any], where: dict[str, int]) -> Iterator[dict[str, Any]]:
+    """A reasoning summary's parts, streamed as the API streams them."""
+    for index, part in enumerate(reasoning["summary"]):
+        ids = {"item_id": reasoning["id"], **where, "summary_index": index}
+        yield {
+            "type": "response.reasoning_summary_part.added",
+            **ids,
+            "part": {"type": "summary_text", "text": ""},
+        }
+        for token in split_tokens(part["text"]):
+            yield {"type": "response.reasoning_summary_text.delta", **ids, "delta": token}
+        yield {"type": "response.reasoning_summary_text.done", **ids, "text": part["text"]}
+        yield {"type": "response.reasoning_summary_part.done", **ids, "part": part}
 
 
 def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[dict[str, Any]]:
@@ -231,9 +312,23 @@ def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[di
     `response` is the finished object; the first events carry it in progress with no output.
     """
     pending = unfinished(response, "in_progress")
-    yield {"type": "response.created", "response": pending}
+    if response.get("background") is True:  # the API queues it first
+        queued = unfinished(response, "queued")
+        yield {"type": "response.created", "response": queued}
+        yield {"type": "response.queued", "response": queued}
+    else:
+        yield {"type": "response.created", "response": pending}
     yield {"type": "response.in_progress", "response": pending}
     where = {"output_index": 0}
+    if generated.reasoning_item is not None:
+        reasoning = generated.reasoning_item
+        yield {"type": "response.output_item.added", **where, "item": {**reasoning, "summary": []}}
+        yield from _summary_events(reasoning, where)
+        yield {"type": "response.output_item.done", **where, "item": reasoning}
+        where = {"output_index": 1}
+    if generated.builtin is not None:
+        yield from builtin_events(generated.builtin, where)
+        where = {"output_index": where["output_index"] + 1}
     if generated.call is not None:
         call = generated.call
         yield {
@@ -243,10 +338,10 @@ def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[di
         }
         ids = {"item_id": call["id"], **where}
         yield {"type": "response.function_call_arguments.delta", **ids, "delta": call["arguments"]}
+        # no `name`: the API's event has none (the item names the function; spec/overlays/011)
         yield {
             "type": "response.function_call_arguments.done",
             **ids,
-            "name": call["name"],
             "arguments": call["arguments"],
         }
         yield {"type": "response.output_item.done", **where, "item": call}
@@ -276,13 +371,21 @@ def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[di
             return
         for token in generated.tokens:
             yield {"type": "response.output_text.delta", **ids, "delta": token, "logprobs": []}
+        done_part = _part(generated, generated.text)
+        for index, annotation in enumerate(done_part["annotations"]):
+            yield {
+                "type": "response.output_text.annotation.added",
+                **ids,
+                "annotation_index": index,
+                "annotation": annotation,
+            }
         yield {
             "type": "response.output_text.done",
             **ids,
             "text": generated.text,
             "logprobs": [],
         }
-        yield {"type": "response.content_part.done", **ids, "part": text_part(generated.text)}
+        yield {"type": "response.content_part.done", **ids, "part": done_part}
         yield {
             "type": "response.output_item.done",
             **where,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,6 +13,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from oaiconform.mock.answers import asked_kind, last_user_text
+from oaiconform.mock.catalog import kind_of_name
 from oaiconform.mock.handlers._chat_choices import (
     Choice,
     ToolCall,
@@ -30,8 +32,9 @@ from oaiconform.mock.handlers._common import (
     require_model,
     state_of,
 )
-from oaiconform.mock.handlers._model_rules import check_chat_parameters
-from oaiconform.mock.text import prompt_tokens
+from oaiconform.mock.handlers._model_defaults import has_choice_logprobs, has_fingerprint
+from oaiconform.mock.handlers._model_rules import check_chat_content, check_chat_parameters
+from oaiconform.mock.text import obfuscation, prompt_tokens, rng_for
 
 SYSTEM_FINGERPRINT = "fp_oaiconform"
 
@@ -69,6 +72,7 @@ async def create_chat_completion(request: Request) -> Response:
     model = require_model(request, body["model"], "chat", state)
     check_request(body)
     check_chat_parameters(body, model)
+    check_chat_content(body, model)
     kind = asked_kind(request.scope["headers"], last_user_text(body["messages"]))
     plan = plan_tools(body, kind)
     count = int(body.get("n") or 1)  # JSON Schema's integer admits 1.0
@@ -86,36 +90,57 @@ async def create_chat_completion(request: Request) -> Response:
         if not stream:
             return json_response(completion)
     if stream:
+        pad = rng_for(state.config.seed, completion_id, "obfuscation")
         return StreamingResponse(
-            _stream(completion_id, created, body, choices),
+            _stream(
+                completion_id, created, body, choices, pad if state.config.obfuscation else None
+            ),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
+    if not _answered_like_gpt4(body["model"], reasoning):
+        return json_response(_completion(completion_id, created, body, choices))
     return Response(_completion_bytes(completion_id, created, body, choices), media_type=JSON)
 
 
-def _choice_json(choice: Choice) -> dict[str, Any]:
-    return {
+def _answered_like_gpt4(model: str, reasoning: bool) -> bool:
+    """Whether the answer has the common shape (a fingerprint, `logprobs` in each choice),
+    which `_completion_bytes` writes fast; reasoning models' choices have no `logprobs`, and
+    gpt-5 models' fingerprint is null (tests/corpus/real_api/)."""
+    return has_choice_logprobs(model, reasoning) and has_fingerprint(model)
+
+
+def _choice_json(choice: Choice, with_logprobs: bool = True) -> dict[str, Any]:
+    found = {
         "index": choice.index,
         "message": message_json(choice),
         "logprobs": logprobs_json(choice),
         "finish_reason": choice.finish_reason,
     }
+    if not with_logprobs and found["logprobs"] is None:
+        del found["logprobs"]
+    return found
+
+
+def _with_logprobs(model: str) -> bool:
+    return has_choice_logprobs(model, kind_of_name(model) == "reasoning")
 
 
 def _completion(
     completion_id: str, created: int, body: dict[str, Any], choices: list[Choice]
 ) -> dict[str, Any]:
     """The non-streamed answer; also what a streamed one created with `store: true` keeps."""
+    model = body["model"]
+    with_logprobs = _with_logprobs(model)
     return {
         "id": completion_id,
         "object": "chat.completion",
         "created": created,
-        "model": body["model"],
-        "choices": [_choice_json(c) for c in choices],
+        "model": model,
+        "choices": [_choice_json(c, with_logprobs) for c in choices],
         "usage": _usage(body, choices),
         "service_tier": "default",
-        "system_fingerprint": SYSTEM_FINGERPRINT,
+        "system_fingerprint": SYSTEM_FINGERPRINT if has_fingerprint(model) else None,
     }
 
 
@@ -157,31 +182,38 @@ def _event(payload: dict[str, Any]) -> bytes:
 
 
 async def _stream(
-    completion_id: str, created: int, body: dict[str, Any], choices: list[Choice]
+    completion_id: str,
+    created: int,
+    body: dict[str, Any],
+    choices: list[Choice],
+    pad: random.Random | None = None,
 ) -> AsyncIterator[bytes]:
+    """The chunks; with `pad`, each carries the API's `obfuscation` padding drawn from it."""
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    model = body["model"]
+    with_logprobs = _with_logprobs(model)
     base = {
         "id": completion_id,
         "object": "chat.completion.chunk",
         "created": created,
-        "model": body["model"],
+        "model": model,
         "service_tier": "default",
-        "system_fingerprint": SYSTEM_FINGERPRINT,
+        "system_fingerprint": SYSTEM_FINGERPRINT if has_fingerprint(model) else None,
     }
     extra = {"usage": None} if include_usage else {}
+
+    def event(payload: dict[str, Any]) -> bytes:
+        if pad is not None:
+            payload["obfuscation"] = obfuscation(pad, len(str(payload.get("choices"))))
+        return _event(payload)
 
     def chunk(
         index: int, delta: dict[str, Any], finish: str | None = None, logprobs: Any = None
     ) -> bytes:
-        return _event(
-            {
-                **base,
-                "choices": [
-                    {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
-                ],
-                **extra,
-            }
-        )
+        choice = {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
+        if not with_logprobs and logprobs is None:
+            del choice["logprobs"]
+        return event({**base, "choices": [choice], **extra})
 
     for choice in choices:
         if choice.tool_calls:
@@ -198,13 +230,17 @@ async def _stream(
                 yield chunk(choice.index, {"content": token}, None, logprobs_json(choice, entry))
         yield chunk(choice.index, {}, choice.finish_reason)
     if include_usage:
-        yield _event({**base, "choices": [], "usage": _usage(body, choices)})
+        yield event({**base, "choices": [], "usage": _usage(body, choices)})
     yield b"data: [DONE]\n\n"
 
 
 def _tool_call_deltas(calls: tuple[ToolCall, ...]) -> list[dict[str, Any]]:
-    """Per call: a first delta with index, id, type and name, then the argument fragments."""
+    """Per call a first delta with index, id, type and name, then the argument fragments; the
+    role opens the first call's delta, or, before parallel calls, comes alone (as the API
+    streams them: tests/corpus/real_api/, pydantic-ai's chat tool-call streams)."""
     deltas: list[dict[str, Any]] = []
+    if len(calls) > 1:
+        deltas.append({"role": "assistant", "content": None})
     for k, call in enumerate(calls):
         head = {
             "index": k,
@@ -212,7 +248,8 @@ def _tool_call_deltas(calls: tuple[ToolCall, ...]) -> list[dict[str, Any]]:
             "type": "function",
             "function": {"name": call.name, "arguments": ""},
         }
-        opening = {"role": "assistant", "content": None, "refusal": None} if k == 0 else {}
+        single = len(calls) == 1
+        opening = {"role": "assistant", "content": None, "refusal": None} if single else {}
         deltas.append({**opening, "tool_calls": [head]})
         deltas.extend(
             {"tool_calls": [{"index": k, "function": {"arguments": fragment}}]}

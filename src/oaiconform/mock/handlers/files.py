@@ -48,9 +48,10 @@ def store_file(
         "filename": filename,
         "purpose": purpose,
         "status": "processed",
+        # as the API answers them (spec/overlays/012 allows the nulls)
+        "expires_at": None if expires_in is None else created + expires_in,
+        "status_details": None,
     }
-    if expires_in is not None:
-        body["expires_at"] = created + expires_in
     state.store.add(key, KIND, StoredObject(file_id, created, body, data=data))
     return body
 

@@ -16,6 +16,8 @@ is a 400, as the API refuses it. A streamed background response runs to its end 
 from __future__ import annotations
 
 import json
+import random
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -24,10 +26,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from oaiconform.mock.answers import asked_kind, last_user_text
+from oaiconform.mock.answers import asked_kind, asked_reasoning, last_user_text
 from oaiconform.mock.errors import APIError
+from oaiconform.mock.handlers import _model_defaults as model_defaults
 from oaiconform.mock.handlers._common import PREFIX, read_json_object, require_model, state_of
-from oaiconform.mock.handlers._model_rules import check_responses_parameters
+from oaiconform.mock.handlers._model_rules import (
+    check_responses_files,
+    check_responses_parameters,
+)
 from oaiconform.mock.handlers._responses_output import (
     Generated,
     count_item_tokens,
@@ -40,10 +46,11 @@ from oaiconform.mock.handlers._responses_output import (
 from oaiconform.mock.pagination import INPUT_ITEMS, paginate, parse_page_request
 from oaiconform.mock.state import MockState
 from oaiconform.mock.store import StoredObject
-from oaiconform.mock.text import count_tokens
+from oaiconform.mock.text import count_tokens, obfuscation, rng_for
 
 KIND = "response"
 _FINISHED = "finished"  # where a queued background response keeps the object it becomes
+_GENERATED = "generated"  # a background response's finished object and output, for its events
 
 
 def _id_maker(state: MockState) -> Callable[[str], str]:
@@ -92,6 +99,9 @@ def _response_object(
     input_tokens: int,
     created: int,
 ) -> dict[str, Any]:
+    """The Response as the real API answers it today (tests/corpus/real_api/, 2026): every
+    request parameter echoed with its default, and the members the pinned description may not
+    have yet (billing, moderation, prompt_cache_retention, tool_usage, reasoning.context...)."""
     incomplete = generated.incomplete
     return {
         "id": response_id,
@@ -99,37 +109,187 @@ def _response_object(
         "created_at": created,
         "status": "incomplete" if incomplete else "completed",
         "background": body.get("background") is True,
+        "billing": {"payer": "developer"},
         "completed_at": None if incomplete else created,
         "error": None,
+        "frequency_penalty": _given(body, "frequency_penalty", 0.0),
         "incomplete_details": {"reason": generated.incomplete_reason} if incomplete else None,
         "instructions": body.get("instructions"),
         "max_output_tokens": body.get("max_output_tokens"),
         "max_tool_calls": body.get("max_tool_calls"),
         "model": body["model"],
+        "moderation": None,
         "output": output_items(generated),
         "parallel_tool_calls": _given(body, "parallel_tool_calls", True),
+        "presence_penalty": _given(body, "presence_penalty", 0.0),
         "previous_response_id": body.get("previous_response_id"),
+        "prompt_cache_key": body.get("prompt_cache_key"),
+        "prompt_cache_retention": _given(
+            body, "prompt_cache_retention", model_defaults.cache_retention(body["model"])
+        ),
         "reasoning": _reasoning(body, generated),
+        "safety_identifier": body.get("safety_identifier"),
         "service_tier": "default",
         "store": _given(body, "store", True),
         "temperature": _given(body, "temperature", 1.0),
-        "text": body.get("text") or {"format": {"type": "text"}},
+        "text": _text(body),
         "tool_choice": _given(body, "tool_choice", "auto"),
-        "tools": body.get("tools") or [],
+        "tool_usage": _TOOL_USAGE,
+        "tools": _echoed_tools(body),
+        "top_logprobs": _given(body, "top_logprobs", 0),
         "top_p": _given(body, "top_p", 1.0),
         "truncation": body.get("truncation") or "disabled",
         "usage": _usage(input_tokens, generated),
         "user": _given(body, "user", None),
         "metadata": body.get("metadata") or {},
+        **_conversation(body),
     }
 
 
+# What the real API reports of its built-in tools' use (none here: the mock runs none).
+_TOOL_USAGE = {
+    "image_gen": {
+        "input_tokens": 0,
+        "input_tokens_details": {"image_tokens": 0, "text_tokens": 0},
+        "output_tokens": 0,
+        "output_tokens_details": {"image_tokens": 0, "text_tokens": 0},
+        "total_tokens": 0,
+    },
+    "web_search": {"num_requests": 0},
+}
+
+
+def _echoed_tools(body: dict[str, Any]) -> list[Any]:
+    """The request's tools as the API echoes them. With tool search (a beta beyond the
+    pinned description), a function offered with `defer_loading: true`, and each tool an
+    `additional_tools` input item adds, is echoed in a namespace of its name."""
+    echoed: list[Any] = []
+    for tool in body.get("tools") or []:
+        if isinstance(tool, dict) and tool.get("type") == "function" and tool.get("defer_loading"):
+            inner = {k: v for k, v in tool.items() if k != "defer_loading"}
+            echoed.append(_namespace(_echoed_tool(inner)))
+        else:
+            echoed.append(_echoed_tool(tool))
+    items = body.get("input")
+    for item in items if isinstance(items, list) else ():
+        if isinstance(item, dict) and item.get("type") == "additional_tools":
+            added = item.get("tools")
+            echoed += (
+                [_namespace(_echoed_tool(t)) for t in added if isinstance(t, dict)]
+                if (isinstance(added, list))
+                else []
+            )
+    return echoed
+
+
+_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")  # a namespace's tools' names, as described
+
+
+def _namespace(tool: Any) -> Any:
+    if not isinstance(tool, dict) or not _TOOL_NAME.match(str(tool.get("name"))):
+        return tool
+    name, description = tool.get("name"), tool.get("description")
+    return {"type": "namespace", "name": name, "description": description, "tools": [tool]}
+
+
+def _echoed_tool(tool: Any) -> Any:
+    """A function tool as the API echoes it: `strict` true when the request left it out (or
+    null), `description` null when absent or empty, and a strict tool's parameters closed
+    (`additionalProperties: false`, every property `required`, as strict mode requires)."""
+    if not isinstance(tool, dict):
+        return tool
+    if tool.get("type") != "function":
+        return _echoed_builtin(tool)
+    strict = _given(tool, "strict", True)
+    parameters = tool.get("parameters")
+    if strict and isinstance(parameters, dict) and parameters.get("type") == "object":
+        # strict mode: every property required, none other allowed
+        properties = parameters.get("properties")
+        parameters = {"additionalProperties": False, **parameters}
+        if isinstance(properties, dict) and "required" not in parameters:
+            parameters["required"] = list(properties)
+    return {
+        **tool,
+        "description": tool.get("description") or None,
+        "output_schema": tool.get("output_schema"),
+        "parameters": parameters,
+        "strict": strict,
+    }
+
+
+# A built-in tool's defaults, which the API echoes (tests/corpus/real_api/).
+_BUILTIN_DEFAULTS: dict[str, dict[str, Any]] = {
+    "tool_search": {"description": None, "parameters": None},
+    "image_generation": {
+        "background": "auto",
+        "model": "gpt-image-1",
+        "moderation": "auto",
+        "n": 1,
+        "output_compression": 100,
+        "output_format": "png",
+        "quality": "auto",
+        "size": "auto",
+    },
+    "file_search": {
+        "filters": None,
+        "max_num_results": 20,
+        "ranking_options": {"ranker": "auto", "score_threshold": 0.0},
+    },
+    "web_search": {
+        "filters": None,
+        "search_context_size": "medium",
+        "user_location": {
+            "type": "approximate",
+            "city": None,
+            "country": "US",
+            "region": None,
+            "timezone": None,
+        },
+    },
+}
+_USER_LOCATION = {"type": "approximate", "city": None, "country": None, "region": None,
+                  "timezone": None}  # fmt: skip
+
+
+def _echoed_builtin(tool: dict[str, Any]) -> dict[str, Any]:
+    echoed = {**_BUILTIN_DEFAULTS.get(str(tool.get("type")), {}), **tool}
+    if isinstance(tool.get("user_location"), dict):
+        echoed["user_location"] = {**_USER_LOCATION, **tool["user_location"]}
+    return echoed
+
+
+def _text(body: dict[str, Any]) -> dict[str, Any]:
+    """`text` echoed: the format (text by default; a json_schema one with its description,
+    null when absent) and the verbosity ("medium" by default)."""
+    text = dict(body.get("text") or {})
+    text_format = text.get("format") or {"type": "text"}
+    if isinstance(text_format, dict) and text_format.get("type") == "json_schema":
+        text_format = {"description": None, **text_format}
+    return {**text, "format": text_format, "verbosity": text.get("verbosity") or "medium"}
+
+
+def _conversation(body: dict[str, Any]) -> dict[str, Any]:
+    """The conversation a request names, echoed as `{"id": ...}` (absent when none)."""
+    conversation = body.get("conversation")
+    if isinstance(conversation, str):
+        return {"conversation": {"id": conversation}}
+    if isinstance(conversation, dict) and "id" in conversation:
+        return {"conversation": {"id": conversation["id"]}}
+    return {}
+
+
 def _reasoning(body: dict[str, Any], generated: Generated) -> dict[str, Any]:
-    """A reasoning model's effort (the request's, else "medium", the API's default)."""
-    if not generated.reasoning_tokens:
-        return {"effort": None, "summary": None}
+    """A reasoning model's effort (the request's, else the model's default), with the
+    `context` and `mode` the API echoes; null effort for other models."""
     asked = body.get("reasoning") or {}
-    return {"effort": asked.get("effort") or "medium", "summary": asked.get("summary")}
+    if not generated.reasoning_model:
+        return {"effort": None, "summary": None}
+    return {
+        "context": asked.get("context") or "all_turns",
+        "effort": asked.get("effort") or model_defaults.reasoning_effort(body["model"]),
+        "mode": asked.get("mode") or "standard",
+        "summary": asked.get("summary"),
+    }
 
 
 def _given(body: dict[str, Any], name: str, default: Any) -> Any:
@@ -149,13 +309,15 @@ async def create_response(request: Request) -> Response:
         raise APIError(400, "Missing required parameter: 'model'.", param="model")
     model = require_model(request, body["model"], "responses")
     check_responses_parameters(body, model)
+    check_responses_files(body)
     new_id = _id_maker(state)
     history = _previous(state, key, body)
     items = input_items(body.get("input", []), new_id)
     context = [*history, *items]
     kind = asked_kind(request.scope["headers"], last_user_text(items))
     reasoning = model.kind == "reasoning"
-    generated = generate(state.config.seed, body, context, new_id, kind, reasoning)
+    shown = asked_reasoning(request.scope["headers"])
+    generated = generate(state.config.seed, body, context, new_id, kind, reasoning, shown)
     instructions = body.get("instructions")
     input_tokens = count_item_tokens(context) + (
         4 + count_tokens(str(instructions)) if instructions else 0
@@ -172,19 +334,37 @@ async def create_response(request: Request) -> Response:
         }
         if queued:
             extra[_FINISHED] = response
+        if response["background"]:  # its events can be streamed again (retrieve_response)
+            extra[_GENERATED] = (response, generated)
         state.store.add(key, KIND, StoredObject(response_id, created, answer, extra=extra))
     if body.get("stream"):
+        pad = rng_for(state.config.seed, response_id, "obfuscation")
         return StreamingResponse(
-            _sse(response, generated),
+            _sse(response, generated, pad if state.config.obfuscation else None),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
     return JSONResponse(answer)
 
 
-async def _sse(response: dict[str, Any], generated: Generated) -> AsyncIterator[bytes]:
-    for number, event in enumerate(stream_events(response, generated)):
+async def _sse(
+    response: dict[str, Any],
+    generated: Generated,
+    pad: random.Random | None,
+    starting_after: int = -1,
+) -> AsyncIterator[bytes]:
+    """The events (those after `starting_after`); the response they carry has no `billing`
+    (the API's stream events have none), and with `pad` each delta carries the API's
+    `obfuscation` padding (drawn for every event, so a resumed stream pads alike)."""
+    streamed = {k: v for k, v in response.items() if k != "billing"}
+    for number, event in enumerate(stream_events(streamed, generated)):
+        if number <= starting_after:
+            if pad is not None and event["type"].endswith(".delta"):
+                obfuscation(pad, len(str(event.get("delta"))))
+            continue
         payload = {"type": event["type"], "sequence_number": number, **event}
+        if pad is not None and event["type"].endswith(".delta"):
+            payload["obfuscation"] = obfuscation(pad, len(str(event.get("delta"))))
         data = json.dumps(payload, separators=(",", ":"))
         yield f"event: {event['type']}\ndata: {data}\n\n".encode()
 
@@ -217,7 +397,29 @@ def _cancel(stored: StoredObject) -> None:
 
 
 async def retrieve_response(request: Request) -> Response:
-    return JSONResponse(_stored(request, _finish).body)
+    """The stored response; with `stream=true`, a background response's events again, from
+    after `starting_after` (a sequence number), as the API resumes a stream."""
+    query = request.query_params
+    if query.get("stream") != "true":
+        return JSONResponse(_stored(request, _finish).body)
+    stored = _stored(request, _finish)
+    if _GENERATED not in stored.extra:
+        raise APIError(
+            400,
+            "This response cannot be streamed because it was not created with background=true.",
+            param="stream",
+        )
+    after = query.get("starting_after", "-1")
+    if not after.lstrip("-").isdigit():
+        raise APIError(400, f"Invalid 'starting_after': {after!r}.", param="starting_after")
+    response, generated = stored.extra[_GENERATED]
+    state = state_of(request)
+    pad = rng_for(state.config.seed, response["id"], "obfuscation")
+    return StreamingResponse(
+        _sse(response, generated, pad if state.config.obfuscation else None, int(after)),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 async def cancel_response(request: Request) -> Response:

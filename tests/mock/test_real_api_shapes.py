@@ -1,0 +1,134 @@
+"""What the mock took from the real API (issue 23): models by family, the real errors per
+endpoint, `obfuscation`, and a background response's events streamed again."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from oaiconform.mock import MockConfig, MockServer
+from oaiconform.spec import Spec
+from tests.conftest import TEST_KEY
+
+HI = [{"role": "user", "content": "hi"}]
+
+
+@pytest.fixture(scope="module")
+def http(spec: Spec) -> Iterator[httpx.Client]:
+    with (
+        MockServer(MockConfig(api_keys=(TEST_KEY,), seed=3), spec) as server,
+        httpx.Client(
+            base_url=server.base_url, headers={"Authorization": f"Bearer {TEST_KEY}"}
+        ) as client,
+    ):
+        yield client
+
+
+def _events(text: str) -> list[dict[str, Any]]:
+    lines = text.splitlines()
+    return [json.loads(x[6:]) for x in lines if x.startswith("data: {")]
+
+
+def test_an_unlisted_model_of_a_known_family_is_served_and_echoed(http: httpx.Client) -> None:
+    chat = http.post("/chat/completions", json={"model": "gpt-5.9-mini", "messages": HI})
+    assert chat.status_code == 200 and chat.json()["model"] == "gpt-5.9-mini"
+    assert http.post("/embeddings", json={"model": "text-embedding-4", "input": "x"}).is_success
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "param"),
+    [
+        ("/chat/completions", {"messages": HI}, 404, None),
+        ("/embeddings", {"input": "x"}, 404, None),
+        ("/responses", {"input": "hi"}, 400, "model"),
+    ],
+)
+@pytest.mark.parametrize("model", ["no-such-model", "gpt-5.2-proo"])
+def test_a_fake_model_gets_the_real_api_error_per_endpoint(
+    http: httpx.Client, path: str, body: dict[str, Any], status: int, param: str | None, model: str
+) -> None:
+    answer = http.post(path, json={**body, "model": model})
+    assert answer.status_code == status
+    assert answer.json()["error"]["code"] == "model_not_found"
+    assert answer.json()["error"]["param"] == param
+
+
+def test_stream_events_carry_obfuscation_deterministic_for_a_seed(
+    spec: Spec, http: httpx.Client
+) -> None:
+    body = {"model": "gpt-4o-mini", "messages": HI, "stream": True, "seed": 1}
+    first = _events(http.post("/chat/completions", json=body).text)
+    assert first and all(isinstance(e.get("obfuscation"), str) for e in first)
+    again = _events(http.post("/chat/completions", json=body).text)
+    assert [e["obfuscation"] for e in again] != []  # another completion id: other padding
+    responses = _events(http.post("/responses", json={"model": "gpt-4o", "input": "hi",
+                                                      "stream": True}).text)  # fmt: skip
+    deltas = [e for e in responses if e["type"].endswith(".delta")]
+    assert deltas and all("obfuscation" in e for e in deltas)
+    assert all("obfuscation" not in e for e in responses if not e["type"].endswith(".delta"))
+    config = MockConfig(api_keys=(TEST_KEY,), obfuscation=False)
+    with MockServer(config, spec) as server:
+        plain = httpx.post(
+            f"{server.base_url}/chat/completions",
+            json=body,
+            headers={"Authorization": f"Bearer {TEST_KEY}"},
+        )
+    assert all("obfuscation" not in e for e in _events(plain.text))
+
+
+def test_a_background_response_streams_again_from_a_sequence_number(http: httpx.Client) -> None:
+    created = http.post(
+        "/responses", json={"model": "gpt-4o", "input": "Tell a story.", "background": True}
+    ).json()
+    assert created["status"] == "queued"
+    path = f"/responses/{created['id']}"
+    whole = http.get(path, params={"stream": "true"})
+    assert whole.headers["content-type"].startswith("text/event-stream")
+    events = _events(whole.text)
+    assert [e["type"] for e in events[:2]] == ["response.created", "response.queued"]
+    assert events[-1]["type"] == "response.completed"
+    resumed = _events(http.get(path, params={"stream": "true", "starting_after": "3"}).text)
+    assert [e["sequence_number"] for e in resumed] == list(range(4, len(events)))
+    assert resumed == events[4:]
+    foreground = http.post("/responses", json={"model": "gpt-4o", "input": "hi"}).json()
+    refused = http.get(f"/responses/{foreground['id']}", params={"stream": "true"})
+    assert refused.status_code == 400
+
+
+def test_the_builtin_answer_kind_uses_the_offered_builtin_tool(http: httpx.Client) -> None:
+    body = {"model": "gpt-4o", "input": "news?", "tools": [{"type": "web_search"}]}
+    headers = {"x-oaiconform-answer": "builtin"}
+    answer = http.post("/responses", json=body, headers=headers).json()
+    call, message = answer["output"]
+    assert call["type"] == "web_search_call" and call["action"]["type"] == "search"
+    assert message["content"][0]["annotations"][0]["type"] == "url_citation"
+    assert answer["tools"][0]["user_location"]["type"] == "approximate"
+    streamed = http.post("/responses", json={**body, "stream": True}, headers=headers).text
+    kinds = [e["type"] for e in _events(streamed)]
+    assert kinds[2:7] == [
+        "response.output_item.added",
+        "response.web_search_call.in_progress",
+        "response.web_search_call.searching",
+        "response.web_search_call.completed",
+        "response.output_item.done",
+    ]
+    plain = http.post("/responses", json=body).json()  # without the kind: words only
+    assert [item["type"] for item in plain["output"]] == ["message"]
+
+
+def test_obfuscation_is_the_same_for_the_same_seed(spec: Spec) -> None:
+    body = {"model": "gpt-4o-mini", "messages": HI, "stream": True}
+    paddings = []
+    for _ in range(2):
+        with MockServer(MockConfig(api_keys=(TEST_KEY,), seed=11), spec) as server:
+            answer = httpx.post(
+                f"{server.base_url}/chat/completions",
+                json=body,
+                headers={"Authorization": f"Bearer {TEST_KEY}"},
+            )
+        paddings.append([e["obfuscation"] for e in _events(answer.text)])
+    assert paddings[0] == paddings[1] and len(set(paddings[0])) > 1
