@@ -570,7 +570,14 @@ class Target:
         if speculation.recording:
             speculation.record(key, send)
         outcome = speculation.take(key)
-        return send() if outcome is None or broke_ahead(outcome) else self.replay(outcome)
+        if outcome is None:
+            return send()
+        if broke_ahead(outcome):
+            try:
+                return send()
+            except TargetUnreachableError:
+                pass  # the route went silent meanwhile: what it gave ahead is the verdict
+        return self.replay(outcome)
 
     def replay(self, outcome: Outcome) -> Any:
         """What a request sent ahead gave, as if sent now: logged, its error raised."""
@@ -612,7 +619,14 @@ class Target:
         outcomes = self.send_all(sends)
         for index, outcome in enumerate(outcomes):
             if broke_ahead(outcome):
-                outcomes[index] = self.send_together([sends[index]])[0]  # alone, logged now
+                alone = self.send_together([sends[index]])[0]  # logged now
+                if not isinstance(alone.error, TargetUnreachableError):
+                    outcomes[index] = alone
+                    continue
+                # The route went silent meanwhile (the requests sent together timed out):
+                # what it gave ahead is the verdict, as serially.
+                self.exchanges.extend(outcome.exchanges)
+                self.streams.extend(outcome.streams)
                 continue
             self.exchanges.extend(outcome.exchanges)
             self.streams.extend(outcome.streams)
@@ -990,7 +1004,9 @@ def broke_ahead(outcome: Outcome) -> bool:
     """A request sent beside others whose exchange broke (reset, cut, timed out): it is sent
     again alone before anyone judges it. Some servers break requests that arrive together
     (llama-cpp-python resets connections of malformed bodies sent at once), which a serial
-    run never meets; a target that breaks it alone too fails as it would serially."""
+    run never meets; a target that breaks it alone too fails as it would serially. When the
+    route is no longer asked by then (3 timeouts in a row, see `_refuse_silent_route`), the
+    error it gave ahead stands."""
     return isinstance(outcome.error, TargetError)
 
 

@@ -174,3 +174,24 @@ def test_a_request_that_broke_beside_others_is_sent_again_alone() -> None:
     outcomes = target.send_together([lambda: target.get("one"), lambda: target.get("one")])
     assert [o.error for o in outcomes] == [None, None] and len(calls) == 3
     assert [e.status for e in target.exchanges] == [200, 200]  # the broken one is not logged
+
+
+def test_a_request_that_timed_out_beside_others_keeps_its_error_once_the_route_is_silent() -> None:
+    # Sent together to a hanging target, each request runs into the time limit; by the time
+    # one would be sent again alone, the route counts as silent: the timeout stands (failed),
+    # as in a serial run, instead of the refusal (`not_run`).
+    target = _target(4)
+    target.timeout_s = 0.05
+    calls: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        time.sleep(0.1)  # past the request's deadline: counted against the route
+        raise httpx.ReadTimeout("timed out")
+
+    target._client = httpx.Client(transport=httpx.MockTransport(answer))
+    sends = [lambda: target.get("one") for _ in range(3)]
+    outcomes = target.send_together(sends)
+    assert len(calls) == 3  # nothing sent again: the route was silent by then
+    assert all(type(o.error) is TargetError for o in outcomes), [o.error for o in outcomes]
+    assert [e.status for e in target.exchanges] == [0, 0, 0]  # each one's unanswered request
