@@ -132,3 +132,32 @@ def test_obfuscation_is_the_same_for_the_same_seed(spec: Spec) -> None:
             )
         paddings.append([e["obfuscation"] for e in _events(answer.text)])
     assert paddings[0] == paddings[1] and len(set(paddings[0])) > 1
+
+
+_RATE = {
+    "type": "function",
+    "name": "get_rate",
+    "parameters": {"type": "object", "properties": {"pair": {"type": "string"}}},
+}
+
+
+@pytest.mark.parametrize(
+    ("model", "echo", "namespace"),
+    [("gpt-5.4", "namespace", "get_rate"), ("gpt-5.6", "function", None)],
+)
+def test_tool_search_loads_deferred_and_added_tools_as_the_api_does(
+    http: httpx.Client, model: str, echo: str, namespace: str | None
+) -> None:
+    deferred = {**_RATE, "name": "stock_lookup", "defer_loading": True}
+    added = {"type": "additional_tools", "role": "developer", "tools": [_RATE]}
+    body = {
+        "model": model,
+        "tools": [{"type": "tool_search"}, deferred],
+        "input": [{"role": "user", "content": "rate?"}, added],
+    }
+    answer = http.post("/responses", json=body).json()
+    echoed = {t.get("name"): t for t in answer["tools"]}
+    assert echoed["stock_lookup"]["defer_loading"] is True  # not loaded: echoed as offered
+    assert echoed["get_rate"]["type"] == echo
+    (call,) = [item for item in answer["output"] if item["type"] == "function_call"]
+    assert call["name"] == "get_rate" and call.get("namespace") == namespace

@@ -5,7 +5,8 @@ Read from recorded answers (tests/corpus/real_api/, 2025-2026): the later gpt-5.
 keep a prompt cache 24 hours, earlier models in memory; gpt-5.4 and later mark an assistant
 message's `phase`; gpt-5, gpt-4.5 and gpt-3.5 models answer chat completions with
 `system_fingerprint: null`; reasoning models, gpt-4.5 and the search and audio previews answer
-choices without a `logprobs` member.
+choices without a `logprobs` member; gpt-5.6 and later load the tools a client's tool search
+or an `additional_tools` item offers as plain functions, earlier models in a namespace.
 Families newer than the description (gpt-5.6...) follow the latest of these rules.
 """
 
@@ -18,6 +19,7 @@ _CACHE_24H = re.compile(r"^gpt-(5\.([2-9]|\d\d)|[6-9])")
 _PHASED = re.compile(r"^gpt-(5\.([4-9]|\d\d)|[6-9])")
 _NO_FINGERPRINT = re.compile(r"^gpt-([5-9]|4\.5|3\.5)")
 _NO_CHOICE_LOGPROBS = re.compile(r"^gpt-4\.5|(search|audio)-preview")
+_NATIVE_TOOL_LOADING = re.compile(r"^gpt-(5\.([6-9]|\d\d)|[6-9])")
 
 
 def reasoning_effort(model: str) -> str:
@@ -45,10 +47,17 @@ def has_choice_logprobs(model: str, reasoning: bool) -> bool:
     return not reasoning and not _NO_CHOICE_LOGPROBS.search(model)
 
 
+def loads_tools_natively(model: str) -> bool:
+    """Whether the model takes tools loaded mid-conversation (a client-executed tool search's,
+    an `additional_tools` item's) as plain functions, not in a namespace (_responses_tools)."""
+    return bool(_NATIVE_TOOL_LOADING.match(model))
+
+
 __all__ = [
     "cache_retention",
     "has_choice_logprobs",
     "has_fingerprint",
+    "loads_tools_natively",
     "message_phase",
     "reasoning_effort",
 ]

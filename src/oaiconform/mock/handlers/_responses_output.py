@@ -22,6 +22,7 @@ from oaiconform.mock.handlers._responses_builtin import (
     offered_builtin,
     url_citation,
 )
+from oaiconform.mock.handlers._responses_tools import called_function
 from oaiconform.mock.instances import SchemaNotSatisfiableError, instance_for
 from oaiconform.mock.text import (
     below,
@@ -112,17 +113,6 @@ class Generated:
         return len(self.tokens) + self.reasoning_tokens
 
 
-def _chosen_tool(body: dict[str, Any]) -> dict[str, Any] | None:
-    tools = [t for t in body.get("tools") or [] if isinstance(t, dict)]
-    functions = [t for t in tools if t.get("type") == "function"]
-    choice = body.get("tool_choice", "auto")
-    if not functions or choice == "none":
-        return None
-    if isinstance(choice, dict) and choice.get("type") == "function":
-        return next((t for t in functions if t.get("name") == choice.get("name")), None)
-    return functions[0]
-
-
 def _arguments(tool: dict[str, Any], rng: random.Random) -> Any:
     """Arguments valid for the function's parameters, or the 400 for a schema it cannot meet."""
     schema = tool.get("parameters") or {"type": "object", "properties": {}}
@@ -189,20 +179,22 @@ def _generate(
     """
     contents = [{k: v for k, v in item.items() if k != "id"} for item in context]  # ids vary
     rng = rng_for(seed, body.get("model"), contents, body.get("instructions"), body.get("tools"))
-    tool = _chosen_tool(body)
+    called = called_function(body)
     if kind == "text" and body.get("tool_choice", "auto") == "auto":
-        tool = None  # the model answers in words (answers.py)
+        called = None  # the model answers in words (answers.py)
     answered_tool = bool(context) and context[-1].get("type") == "function_call_output"
-    if tool is not None and (not answered_tool or kind == "tool_call"):
-        arguments = _arguments(tool, rng)
+    if called is not None and (not answered_tool or kind == "tool_call"):
+        arguments = _arguments(called.tool, rng)
         call = {
             "id": new_id("fc"),
             "type": "function_call",
             "status": "completed",
             "arguments": json.dumps(arguments, separators=(",", ":")),
             "call_id": new_id("call"),
-            "name": tool.get("name", ""),
+            "name": called.tool.get("name", ""),
         }
+        if called.namespace is not None:
+            call["namespace"] = called.namespace
         return Generated(call["id"], call=call, reasoning_tokens=_thought(rng, reasoning))
     limit = body.get("max_output_tokens")
     if kind == "refusal":

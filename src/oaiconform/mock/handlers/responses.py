@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -43,6 +42,7 @@ from oaiconform.mock.handlers._responses_output import (
     stream_events,
     unfinished,
 )
+from oaiconform.mock.handlers._responses_tools import echoed_tools
 from oaiconform.mock.pagination import INPUT_ITEMS, paginate, parse_page_request
 from oaiconform.mock.state import MockState
 from oaiconform.mock.store import StoredObject
@@ -135,7 +135,7 @@ def _response_object(
         "text": _text(body),
         "tool_choice": _given(body, "tool_choice", "auto"),
         "tool_usage": _TOOL_USAGE,
-        "tools": _echoed_tools(body),
+        "tools": echoed_tools(body),
         "top_logprobs": _given(body, "top_logprobs", 0),
         "top_p": _given(body, "top_p", 1.0),
         "truncation": body.get("truncation") or "disabled",
@@ -157,105 +157,6 @@ _TOOL_USAGE = {
     },
     "web_search": {"num_requests": 0},
 }
-
-
-def _echoed_tools(body: dict[str, Any]) -> list[Any]:
-    """The request's tools as the API echoes them. With tool search (a beta beyond the
-    pinned description), a function offered with `defer_loading: true`, and each tool an
-    `additional_tools` input item adds, is echoed in a namespace of its name."""
-    echoed: list[Any] = []
-    for tool in body.get("tools") or []:
-        if isinstance(tool, dict) and tool.get("type") == "function" and tool.get("defer_loading"):
-            inner = {k: v for k, v in tool.items() if k != "defer_loading"}
-            echoed.append(_namespace(_echoed_tool(inner)))
-        else:
-            echoed.append(_echoed_tool(tool))
-    items = body.get("input")
-    for item in items if isinstance(items, list) else ():
-        if isinstance(item, dict) and item.get("type") == "additional_tools":
-            added = item.get("tools")
-            echoed += (
-                [_namespace(_echoed_tool(t)) for t in added if isinstance(t, dict)]
-                if (isinstance(added, list))
-                else []
-            )
-    return echoed
-
-
-_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")  # a namespace's tools' names, as described
-
-
-def _namespace(tool: Any) -> Any:
-    if not isinstance(tool, dict) or not _TOOL_NAME.match(str(tool.get("name"))):
-        return tool
-    name, description = tool.get("name"), tool.get("description")
-    return {"type": "namespace", "name": name, "description": description, "tools": [tool]}
-
-
-def _echoed_tool(tool: Any) -> Any:
-    """A function tool as the API echoes it: `strict` true when the request left it out (or
-    null), `description` null when absent or empty, and a strict tool's parameters closed
-    (`additionalProperties: false`, every property `required`, as strict mode requires)."""
-    if not isinstance(tool, dict):
-        return tool
-    if tool.get("type") != "function":
-        return _echoed_builtin(tool)
-    strict = _given(tool, "strict", True)
-    parameters = tool.get("parameters")
-    if strict and isinstance(parameters, dict) and parameters.get("type") == "object":
-        # strict mode: every property required, none other allowed
-        properties = parameters.get("properties")
-        parameters = {"additionalProperties": False, **parameters}
-        if isinstance(properties, dict) and "required" not in parameters:
-            parameters["required"] = list(properties)
-    return {
-        **tool,
-        "description": tool.get("description") or None,
-        "output_schema": tool.get("output_schema"),
-        "parameters": parameters,
-        "strict": strict,
-    }
-
-
-# A built-in tool's defaults, which the API echoes (tests/corpus/real_api/).
-_BUILTIN_DEFAULTS: dict[str, dict[str, Any]] = {
-    "tool_search": {"description": None, "parameters": None},
-    "image_generation": {
-        "background": "auto",
-        "model": "gpt-image-1",
-        "moderation": "auto",
-        "n": 1,
-        "output_compression": 100,
-        "output_format": "png",
-        "quality": "auto",
-        "size": "auto",
-    },
-    "file_search": {
-        "filters": None,
-        "max_num_results": 20,
-        "ranking_options": {"ranker": "auto", "score_threshold": 0.0},
-    },
-    "web_search": {
-        "filters": None,
-        "search_context_size": "medium",
-        "user_location": {
-            "type": "approximate",
-            "city": None,
-            "country": "US",
-            "region": None,
-            "timezone": None,
-        },
-    },
-}
-_USER_LOCATION = {"type": "approximate", "city": None, "country": None, "region": None,
-                  "timezone": None}  # fmt: skip
-
-
-def _echoed_builtin(tool: dict[str, Any]) -> dict[str, Any]:
-    echoed = {**_BUILTIN_DEFAULTS.get(str(tool.get("type")), {}), **tool}
-    if isinstance(tool.get("user_location"), dict):
-        echoed["user_location"] = {**_USER_LOCATION, **tool["user_location"]}
-    return echoed
 
 
 def _text(body: dict[str, Any]) -> dict[str, Any]:
