@@ -133,15 +133,16 @@ def generate(
     shows_reasoning: bool | None = None,
 ) -> Generated:
     """The output for a request (`_generate`), with what a reasoning model adds: when it
-    reasons (effort not "none"), a `reasoning` item before the answer (its summary empty,
-    `encrypted_content` when `include` asks for it); and the message's `phase`."""
+    reasons (effort not "none"), a `reasoning` item before the answer (its summary and its
+    `content` empty, as the API's are; `encrypted_content` when `include` asks for it); and
+    the message's `phase`."""
     effort = ((body.get("reasoning") or {}).get("effort")) or reasoning_effort(body["model"])
     shown = reasoning if shows_reasoning is None else reasoning and shows_reasoning
     thinks = shown and (effort != "none" or shows_reasoning is True)
     generated = _generate(seed, body, context, new_id, kind, thinks)
     item = None
     if thinks:
-        item = {"id": new_id("rs"), "type": "reasoning", "summary": []}
+        item = {"id": new_id("rs"), "type": "reasoning", "summary": [], "content": []}
         if (body.get("reasoning") or {}).get("summary") in ("auto", "concise", "detailed"):
             summary_rng = rng_for(seed, "summary", item["id"])
             text = "".join(generate_tokens(summary_rng, 12 + below(summary_rng, 12)))
