@@ -213,6 +213,7 @@ EVOLVED = frozenset(
         "tools[].output_schema",
         "tools[].tools[].output_schema",
         "tools[].filters",  # web search
+        "tools[].return_token_budget",  # web search
         "tools[].model",  # image generation
         # chat completion chunks and Responses stream events
         "obfuscation",

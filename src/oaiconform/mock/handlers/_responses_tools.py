@@ -173,6 +173,7 @@ _BUILTIN_DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "web_search": {
         "filters": None,
+        "return_token_budget": "default",
         "search_context_size": "medium",
         "user_location": {
             "type": "approximate",
@@ -188,7 +189,17 @@ _USER_LOCATION = {"type": "approximate", "city": None, "country": None, "region"
 
 
 def _echoed_builtin(tool: dict[str, Any]) -> dict[str, Any]:
+    """A built-in tool with its defaults. An image generation's unset `input_fidelity` (null)
+    and `partial_images` (0) are not echoed; a web search without external web access
+    (`external_web_access: false`) is echoed as searching text only (`search_content_types`)."""
     echoed = {**_BUILTIN_DEFAULTS.get(str(tool.get("type")), {}), **tool}
     if isinstance(tool.get("user_location"), dict):
         echoed["user_location"] = {**_USER_LOCATION, **tool["user_location"]}
+    if tool.get("type") == "image_generation":
+        for name, unset in (("input_fidelity", None), ("partial_images", 0)):
+            if name in echoed and echoed[name] == unset:
+                del echoed[name]
+    if tool.get("type") == "web_search" and tool.get("external_web_access") is False:
+        del echoed["external_web_access"]
+        echoed["search_content_types"] = ["text"]
     return echoed
