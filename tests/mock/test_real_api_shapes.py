@@ -161,3 +161,10 @@ def test_tool_search_loads_deferred_and_added_tools_as_the_api_does(
     assert echoed["get_rate"]["type"] == echo
     (call,) = [item for item in answer["output"] if item["type"] == "function_call"]
     assert call["name"] == "get_rate" and call.get("namespace") == namespace
+
+
+def test_vector_stores_are_created_with_the_members_the_api_answers(http: httpx.Client) -> None:
+    store = http.post("/vector_stores", json={"name": "docs"}).json()
+    assert store["description"] is None and store["expires_after"] is None
+    file = http.post(f"/vector_stores/{store['id']}/files", json={"file_id": "file-abc"}).json()
+    assert file["attributes"] == {} and file["chunking_strategy"]["type"] == "static"
