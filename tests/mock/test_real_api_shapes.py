@@ -168,3 +168,16 @@ def test_vector_stores_are_created_with_the_members_the_api_answers(http: httpx.
     assert store["description"] is None and store["expires_after"] is None
     file = http.post(f"/vector_stores/{store['id']}/files", json={"file_id": "file-abc"}).json()
     assert file["attributes"] == {} and file["chunking_strategy"]["type"] == "static"
+
+
+def test_explicit_prompt_caching_and_audio_models_have_the_usage_the_api_reports(
+    http: httpx.Client,
+) -> None:
+    cached = {"messages": HI, "prompt_cache_options": {"mode": "explicit", "ttl": "30m"}}
+    usage = http.post("/chat/completions", json={"model": "gpt-4o", **cached}).json()["usage"]
+    assert usage["prompt_tokens_details"]["cache_write_tokens"] == 0
+    audio = http.post("/chat/completions", json={"model": "gpt-4o-audio-preview", "messages": HI})
+    details = audio.json()["usage"]["prompt_tokens_details"]
+    assert details["text_tokens"] == audio.json()["usage"]["prompt_tokens"]
+    response = http.post("/responses", json={"model": "gpt-5.4", "input": "hi", **cached})
+    assert response.json()["prompt_cache_options"] == cached["prompt_cache_options"]

@@ -32,7 +32,11 @@ from oaiconform.mock.handlers._common import (
     require_model,
     state_of,
 )
-from oaiconform.mock.handlers._model_defaults import has_choice_logprobs, has_fingerprint
+from oaiconform.mock.handlers._model_defaults import (
+    has_choice_logprobs,
+    has_fingerprint,
+    splits_usage_by_modality,
+)
 from oaiconform.mock.handlers._model_rules import check_chat_content, check_chat_parameters
 from oaiconform.mock.text import obfuscation, prompt_tokens, rng_for
 
@@ -56,12 +60,21 @@ def _token_counts(body: dict[str, Any], choices: list[Choice]) -> tuple[int, int
 
 
 def _usage(body: dict[str, Any], choices: list[Choice]) -> dict[str, Any]:
+    """The usage, with what the real API adds by request and model: `cache_write_tokens` when
+    the request asks for explicit prompt caching (`prompt_cache_options`), and the audio
+    models' split of the tokens by modality (`text_tokens`, `image_tokens`)."""
     prompt, completion = _token_counts(body, choices)
+    details = _usage_details(sum(c.reasoning_tokens for c in choices))
+    if body.get("prompt_cache_options") is not None:
+        details["prompt_tokens_details"]["cache_write_tokens"] = 0
+    if splits_usage_by_modality(body["model"]):  # both: _usage_beyond_common
+        details["prompt_tokens_details"].update(text_tokens=prompt, image_tokens=0)
+        details["completion_tokens_details"]["text_tokens"] = completion
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        **_usage_details(sum(c.reasoning_tokens for c in choices)),
+        **details,
     }
 
 
@@ -98,9 +111,14 @@ async def create_chat_completion(request: Request) -> Response:
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
-    if not _answered_like_gpt4(body["model"], reasoning):
+    if not _answered_like_gpt4(body["model"], reasoning) or _usage_beyond_common(body):
         return json_response(_completion(completion_id, created, body, choices))
     return Response(_completion_bytes(completion_id, created, body, choices), media_type=JSON)
+
+
+def _usage_beyond_common(body: dict[str, Any]) -> bool:
+    """Whether the usage has details beyond the common ones (`_usage`)."""
+    return body.get("prompt_cache_options") is not None or splits_usage_by_modality(body["model"])
 
 
 def _answered_like_gpt4(model: str, reasoning: bool) -> bool:

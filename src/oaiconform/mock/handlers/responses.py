@@ -143,7 +143,15 @@ def _response_object(
         "user": _given(body, "user", None),
         "metadata": body.get("metadata") or {},
         **_conversation(body),
+        **_cache_options(body),
     }
+
+
+def _cache_options(body: dict[str, Any]) -> dict[str, Any]:
+    """Explicit prompt caching's `prompt_cache_options`, echoed when the request gives them
+    (the API echoes them then only; tests/corpus/real_api/)."""
+    options = body.get("prompt_cache_options")
+    return {"prompt_cache_options": options} if isinstance(options, dict) else {}
 
 
 # What the real API reports of its built-in tools' use (none here: the mock runs none).
