@@ -181,3 +181,19 @@ def test_explicit_prompt_caching_and_audio_models_have_the_usage_the_api_reports
     assert details["text_tokens"] == audio.json()["usage"]["prompt_tokens"]
     response = http.post("/responses", json={"model": "gpt-5.4", "input": "hi", **cached})
     assert response.json()["prompt_cache_options"] == cached["prompt_cache_options"]
+
+
+def test_a_request_for_moderation_is_answered_with_its_results(http: httpx.Client) -> None:
+    asked = {"moderation": {"model": "omni-moderation-latest"}}
+    chat = http.post("/chat/completions", json={"model": "gpt-4o", "messages": HI, **asked})
+    nested = chat.json()["moderation"]["output"]
+    assert nested["type"] == "moderation_results" and nested["results"][0]["flagged"] is False
+    streamed = {"model": "gpt-4o", "messages": HI, "stream": True, **asked}
+    last = _events(http.post("/chat/completions", json=streamed).text)[-1]
+    assert last["choices"] == [] and "input" in last["moderation"]
+    response = http.post("/responses", json={"model": "gpt-5.4", "input": "hi", **asked}).json()
+    assert response["moderation"]["input"]["type"] == "moderation_result"
+    assert (
+        http.post("/responses", json={"model": "gpt-5.4", "input": "hi"}).json()["moderation"]
+        is None
+    )

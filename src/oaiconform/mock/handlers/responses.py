@@ -43,6 +43,7 @@ from oaiconform.mock.handlers._responses_output import (
     unfinished,
 )
 from oaiconform.mock.handlers._responses_tools import echoed_tools
+from oaiconform.mock.handlers.moderations import moderated
 from oaiconform.mock.pagination import INPUT_ITEMS, paginate, parse_page_request
 from oaiconform.mock.state import MockState
 from oaiconform.mock.store import StoredObject
@@ -98,6 +99,7 @@ def _response_object(
     generated: Generated,
     input_tokens: int,
     created: int,
+    moderation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The Response as the real API answers it today (tests/corpus/real_api/, 2026): every
     request parameter echoed with its default, and the members the pinned description may not
@@ -118,7 +120,7 @@ def _response_object(
         "max_output_tokens": body.get("max_output_tokens"),
         "max_tool_calls": body.get("max_tool_calls"),
         "model": body["model"],
-        "moderation": None,
+        "moderation": moderation,  # when the request asks for it (moderations.moderated)
         "output": output_items(generated),
         "parallel_tool_calls": _given(body, "parallel_tool_calls", True),
         "presence_penalty": _given(body, "presence_penalty", 0.0),
@@ -233,7 +235,9 @@ async def create_response(request: Request) -> Response:
     )
     response_id = new_id("resp")
     created = int(time.time())
-    response = _response_object(response_id, body, generated, input_tokens, created)
+    moderation = moderated(state.config.seed, state.spec, body.get("moderation"),
+                           last_user_text(items), generated.text, chat=False)  # fmt: skip
+    response = _response_object(response_id, body, generated, input_tokens, created, moderation)
     queued = response["background"] and not body.get("stream")
     answer = unfinished(response, "queued") if queued else response
     if body.get("store", True) or queued:
