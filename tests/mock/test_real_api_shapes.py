@@ -197,3 +197,15 @@ def test_a_request_for_moderation_is_answered_with_its_results(http: httpx.Clien
         http.post("/responses", json={"model": "gpt-5.4", "input": "hi"}).json()["moderation"]
         is None
     )
+
+
+def test_responses_carry_the_text_logprobs_include_asks_for(http: httpx.Client) -> None:
+    body = {"model": "gpt-4o-mini", "input": "hi", "include": ["message.output_text.logprobs"]}
+    (message,) = http.post("/responses", json=body).json()["output"]
+    part = message["content"][0]
+    assert [entry["token"] for entry in part["logprobs"]] and "".join(
+        entry["token"] for entry in part["logprobs"]
+    ) == part["text"]
+    events = _events(http.post("/responses", json={**body, "stream": True}).text)
+    deltas = [e for e in events if e["type"] == "response.output_text.delta"]
+    assert all(len(e["logprobs"]) == 1 for e in deltas)

@@ -15,6 +15,7 @@ from typing import Any
 
 from oaiconform.mock.answers import REFUSAL_TEXT, AnswerKind, answer_length, last_user_text
 from oaiconform.mock.errors import APIError
+from oaiconform.mock.handlers._chat_choices import Logprob, logprob_entry
 from oaiconform.mock.handlers._model_defaults import message_phase, reasoning_effort
 from oaiconform.mock.handlers._responses_builtin import (
     builtin_call,
@@ -31,6 +32,7 @@ from oaiconform.mock.text import (
     rng_for,
     split_tokens,
     text_of,
+    token_logprobs,
 )
 
 
@@ -101,6 +103,7 @@ class Generated:
     reasoning_item: dict[str, Any] | None = None  # the `reasoning` item before the answer
     phase: str | None = None  # the message's `phase`, for the models that mark it
     builtin: dict[str, Any] | None = None  # a built-in tool's call before the answer
+    logprobs: tuple[Logprob, ...] | None = None  # per token, when `include` asks for them
 
     @property
     def text(self) -> str:
@@ -156,13 +159,23 @@ def generate(
     offered = offered_builtin(body) if kind == "builtin" else None
     if offered is not None and generated.call is None:
         builtin = builtin_call(offered, new_id, rng_for(seed, "builtin", generated.item_id))
+    logprobs = None
+    if _LOGPROBS in (body.get("include") or ()) and generated.call is None:
+        asked_top = body.get("top_logprobs")
+        top = asked_top if isinstance(asked_top, int) else 0
+        rng = rng_for(seed, "logprobs", generated.item_id)
+        logprobs = tuple(token_logprobs(rng, list(generated.tokens), top))
     return replace(
         generated,
+        logprobs=logprobs,
         reasoning_model=reasoning,
         reasoning_item=item,
         phase=message_phase(body["model"]),
         builtin=builtin,
     )
+
+
+_LOGPROBS = "message.output_text.logprobs"  # the `include` asking for the text's logprobs
 
 
 def _generate(
@@ -237,13 +250,18 @@ def _answer_tokens(
 
 
 def message_item(generated: Generated, *, done: bool) -> dict[str, Any]:
+    """The message; when done, its text with the logprobs asked for (the API's finished item
+    carries them, its `content_part.done` event does not)."""
     status = "incomplete" if generated.incomplete else "completed"
+    part = _part(generated, generated.text)
+    if generated.logprobs is not None and part["type"] == "output_text":
+        part["logprobs"] = [logprob_entry(*entry) for entry in generated.logprobs]
     item = {
         "id": generated.item_id,
         "type": "message",
         "status": status if done else "in_progress",
         "role": "assistant",
-        "content": [_part(generated, generated.text)] if done else [],
+        "content": [part] if done else [],
     }
     if generated.phase is not None:
         item["phase"] = generated.phase
@@ -362,8 +380,15 @@ def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[di
             }
             yield {"type": "response.completed", "response": response}
             return
-        for token in generated.tokens:
-            yield {"type": "response.output_text.delta", **ids, "delta": token, "logprobs": []}
+        entries = [logprob_entry(*entry) for entry in generated.logprobs or ()]
+        for index, token in enumerate(generated.tokens):
+            logprobs = entries[index : index + 1]
+            yield {
+                "type": "response.output_text.delta",
+                **ids,
+                "delta": token,
+                "logprobs": logprobs,
+            }
         done_part = _part(generated, generated.text)
         for index, annotation in enumerate(done_part["annotations"]):
             yield {
@@ -376,7 +401,7 @@ def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[di
             "type": "response.output_text.done",
             **ids,
             "text": generated.text,
-            "logprobs": [],
+            "logprobs": entries,
         }
         yield {"type": "response.content_part.done", **ids, "part": done_part}
         yield {
