@@ -209,3 +209,16 @@ def test_responses_carry_the_text_logprobs_include_asks_for(http: httpx.Client) 
     events = _events(http.post("/responses", json={**body, "stream": True}).text)
     deltas = [e for e in events if e["type"] == "response.output_text.delta"]
     assert all(len(e["logprobs"]) == 1 for e in deltas)
+
+
+def test_the_real_api_refusals_of_search_options_and_an_edited_reasoning_turn(
+    http: httpx.Client,
+) -> None:
+    search = {"messages": HI, "web_search_options": {}}
+    refused = http.post("/chat/completions", json={"model": "gpt-4o", **search})
+    assert refused.status_code == 400 and refused.json()["error"]["param"] == "web_search_options"
+    assert http.post("/chat/completions", json={"model": "gpt-4o-search-preview", **search})
+    reasoning = {"type": "reasoning", "id": "rs_1", "summary": []}
+    edited = [{"role": "user", "content": "hi"}, reasoning, {"role": "assistant", "content": "x"}]
+    answer = http.post("/responses", json={"model": "gpt-5", "input": edited})
+    assert answer.status_code == 400 and "rs_1" in answer.json()["error"]["message"]

@@ -15,6 +15,7 @@ is a 400, as the API refuses it. A streamed background response runs to its end 
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import time
@@ -211,6 +212,24 @@ def _given(body: dict[str, Any], name: str, default: Any) -> Any:
     return default if value is None else value
 
 
+def _check_reasoning_items(given: Any) -> None:
+    """A reasoning item sent back must be followed by the item it led to: the API refuses one
+    followed by a message without an id (an edited turn: it cannot be matched; a function call
+    is matched by its call_id), as pydantic-ai's recordings show."""
+    items = given if isinstance(given, list) else []
+    for item, following in itertools.pairwise(items):
+        if not (isinstance(item, dict) and item.get("type") == "reasoning" and "id" in item):
+            continue
+        message = isinstance(following, dict) and following.get("type", "message") == "message"
+        if message and not following.get("id"):
+            raise APIError(
+                400,
+                f"Item '{item['id']}' of type 'reasoning' was provided without its required "
+                "following item.",
+                param="input",
+            )
+
+
 async def create_response(request: Request) -> Response:
     state = state_of(request)
     key = request.state.api_key
@@ -221,6 +240,7 @@ async def create_response(request: Request) -> Response:
     model = require_model(request, body["model"], "responses")
     check_responses_parameters(body, model)
     check_responses_files(body)
+    _check_reasoning_items(body.get("input"))
     new_id = _id_maker(state)
     history = _previous(state, key, body)
     items = input_items(body.get("input", []), new_id)
