@@ -152,9 +152,13 @@ def _response_object(
 
 def _cache_options(body: dict[str, Any]) -> dict[str, Any]:
     """Explicit prompt caching's `prompt_cache_options`, echoed when the request gives them
-    (the API echoes them then only; tests/corpus/real_api/)."""
+    (the API echoes them then only; tests/corpus/real_api/), with the described defaults for
+    what they leave out (`ttl` "30m", `mode` "implicit")."""
     options = body.get("prompt_cache_options")
-    return {"prompt_cache_options": options} if isinstance(options, dict) else {}
+    if not isinstance(options, dict):
+        return {}
+    given = {name: value for name, value in options.items() if value is not None}
+    return {"prompt_cache_options": {"ttl": "30m", "mode": "implicit", **given}}
 
 
 # What the real API reports of its built-in tools' use (none here: the mock runs none).
