@@ -217,8 +217,30 @@ def test_the_real_api_refusals_of_search_options_and_an_edited_reasoning_turn(
     search = {"messages": HI, "web_search_options": {}}
     refused = http.post("/chat/completions", json={"model": "gpt-4o", **search})
     assert refused.status_code == 400 and refused.json()["error"]["param"] == "web_search_options"
-    assert http.post("/chat/completions", json={"model": "gpt-4o-search-preview", **search})
+    searched = http.post("/chat/completions", json={"model": "gpt-4o-search-preview", **search})
+    assert searched.status_code == 200
     reasoning = {"type": "reasoning", "id": "rs_1", "summary": []}
     edited = [{"role": "user", "content": "hi"}, reasoning, {"role": "assistant", "content": "x"}]
     answer = http.post("/responses", json={"model": "gpt-5", "input": edited})
     assert answer.status_code == 400 and "rs_1" in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("tool", "include", "member"),
+    [
+        ({"type": "code_interpreter", "container": {"type": "auto"}},
+         "code_interpreter_call.outputs", "outputs"),
+        ({"type": "file_search", "vector_store_ids": ["vs_1"]}, "file_search_call.results",
+         "results"),
+    ],
+)  # fmt: skip
+def test_builtin_calls_carry_what_include_asks_for(
+    http: httpx.Client, tool: dict[str, Any], include: str, member: str
+) -> None:
+    body = {"model": "gpt-4o", "input": "go", "tools": [tool]}
+    headers = {"x-oaiconform-answer": "builtin"}
+    bare = http.post("/responses", json=body, headers=headers).json()["output"][0]
+    assert bare[member] is None
+    asked = {**body, "include": [include]}
+    full = http.post("/responses", json=asked, headers=headers).json()["output"][0]
+    assert full[member] and isinstance(full[member], list)

@@ -158,7 +158,8 @@ def generate(
     builtin = None
     offered = offered_builtin(body) if kind == "builtin" else None
     if offered is not None and generated.call is None:
-        builtin = builtin_call(offered, new_id, rng_for(seed, "builtin", generated.item_id))
+        rng = rng_for(seed, "builtin", generated.item_id)
+        builtin = builtin_call(offered, new_id, rng, body.get("include"))
     logprobs = None
     if _LOGPROBS in (body.get("include") or ()) and generated.call is None:
         asked_top = body.get("top_logprobs")
