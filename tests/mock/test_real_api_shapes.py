@@ -244,3 +244,23 @@ def test_builtin_calls_carry_what_include_asks_for(
     asked = {**body, "include": [include]}
     full = http.post("/responses", json=asked, headers=headers).json()["output"][0]
     assert full[member] and isinstance(full[member], list)
+
+
+@pytest.mark.parametrize("execution", ["server", "client"])
+def test_the_model_searches_for_a_deferred_tool_before_calling_it(
+    http: httpx.Client, execution: str
+) -> None:
+    deferred = {**_RATE, "defer_loading": True}
+    search = {"type": "tool_search", **({"execution": "client"} if execution == "client" else {})}
+    body = {"model": "gpt-5.4", "input": "rate?", "tools": [search, deferred]}
+    output = http.post("/responses", json=body).json()["output"]
+    kinds = [item["type"] for item in output]
+    if execution == "client":  # the caller runs the search: the response ends with its call
+        assert kinds == ["tool_search_call"] and output[0]["call_id"]
+        return
+    assert kinds == ["tool_search_call", "tool_search_output", "function_call"]
+    assert output[1]["tools"][0]["name"] == "get_rate"
+    assert output[2]["namespace"] == "get_rate"
+    events = _events(http.post("/responses", json={**body, "stream": True}).text)
+    added = [e["item"]["type"] for e in events if e["type"] == "response.output_item.added"]
+    assert added == kinds

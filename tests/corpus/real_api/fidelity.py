@@ -212,6 +212,8 @@ EVOLVED = frozenset(
         "logprobs",
         "tools[].output_schema",
         "tools[].tools[].output_schema",
+        "output[].tools[].output_schema",  # a tool search's loaded functions
+        "item.tools[].output_schema",
         "tools[].filters",  # web search
         "tools[].return_token_budget",  # web search
         "tools[].model",  # image generation

@@ -23,7 +23,12 @@ from oaiconform.mock.handlers._responses_builtin import (
     offered_builtin,
     url_citation,
 )
-from oaiconform.mock.handlers._responses_tools import called_function
+from oaiconform.mock.handlers._responses_tools import (
+    Search,
+    called_function,
+    planned_search,
+    search_items,
+)
 from oaiconform.mock.instances import SchemaNotSatisfiableError, instance_for
 from oaiconform.mock.text import (
     below,
@@ -104,6 +109,8 @@ class Generated:
     phase: str | None = None  # the message's `phase`, for the models that mark it
     builtin: dict[str, Any] | None = None  # a built-in tool's call before the answer
     logprobs: tuple[Logprob, ...] | None = None  # per token, when `include` asks for them
+    search: tuple[dict[str, Any], ...] = ()  # a tool search's items before the answer
+    ends_at_search: bool = False  # a client-executed search: the response ends with its call
 
     @property
     def text(self) -> str:
@@ -142,7 +149,15 @@ def generate(
     effort = ((body.get("reasoning") or {}).get("effort")) or reasoning_effort(body["model"])
     shown = reasoning if shows_reasoning is None else reasoning and shows_reasoning
     thinks = shown and (effort != "none" or shows_reasoning is True)
-    generated = _generate(seed, body, context, new_id, kind, thinks)
+    search = planned_search(body) if kind in ("normal", "tool_call", "text") else None
+    searched: list[dict[str, Any]] = []
+    if search is not None:
+        searched = search_items(search, new_id, _search_arguments(seed, search))
+    if search is not None and search.execution == "client":
+        generated = Generated(new_id("msg"), ends_at_search=True)
+    else:
+        loaded = str(search.function.get("name")) if search is not None else None
+        generated = _generate(seed, body, context, new_id, kind, thinks, loaded)
     item = None
     if thinks:
         item = {"id": new_id("rs"), "type": "reasoning", "summary": [], "content": []}
@@ -168,12 +183,26 @@ def generate(
         logprobs = tuple(token_logprobs(rng, list(generated.tokens), top))
     return replace(
         generated,
+        search=tuple(searched),
         logprobs=logprobs,
         reasoning_model=reasoning,
         reasoning_item=item,
         phase=message_phase(body["model"]),
         builtin=builtin,
     )
+
+
+def _search_arguments(seed: int, search: Search) -> Any:
+    """A client-executed search's arguments: valid for the parameters its tool declares, else
+    the queries the API's own search takes."""
+    rng = rng_for(seed, "search", search.function.get("name"))
+    parameters = search.tool.get("parameters")
+    if isinstance(parameters, dict):
+        try:
+            return instance_for(parameters, rng)
+        except SchemaNotSatisfiableError:
+            pass
+    return {"queries": ["".join(generate_tokens(rng, 4)).strip()]}
 
 
 _LOGPROBS = "message.output_text.logprobs"  # the `include` asking for the text's logprobs
@@ -186,15 +215,17 @@ def _generate(
     new_id: Any,
     kind: AnswerKind = "normal",
     reasoning: bool = False,
+    searched: str | None = None,
 ) -> Generated:
-    """The output for a request whose whole conversation (earlier turns + input) is `context`.
+    """The output for a request whose whole conversation (earlier turns + input) is `context`
+    (`searched`: the function a tool search of this response loaded).
 
     With function tools (and tool_choice not "none") the model calls the first (or chosen) tool,
     unless the conversation's last item already is a function call's output: then it answers.
     """
     contents = [{k: v for k, v in item.items() if k != "id"} for item in context]  # ids vary
     rng = rng_for(seed, body.get("model"), contents, body.get("instructions"), body.get("tools"))
-    called = called_function(body)
+    called = called_function(body, searched)
     if kind == "text" and body.get("tool_choice", "auto") == "auto":
         called = None  # the model answers in words (answers.py)
     answered_tool = bool(context) and context[-1].get("type") == "function_call_output"
@@ -284,7 +315,10 @@ def text_part(text: str) -> dict[str, Any]:
 
 def output_items(generated: Generated) -> list[dict[str, Any]]:
     first = [generated.reasoning_item] if generated.reasoning_item is not None else []
+    first += [*generated.search]
     first += [generated.builtin] if generated.builtin is not None else []
+    if generated.ends_at_search:
+        return first
     if generated.call is not None:
         return [*first, generated.call]
     return [*first, message_item(generated, done=True)]
@@ -338,6 +372,16 @@ def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[di
         yield from _summary_events(reasoning, where)
         yield {"type": "response.output_item.done", **where, "item": reasoning}
         where = {"output_index": 1}
+    for searched in generated.search:  # opened (in progress, a call's arguments not yet known)
+        opening = {**searched, "status": "in_progress"}
+        if searched["type"] == "tool_search_call":
+            opening["arguments"] = {}
+        yield {"type": "response.output_item.added", **where, "item": opening}
+        yield {"type": "response.output_item.done", **where, "item": searched}
+        where = {"output_index": where["output_index"] + 1}
+    if generated.ends_at_search:
+        yield {"type": "response.completed", "response": response}
+        return
     if generated.builtin is not None:
         yield from builtin_events(generated.builtin, where)
         where = {"output_index": where["output_index"] + 1}

@@ -16,6 +16,12 @@ Read from recorded answers (tests/corpus/real_api/, 2026):
 - a call of a function the model reaches through a namespace, or of a deferred one, names it in
   `namespace`.
 
+When a deferred function is offered that nothing loaded yet, and the input has neither searched
+nor added tools, the model runs the offered `tool_search` first (`planned_search`): a
+server-executed search loads the function (a `tool_search_call` and its `tool_search_output`
+in the output), which it then calls, in its namespace; a client-executed one ends the
+response with its call.
+
 Unless `tool_choice` names a function, the model calls the first of the functions the latest
 `additional_tools` item adds, else of those a tool search loaded, else of those offered
 directly, else of the deferred ones (the newest tools are what the conversation is about),
@@ -97,8 +103,9 @@ def offered_tools(body: dict[str, Any]) -> list[Offered]:
     return offered
 
 
-def called_function(body: dict[str, Any]) -> Offered | None:
-    """The function the model calls (`tool_choice` "none": none)."""
+def called_function(body: dict[str, Any], searched: str | None = None) -> Offered | None:
+    """The function the model calls (`tool_choice` "none": none); the one its own tool search
+    just loaded (`searched`) first."""
     functions = [o for o in offered_tools(body) if o.tool.get("type") == "function"]
     choice = body.get("tool_choice", "auto")
     if not functions or choice == "none":
@@ -106,7 +113,54 @@ def called_function(body: dict[str, Any]) -> Offered | None:
     if isinstance(choice, dict) and choice.get("type") == "function":
         return next((o for o in functions if o.tool.get("name") == choice.get("name")), None)
     called = {str(i.get("name")) for i in _input_items(body) if i.get("type") == "function_call"}
-    return min(functions, key=lambda o: (str(o.tool.get("name")) in called, o.rank))
+    return min(
+        functions,
+        key=lambda o: (o.tool.get("name") != searched, str(o.tool.get("name")) in called, o.rank),
+    )
+
+
+@dataclass(frozen=True)
+class Search:
+    """A tool search the model runs before it answers: where (`execution`), and the deferred
+    function it loads."""
+
+    execution: str  # "server" (the API runs it) or "client" (the caller does)
+    tool: dict[str, Any]  # the tool_search tool offered
+    function: dict[str, Any]  # the deferred function, as offered
+
+
+def planned_search(body: dict[str, Any]) -> Search | None:
+    """The search the model runs first: when the request offers `tool_search` and a deferred
+    function nothing loaded yet, and the input has no tool search nor added tools (the recorded
+    model searches before it calls or answers; with a client-executed search, the response
+    ends with the call)."""
+    offered = offered_tools(body)
+    search_tool = next((o.tool for o in offered if o.tool.get("type") == "tool_search"), None)
+    deferred = next((o.tool for o in offered if o.echo == "deferred"), None)
+    if search_tool is None or deferred is None:
+        return None
+    if any(i.get("type") in ("tool_search_call", "additional_tools") for i in _input_items(body)):
+        return None  # searched already, or the conversation brought the tools it needs
+    execution = "client" if search_tool.get("execution") == "client" else "server"
+    return Search(execution, search_tool, deferred)
+
+
+def search_items(search: Search, new_id: Any, arguments: Any) -> list[dict[str, Any]]:
+    """The output items of a search: its call (a server search names the paths it loads, a
+    client one carries its arguments and a call_id to answer), and a server search's output
+    (the function it loaded)."""
+    if search.execution == "client":
+        return [
+            {"id": new_id("tsc"), "type": "tool_search_call", "status": "completed",
+             "arguments": arguments, "call_id": new_id("call"), "execution": "client"}
+        ]  # fmt: skip
+    name = search.function.get("name")
+    return [
+        {"id": new_id("tsc"), "type": "tool_search_call", "status": "completed",
+         "arguments": {"paths": [name]}, "call_id": None, "execution": "server"},
+        {"id": new_id("tso"), "type": "tool_search_output", "status": "completed",
+         "call_id": None, "execution": "server", "tools": [_echoed_tool(search.function)]},
+    ]  # fmt: skip
 
 
 def echoed_tools(body: dict[str, Any]) -> list[Any]:
