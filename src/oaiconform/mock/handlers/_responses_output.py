@@ -228,6 +228,8 @@ def _generate(
     called = called_function(body, searched)
     if kind == "text" and body.get("tool_choice", "auto") == "auto":
         called = None  # the model answers in words (answers.py)
+    if kind == "builtin" and offered_builtin(body) is not None:
+        called = None  # it uses the built-in tool (which meets `tool_choice: required` too)
     answered_tool = bool(context) and context[-1].get("type") == "function_call_output"
     if called is not None and (not answered_tool or kind == "tool_call"):
         arguments = _arguments(called.tool, rng)
