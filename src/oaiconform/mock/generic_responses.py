@@ -1,5 +1,6 @@
 """What the generic handler answers: the documented 2xx, built once per operation, then
 personalised per request (ids from the path, a fresh id for a creation, echoed request fields,
+the members the real API answers a creation with beyond the examples (`_CREATED_WITH`),
 a `status` of "completed" ("cancelled" for a cancel) and no `file_counts.in_progress` where the
 schema allows it: a job the mock does not run is done).
 
@@ -250,7 +251,7 @@ class GenericResponder:
         body: dict[str, Any] | None,
         template: dict[str, Any],
     ) -> dict[str, Any]:
-        changes: dict[str, Any] = {}
+        changes: dict[str, Any] = _created_with(operation, body)
         for name, value in (body or {}).items():
             if name in template and name != "id" and _echoable(name, value):
                 changes[name] = value
@@ -293,7 +294,38 @@ class GenericResponder:
         if isinstance(counts, dict) and isinstance(counts.get("in_progress"), int):
             done = int(counts.get("completed") or 0) + counts["in_progress"]
             changes["file_counts"] = {**counts, "in_progress": 0, "completed": done}
-        return {name: value for name, value in changes.items() if template.get(name) != value}
+        return {
+            name: value
+            for name, value in changes.items()
+            if name not in template or template[name] != value
+        }
+
+
+# What the real API answers on creating these objects beyond the description's examples
+# (tests/corpus/real_api/: vector stores and their files): members echoing the request, with
+# the API's value when the request leaves them out.
+_STATIC_CHUNKING = {
+    "type": "static",
+    "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400},
+}
+_CREATED_WITH: dict[str, dict[str, Any]] = {
+    "createVectorStore": {"description": None, "expires_after": None, "expires_at": None},
+    "createVectorStoreFile": {"attributes": {}, "chunking_strategy": _STATIC_CHUNKING},
+}
+
+
+def _created_with(operation: Operation, body: dict[str, Any] | None) -> dict[str, Any]:
+    """The members a creation answers (`_CREATED_WITH`): the request's, else the default; an
+    `auto` chunking strategy is answered as the static one it stands for."""
+    members = dict(_CREATED_WITH.get(operation.operation_id) or {})
+    for name in members:
+        given = (body or {}).get(name)
+        if given is not None:
+            members[name] = given
+    chunking = members.get("chunking_strategy")
+    if isinstance(chunking, dict) and chunking.get("type") == "auto":
+        members["chunking_strategy"] = _STATIC_CHUNKING
+    return members
 
 
 def _filled(example: Any, instance: Any) -> Any:

@@ -16,7 +16,9 @@ The corpus spans 2025-03 to 2026-08, and the API added members to its answers me
 added lacks it (or has it null), while the mock answers as today's API. Such a member
 (`EVOLVED`, each with its first and last shape in the corpus) is compared only where the
 recording has a value: the mock sending it to an older recording is no difference, the mock
-lacking it where the recording has it is one. A member the API has since dropped (`RETIRED`)
+lacking it where the recording has it is one (`EVOLVED_EXACT`: one whose key path another
+kind of item shares, only as that path with its own type). A member the API has since dropped
+(`RETIRED`)
 is not required of the mock. `differences(..., by_era=False)` compares to the letter.
 
 What the model chose to do is aside too: whether it called a function or answered in words,
@@ -210,11 +212,21 @@ EVOLVED = frozenset(
         "logprobs",
         "tools[].output_schema",
         "tools[].tools[].output_schema",
+        "output[].tools[].output_schema",  # a tool search's loaded functions
+        "item.tools[].output_schema",
         "tools[].filters",  # web search
+        "tools[].return_token_budget",  # web search
         "tools[].model",  # image generation
         # chat completion chunks and Responses stream events
         "obfuscation",
     }
+)
+# Members the API added whose key path another kind of item shares, with a type of its own:
+# judged by era only as this exact path with only this type (an image generation call's
+# `action` string, beside a web search call's `action` object; a reasoning item's empty
+# `content`, beside a message's parts, whose own key paths stay compared).
+EVOLVED_EXACT = frozenset(
+    {"output[].action:string", "item.action:string", "output[].content:array", "item.content:array"}
 )
 # Members the API sent in older recordings and no longer sends.
 RETIRED = frozenset({"reasoning.generate_summary"})
@@ -263,7 +275,10 @@ def _era_difference(path: str, real: frozenset[str] | None, mock: frozenset[str]
     """Whether a difference is the API's own change over time, not the mock's."""
     if mock is None and _covered(path, RETIRED):
         return True
-    return (real is None or real == {"null"}) and mock is not None and _covered(path, EVOLVED)
+    if not (real is None or real == {"null"}) or mock is None:
+        return False
+    exact = len(mock) == 1 and f"{_member(path)}:{next(iter(mock))}" in EVOLVED_EXACT
+    return exact or _covered(path, EVOLVED)
 
 
 def _types_by_path(paths: frozenset[str]) -> dict[str, frozenset[str]]:

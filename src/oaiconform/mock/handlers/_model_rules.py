@@ -5,7 +5,8 @@ The description says `max_tokens` "is not compatible with o-series models" (they
 o4-mini"; the API answers those a 400 `unsupported_parameter`, and so `logprobs` on o-series
 models. The o-series and the first gpt-5 models (gpt-5, -mini, -nano) take only the default
 sampling (`temperature`, `top_p`: 1), else 400 `unsupported_value`. Later gpt-5.x models take
-all of these, as the description's own examples show (`gpt-5.4` with `max_tokens`).
+all of these, as the description's own examples show (`gpt-5.4` with `max_tokens`). Only the
+search models take a chat completion's `web_search_options`.
 """
 
 from __future__ import annotations
@@ -37,8 +38,18 @@ def _unsupported_parameter(name: str, instead: str | None = None) -> APIError:
 _NO_INSTRUCTION_ROLES = re.compile(r"^o1-(mini|preview)(-\d{4}-\d\d-\d\d)?$")
 
 
+# Chat completions search the web with the search models only (gpt-4o-search-preview,
+# gpt-5-search-api...); any other model refuses `web_search_options` (pydantic-ai's
+# test_openai_web_search_tool_model_not_supported recording).
+_SEARCH_MODEL = re.compile(r"(^|-)search(-|$)")
+
+
 def check_chat_parameters(body: dict[str, Any], model: ModelInfo) -> None:
     """400 for a chat completion parameter the model does not take."""
+    if body.get("web_search_options") is not None and not _SEARCH_MODEL.search(model.id):
+        raise APIError(
+            400, "Web search options not supported with this model.", param="web_search_options"
+        )
     if model.kind != "reasoning":
         return
     if _NO_INSTRUCTION_ROLES.match(model.id):

@@ -35,8 +35,27 @@ def _words(rng: random.Random, low: int, spread: int) -> str:
     return "".join(generate_tokens(rng, low + below(rng, spread))).strip()
 
 
-def builtin_call(kind: str, new_id: Any, rng: random.Random) -> dict[str, Any]:
-    """The finished call item of a built-in tool of type `kind`."""
+def builtin_call(kind: str, new_id: Any, rng: random.Random, include: Any = ()) -> dict[str, Any]:
+    """The finished call item of a built-in tool of type `kind`; with the code interpreter's
+    `outputs` (its logs) and the file search's `results` when `include` asks for them."""
+    call = _call(kind, new_id, rng)
+    asked = include if isinstance(include, list) else []
+    if kind == "code_interpreter" and "code_interpreter_call.outputs" in asked:
+        call["outputs"] = [{"type": "logs", "logs": "42"}]
+    if kind == "file_search" and "file_search_call.results" in asked:
+        call["results"] = [
+            {
+                "attributes": {},
+                "file_id": new_id("file").replace("file_", "file-", 1),
+                "filename": "document.txt",
+                "score": round(0.5 + rng.random() / 2, 4),
+                "text": _words(rng, 12, 12),
+            }
+        ]
+    return call
+
+
+def _call(kind: str, new_id: Any, rng: random.Random) -> dict[str, Any]:
     if kind.startswith("web_search"):
         query = _words(rng, 3, 5)
         action = {"type": "search", "query": query, "queries": [query]}

@@ -15,12 +15,19 @@ from typing import Any
 
 from oaiconform.mock.answers import REFUSAL_TEXT, AnswerKind, answer_length, last_user_text
 from oaiconform.mock.errors import APIError
+from oaiconform.mock.handlers._chat_choices import Logprob, logprob_entry
 from oaiconform.mock.handlers._model_defaults import message_phase, reasoning_effort
 from oaiconform.mock.handlers._responses_builtin import (
     builtin_call,
     builtin_events,
     offered_builtin,
     url_citation,
+)
+from oaiconform.mock.handlers._responses_tools import (
+    Search,
+    called_function,
+    planned_search,
+    search_items,
 )
 from oaiconform.mock.instances import SchemaNotSatisfiableError, instance_for
 from oaiconform.mock.text import (
@@ -30,6 +37,7 @@ from oaiconform.mock.text import (
     rng_for,
     split_tokens,
     text_of,
+    token_logprobs,
 )
 
 
@@ -100,6 +108,9 @@ class Generated:
     reasoning_item: dict[str, Any] | None = None  # the `reasoning` item before the answer
     phase: str | None = None  # the message's `phase`, for the models that mark it
     builtin: dict[str, Any] | None = None  # a built-in tool's call before the answer
+    logprobs: tuple[Logprob, ...] | None = None  # per token, when `include` asks for them
+    search: tuple[dict[str, Any], ...] = ()  # a tool search's items before the answer
+    ends_at_search: bool = False  # a client-executed search: the response ends with its call
 
     @property
     def text(self) -> str:
@@ -110,17 +121,6 @@ class Generated:
         if self.call is not None:
             return count_tokens(self.call["arguments"]) + self.reasoning_tokens
         return len(self.tokens) + self.reasoning_tokens
-
-
-def _chosen_tool(body: dict[str, Any]) -> dict[str, Any] | None:
-    tools = [t for t in body.get("tools") or [] if isinstance(t, dict)]
-    functions = [t for t in tools if t.get("type") == "function"]
-    choice = body.get("tool_choice", "auto")
-    if not functions or choice == "none":
-        return None
-    if isinstance(choice, dict) and choice.get("type") == "function":
-        return next((t for t in functions if t.get("name") == choice.get("name")), None)
-    return functions[0]
 
 
 def _arguments(tool: dict[str, Any], rng: random.Random) -> Any:
@@ -143,15 +143,24 @@ def generate(
     shows_reasoning: bool | None = None,
 ) -> Generated:
     """The output for a request (`_generate`), with what a reasoning model adds: when it
-    reasons (effort not "none"), a `reasoning` item before the answer (its summary empty,
-    `encrypted_content` when `include` asks for it); and the message's `phase`."""
+    reasons (effort not "none"), a `reasoning` item before the answer (its summary and its
+    `content` empty, as the API's are; `encrypted_content` when `include` asks for it); and
+    the message's `phase`."""
     effort = ((body.get("reasoning") or {}).get("effort")) or reasoning_effort(body["model"])
     shown = reasoning if shows_reasoning is None else reasoning and shows_reasoning
     thinks = shown and (effort != "none" or shows_reasoning is True)
-    generated = _generate(seed, body, context, new_id, kind, thinks)
+    search = planned_search(body) if kind in ("normal", "tool_call", "text") else None
+    searched: list[dict[str, Any]] = []
+    if search is not None:
+        searched = search_items(search, new_id, _search_arguments(seed, search))
+    if search is not None and search.execution == "client":
+        generated = Generated(new_id("msg"), ends_at_search=True)
+    else:
+        loaded = str(search.function.get("name")) if search is not None else None
+        generated = _generate(seed, body, context, new_id, kind, thinks, loaded)
     item = None
     if thinks:
-        item = {"id": new_id("rs"), "type": "reasoning", "summary": []}
+        item = {"id": new_id("rs"), "type": "reasoning", "summary": [], "content": []}
         if (body.get("reasoning") or {}).get("summary") in ("auto", "concise", "detailed"):
             summary_rng = rng_for(seed, "summary", item["id"])
             text = "".join(generate_tokens(summary_rng, 12 + below(summary_rng, 12)))
@@ -164,14 +173,39 @@ def generate(
     builtin = None
     offered = offered_builtin(body) if kind == "builtin" else None
     if offered is not None and generated.call is None:
-        builtin = builtin_call(offered, new_id, rng_for(seed, "builtin", generated.item_id))
+        rng = rng_for(seed, "builtin", generated.item_id)
+        builtin = builtin_call(offered, new_id, rng, body.get("include"))
+    logprobs = None
+    if _LOGPROBS in (body.get("include") or ()) and generated.call is None:
+        asked_top = body.get("top_logprobs")
+        top = asked_top if isinstance(asked_top, int) else 0
+        rng = rng_for(seed, "logprobs", generated.item_id)
+        logprobs = tuple(token_logprobs(rng, list(generated.tokens), top))
     return replace(
         generated,
+        search=tuple(searched),
+        logprobs=logprobs,
         reasoning_model=reasoning,
         reasoning_item=item,
         phase=message_phase(body["model"]),
         builtin=builtin,
     )
+
+
+def _search_arguments(seed: int, search: Search) -> Any:
+    """A client-executed search's arguments: valid for the parameters its tool declares, else
+    the queries the API's own search takes."""
+    rng = rng_for(seed, "search", search.function.get("name"))
+    parameters = search.tool.get("parameters")
+    if isinstance(parameters, dict):
+        try:
+            return instance_for(parameters, rng)
+        except SchemaNotSatisfiableError:
+            pass
+    return {"queries": ["".join(generate_tokens(rng, 4)).strip()]}
+
+
+_LOGPROBS = "message.output_text.logprobs"  # the `include` asking for the text's logprobs
 
 
 def _generate(
@@ -181,28 +215,34 @@ def _generate(
     new_id: Any,
     kind: AnswerKind = "normal",
     reasoning: bool = False,
+    searched: str | None = None,
 ) -> Generated:
-    """The output for a request whose whole conversation (earlier turns + input) is `context`.
+    """The output for a request whose whole conversation (earlier turns + input) is `context`
+    (`searched`: the function a tool search of this response loaded).
 
     With function tools (and tool_choice not "none") the model calls the first (or chosen) tool,
     unless the conversation's last item already is a function call's output: then it answers.
     """
     contents = [{k: v for k, v in item.items() if k != "id"} for item in context]  # ids vary
     rng = rng_for(seed, body.get("model"), contents, body.get("instructions"), body.get("tools"))
-    tool = _chosen_tool(body)
+    called = called_function(body, searched)
     if kind == "text" and body.get("tool_choice", "auto") == "auto":
-        tool = None  # the model answers in words (answers.py)
+        called = None  # the model answers in words (answers.py)
+    if kind == "builtin" and offered_builtin(body) is not None:
+        called = None  # it uses the built-in tool (which meets `tool_choice: required` too)
     answered_tool = bool(context) and context[-1].get("type") == "function_call_output"
-    if tool is not None and (not answered_tool or kind == "tool_call"):
-        arguments = _arguments(tool, rng)
+    if called is not None and (not answered_tool or kind == "tool_call"):
+        arguments = _arguments(called.tool, rng)
         call = {
             "id": new_id("fc"),
             "type": "function_call",
             "status": "completed",
             "arguments": json.dumps(arguments, separators=(",", ":")),
             "call_id": new_id("call"),
-            "name": tool.get("name", ""),
+            "name": called.tool.get("name", ""),
         }
+        if called.namespace is not None:
+            call["namespace"] = called.namespace
         return Generated(call["id"], call=call, reasoning_tokens=_thought(rng, reasoning))
     limit = body.get("max_output_tokens")
     if kind == "refusal":
@@ -244,13 +284,18 @@ def _answer_tokens(
 
 
 def message_item(generated: Generated, *, done: bool) -> dict[str, Any]:
+    """The message; when done, its text with the logprobs asked for (the API's finished item
+    carries them, its `content_part.done` event does not)."""
     status = "incomplete" if generated.incomplete else "completed"
+    part = _part(generated, generated.text)
+    if generated.logprobs is not None and part["type"] == "output_text":
+        part["logprobs"] = [logprob_entry(*entry) for entry in generated.logprobs]
     item = {
         "id": generated.item_id,
         "type": "message",
         "status": status if done else "in_progress",
         "role": "assistant",
-        "content": [_part(generated, generated.text)] if done else [],
+        "content": [part] if done else [],
     }
     if generated.phase is not None:
         item["phase"] = generated.phase
@@ -272,7 +317,10 @@ def text_part(text: str) -> dict[str, Any]:
 
 def output_items(generated: Generated) -> list[dict[str, Any]]:
     first = [generated.reasoning_item] if generated.reasoning_item is not None else []
+    first += [*generated.search]
     first += [generated.builtin] if generated.builtin is not None else []
+    if generated.ends_at_search:
+        return first
     if generated.call is not None:
         return [*first, generated.call]
     return [*first, message_item(generated, done=True)]
@@ -326,6 +374,16 @@ def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[di
         yield from _summary_events(reasoning, where)
         yield {"type": "response.output_item.done", **where, "item": reasoning}
         where = {"output_index": 1}
+    for searched in generated.search:  # opened (in progress, a call's arguments not yet known)
+        opening = {**searched, "status": "in_progress"}
+        if searched["type"] == "tool_search_call":
+            opening["arguments"] = {}
+        yield {"type": "response.output_item.added", **where, "item": opening}
+        yield {"type": "response.output_item.done", **where, "item": searched}
+        where = {"output_index": where["output_index"] + 1}
+    if generated.ends_at_search:
+        yield {"type": "response.completed", "response": response}
+        return
     if generated.builtin is not None:
         yield from builtin_events(generated.builtin, where)
         where = {"output_index": where["output_index"] + 1}
@@ -369,8 +427,15 @@ def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[di
             }
             yield {"type": "response.completed", "response": response}
             return
-        for token in generated.tokens:
-            yield {"type": "response.output_text.delta", **ids, "delta": token, "logprobs": []}
+        entries = [logprob_entry(*entry) for entry in generated.logprobs or ()]
+        for index, token in enumerate(generated.tokens):
+            logprobs = entries[index : index + 1]
+            yield {
+                "type": "response.output_text.delta",
+                **ids,
+                "delta": token,
+                "logprobs": logprobs,
+            }
         done_part = _part(generated, generated.text)
         for index, annotation in enumerate(done_part["annotations"]):
             yield {
@@ -383,7 +448,7 @@ def stream_events(response: dict[str, Any], generated: Generated) -> Iterator[di
             "type": "response.output_text.done",
             **ids,
             "text": generated.text,
-            "logprobs": [],
+            "logprobs": entries,
         }
         yield {"type": "response.content_part.done", **ids, "part": done_part}
         yield {

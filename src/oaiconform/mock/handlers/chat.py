@@ -32,8 +32,13 @@ from oaiconform.mock.handlers._common import (
     require_model,
     state_of,
 )
-from oaiconform.mock.handlers._model_defaults import has_choice_logprobs, has_fingerprint
+from oaiconform.mock.handlers._model_defaults import (
+    has_choice_logprobs,
+    has_fingerprint,
+    splits_usage_by_modality,
+)
 from oaiconform.mock.handlers._model_rules import check_chat_content, check_chat_parameters
+from oaiconform.mock.handlers.moderations import moderated
 from oaiconform.mock.text import obfuscation, prompt_tokens, rng_for
 
 SYSTEM_FINGERPRINT = "fp_oaiconform"
@@ -56,12 +61,21 @@ def _token_counts(body: dict[str, Any], choices: list[Choice]) -> tuple[int, int
 
 
 def _usage(body: dict[str, Any], choices: list[Choice]) -> dict[str, Any]:
+    """The usage, with what the real API adds by request and model: `cache_write_tokens` when
+    the request asks for explicit prompt caching (`prompt_cache_options`), and the audio
+    models' split of the tokens by modality (`text_tokens`, `image_tokens`)."""
     prompt, completion = _token_counts(body, choices)
+    details = _usage_details(sum(c.reasoning_tokens for c in choices))
+    if body.get("prompt_cache_options") is not None:
+        details["prompt_tokens_details"]["cache_write_tokens"] = 0
+    if splits_usage_by_modality(body["model"]):  # both: _beyond_common
+        details["prompt_tokens_details"].update(text_tokens=prompt, image_tokens=0)
+        details["completion_tokens_details"]["text_tokens"] = completion
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        **_usage_details(sum(c.reasoning_tokens for c in choices)),
+        **details,
     }
 
 
@@ -81,10 +95,14 @@ async def create_chat_completion(request: Request) -> Response:
     completion_id = state.new_id("chatcmpl")
     created = int(time.time())
     stream = bool(body.get("stream"))
+    answer = "".join(choices[0].tokens) if choices else ""
+    user = last_user_text(body["messages"])
+    moderation = moderated(state.config.seed, state.spec, body.get("moderation"), user, answer,
+                           chat=True)  # fmt: skip
     if body.get("store") is True:
         # A streamed completion is stored too, as the message its deltas join to; before the
         # first byte, so that a storage limit is still an error status, never a broken stream.
-        completion = _completion(completion_id, created, body, choices)
+        completion = _completion(completion_id, created, body, choices, moderation)
         key: str = request.scope["state"]["api_key"]  # set by the Gateway layer
         state.store.save_chat_completion(key, body, completion)
         if not stream:
@@ -93,14 +111,29 @@ async def create_chat_completion(request: Request) -> Response:
         pad = rng_for(state.config.seed, completion_id, "obfuscation")
         return StreamingResponse(
             _stream(
-                completion_id, created, body, choices, pad if state.config.obfuscation else None
+                completion_id,
+                created,
+                body,
+                choices,
+                pad if state.config.obfuscation else None,
+                moderation,
             ),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
-    if not _answered_like_gpt4(body["model"], reasoning):
-        return json_response(_completion(completion_id, created, body, choices))
+    if not _answered_like_gpt4(body["model"], reasoning) or _beyond_common(body):
+        return json_response(_completion(completion_id, created, body, choices, moderation))
     return Response(_completion_bytes(completion_id, created, body, choices), media_type=JSON)
+
+
+def _beyond_common(body: dict[str, Any]) -> bool:
+    """Whether the answer has members beyond the common ones: usage details (`_usage`), a
+    `moderation`."""
+    return (
+        body.get("prompt_cache_options") is not None
+        or splits_usage_by_modality(body["model"])
+        or body.get("moderation") is not None
+    )
 
 
 def _answered_like_gpt4(model: str, reasoning: bool) -> bool:
@@ -127,12 +160,16 @@ def _with_logprobs(model: str) -> bool:
 
 
 def _completion(
-    completion_id: str, created: int, body: dict[str, Any], choices: list[Choice]
+    completion_id: str,
+    created: int,
+    body: dict[str, Any],
+    choices: list[Choice],
+    moderation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The non-streamed answer; also what a streamed one created with `store: true` keeps."""
     model = body["model"]
     with_logprobs = _with_logprobs(model)
-    return {
+    found = {
         "id": completion_id,
         "object": "chat.completion",
         "created": created,
@@ -142,6 +179,9 @@ def _completion(
         "service_tier": "default",
         "system_fingerprint": SYSTEM_FINGERPRINT if has_fingerprint(model) else None,
     }
+    if moderation is not None:
+        found["moderation"] = moderation
+    return found
 
 
 # What every completion's JSON says alike, encoded once: _completion_bytes only encodes the
@@ -187,8 +227,10 @@ async def _stream(
     body: dict[str, Any],
     choices: list[Choice],
     pad: random.Random | None = None,
+    moderation: dict[str, Any] | None = None,
 ) -> AsyncIterator[bytes]:
-    """The chunks; with `pad`, each carries the API's `obfuscation` padding drawn from it."""
+    """The chunks; with `pad`, each carries the API's `obfuscation` padding drawn from it; a
+    `moderation` comes last, in a chunk of its own."""
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
     model = body["model"]
     with_logprobs = _with_logprobs(model)
@@ -231,6 +273,8 @@ async def _stream(
         yield chunk(choice.index, {}, choice.finish_reason)
     if include_usage:
         yield event({**base, "choices": [], "usage": _usage(body, choices)})
+    if moderation is not None:
+        yield event({**base, "choices": [], "moderation": moderation, **extra})
     yield b"data: [DONE]\n\n"
 
 

@@ -3,7 +3,8 @@
 The categories (and the input types each may apply to) are read from the description's
 response schema, so the answer always has every category the spec requires. Benign text scores
 low; a trigger word raises its categories above the flagging threshold, and `flagged` is true
-exactly when some category is.
+exactly when some category is. The same results make the `moderation` a chat completion or a
+response carries when the request asks for one (`moderated`).
 """
 
 from __future__ import annotations
@@ -84,6 +85,26 @@ def _result(seed: int, spec: Spec, model: str, text: str, has_image: bool) -> di
         "category_scores": scores,
         "category_applied_input_types": applied,
     }
+
+
+def moderated(
+    seed: int, spec: Spec, asked: Any, input_text: str, output_text: str, *, chat: bool
+) -> dict[str, Any] | None:
+    """The `moderation` a chat completion or a response carries when the request asks for it
+    (`moderation: {"model": ...}`): the input's and the output's results, each as a chat
+    completion nests it (a `moderation_results` list) or a response (one `moderation_result`),
+    as the real API answers (tests/corpus/real_api/); None when not asked."""
+    if not isinstance(asked, dict):
+        return None
+    model = str(asked.get("model") or DEFAULT_MODEL)
+    found: dict[str, Any] = {}
+    for side, text in (("input", input_text), ("output", output_text)):
+        result = {"type": "moderation_result", "model": model,
+                  **_result(seed, spec, model, text, False)}  # fmt: skip
+        found[side] = (
+            {"type": "moderation_results", "model": model, "results": [result]} if chat else result
+        )
+    return found
 
 
 async def create_moderation(request: Request) -> Response:

@@ -15,9 +15,9 @@ is a 400, as the API refuses it. A streamed background response runs to its end 
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
-import re
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -43,6 +43,8 @@ from oaiconform.mock.handlers._responses_output import (
     stream_events,
     unfinished,
 )
+from oaiconform.mock.handlers._responses_tools import echoed_tools
+from oaiconform.mock.handlers.moderations import moderated
 from oaiconform.mock.pagination import INPUT_ITEMS, paginate, parse_page_request
 from oaiconform.mock.state import MockState
 from oaiconform.mock.store import StoredObject
@@ -98,6 +100,7 @@ def _response_object(
     generated: Generated,
     input_tokens: int,
     created: int,
+    moderation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The Response as the real API answers it today (tests/corpus/real_api/, 2026): every
     request parameter echoed with its default, and the members the pinned description may not
@@ -118,7 +121,7 @@ def _response_object(
         "max_output_tokens": body.get("max_output_tokens"),
         "max_tool_calls": body.get("max_tool_calls"),
         "model": body["model"],
-        "moderation": None,
+        "moderation": moderation,  # when the request asks for it (moderations.moderated)
         "output": output_items(generated),
         "parallel_tool_calls": _given(body, "parallel_tool_calls", True),
         "presence_penalty": _given(body, "presence_penalty", 0.0),
@@ -135,7 +138,7 @@ def _response_object(
         "text": _text(body),
         "tool_choice": _given(body, "tool_choice", "auto"),
         "tool_usage": _TOOL_USAGE,
-        "tools": _echoed_tools(body),
+        "tools": echoed_tools(body),
         "top_logprobs": _given(body, "top_logprobs", 0),
         "top_p": _given(body, "top_p", 1.0),
         "truncation": body.get("truncation") or "disabled",
@@ -143,7 +146,19 @@ def _response_object(
         "user": _given(body, "user", None),
         "metadata": body.get("metadata") or {},
         **_conversation(body),
+        **_cache_options(body),
     }
+
+
+def _cache_options(body: dict[str, Any]) -> dict[str, Any]:
+    """Explicit prompt caching's `prompt_cache_options`, echoed when the request gives them
+    (the API echoes them then only; tests/corpus/real_api/), with the described defaults for
+    what they leave out (`ttl` "30m", `mode` "implicit")."""
+    options = body.get("prompt_cache_options")
+    if not isinstance(options, dict):
+        return {}
+    given = {name: value for name, value in options.items() if value is not None}
+    return {"prompt_cache_options": {"ttl": "30m", "mode": "implicit", **given}}
 
 
 # What the real API reports of its built-in tools' use (none here: the mock runs none).
@@ -157,105 +172,6 @@ _TOOL_USAGE = {
     },
     "web_search": {"num_requests": 0},
 }
-
-
-def _echoed_tools(body: dict[str, Any]) -> list[Any]:
-    """The request's tools as the API echoes them. With tool search (a beta beyond the
-    pinned description), a function offered with `defer_loading: true`, and each tool an
-    `additional_tools` input item adds, is echoed in a namespace of its name."""
-    echoed: list[Any] = []
-    for tool in body.get("tools") or []:
-        if isinstance(tool, dict) and tool.get("type") == "function" and tool.get("defer_loading"):
-            inner = {k: v for k, v in tool.items() if k != "defer_loading"}
-            echoed.append(_namespace(_echoed_tool(inner)))
-        else:
-            echoed.append(_echoed_tool(tool))
-    items = body.get("input")
-    for item in items if isinstance(items, list) else ():
-        if isinstance(item, dict) and item.get("type") == "additional_tools":
-            added = item.get("tools")
-            echoed += (
-                [_namespace(_echoed_tool(t)) for t in added if isinstance(t, dict)]
-                if (isinstance(added, list))
-                else []
-            )
-    return echoed
-
-
-_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")  # a namespace's tools' names, as described
-
-
-def _namespace(tool: Any) -> Any:
-    if not isinstance(tool, dict) or not _TOOL_NAME.match(str(tool.get("name"))):
-        return tool
-    name, description = tool.get("name"), tool.get("description")
-    return {"type": "namespace", "name": name, "description": description, "tools": [tool]}
-
-
-def _echoed_tool(tool: Any) -> Any:
-    """A function tool as the API echoes it: `strict` true when the request left it out (or
-    null), `description` null when absent or empty, and a strict tool's parameters closed
-    (`additionalProperties: false`, every property `required`, as strict mode requires)."""
-    if not isinstance(tool, dict):
-        return tool
-    if tool.get("type") != "function":
-        return _echoed_builtin(tool)
-    strict = _given(tool, "strict", True)
-    parameters = tool.get("parameters")
-    if strict and isinstance(parameters, dict) and parameters.get("type") == "object":
-        # strict mode: every property required, none other allowed
-        properties = parameters.get("properties")
-        parameters = {"additionalProperties": False, **parameters}
-        if isinstance(properties, dict) and "required" not in parameters:
-            parameters["required"] = list(properties)
-    return {
-        **tool,
-        "description": tool.get("description") or None,
-        "output_schema": tool.get("output_schema"),
-        "parameters": parameters,
-        "strict": strict,
-    }
-
-
-# A built-in tool's defaults, which the API echoes (tests/corpus/real_api/).
-_BUILTIN_DEFAULTS: dict[str, dict[str, Any]] = {
-    "tool_search": {"description": None, "parameters": None},
-    "image_generation": {
-        "background": "auto",
-        "model": "gpt-image-1",
-        "moderation": "auto",
-        "n": 1,
-        "output_compression": 100,
-        "output_format": "png",
-        "quality": "auto",
-        "size": "auto",
-    },
-    "file_search": {
-        "filters": None,
-        "max_num_results": 20,
-        "ranking_options": {"ranker": "auto", "score_threshold": 0.0},
-    },
-    "web_search": {
-        "filters": None,
-        "search_context_size": "medium",
-        "user_location": {
-            "type": "approximate",
-            "city": None,
-            "country": "US",
-            "region": None,
-            "timezone": None,
-        },
-    },
-}
-_USER_LOCATION = {"type": "approximate", "city": None, "country": None, "region": None,
-                  "timezone": None}  # fmt: skip
-
-
-def _echoed_builtin(tool: dict[str, Any]) -> dict[str, Any]:
-    echoed = {**_BUILTIN_DEFAULTS.get(str(tool.get("type")), {}), **tool}
-    if isinstance(tool.get("user_location"), dict):
-        echoed["user_location"] = {**_USER_LOCATION, **tool["user_location"]}
-    return echoed
 
 
 def _text(body: dict[str, Any]) -> dict[str, Any]:
@@ -300,6 +216,24 @@ def _given(body: dict[str, Any], name: str, default: Any) -> Any:
     return default if value is None else value
 
 
+def _check_reasoning_items(given: Any) -> None:
+    """A reasoning item sent back must be followed by the item it led to: the API refuses one
+    followed by a message without an id (an edited turn: it cannot be matched; a function call
+    is matched by its call_id), as pydantic-ai's recordings show."""
+    items = given if isinstance(given, list) else []
+    for item, following in itertools.pairwise(items):
+        if not (isinstance(item, dict) and item.get("type") == "reasoning" and "id" in item):
+            continue
+        message = isinstance(following, dict) and following.get("type", "message") == "message"
+        if message and not following.get("id"):
+            raise APIError(
+                400,
+                f"Item '{item['id']}' of type 'reasoning' was provided without its required "
+                "following item.",
+                param="input",
+            )
+
+
 async def create_response(request: Request) -> Response:
     state = state_of(request)
     key = request.state.api_key
@@ -310,6 +244,7 @@ async def create_response(request: Request) -> Response:
     model = require_model(request, body["model"], "responses")
     check_responses_parameters(body, model)
     check_responses_files(body)
+    _check_reasoning_items(body.get("input"))
     new_id = _id_maker(state)
     history = _previous(state, key, body)
     items = input_items(body.get("input", []), new_id)
@@ -324,7 +259,9 @@ async def create_response(request: Request) -> Response:
     )
     response_id = new_id("resp")
     created = int(time.time())
-    response = _response_object(response_id, body, generated, input_tokens, created)
+    moderation = moderated(state.config.seed, state.spec, body.get("moderation"),
+                           last_user_text(items), generated.text, chat=False)  # fmt: skip
+    response = _response_object(response_id, body, generated, input_tokens, created, moderation)
     queued = response["background"] and not body.get("stream")
     answer = unfinished(response, "queued") if queued else response
     if body.get("store", True) or queued:
