@@ -120,6 +120,25 @@ def test_a_client_that_hangs_up_midstream_ends_the_upstream_stream(spec: Spec) -
     assert extra["proxy"]["not_judged"] == []
 
 
+def test_a_client_that_leaves_after_done_had_the_whole_stream(spec: Spec) -> None:
+    # The SDKs stop at `data: [DONE]` and close, often before the upstream's end of body
+    # reaches the proxy (here it never comes): the stream is judged, not listed as aborted.
+    with scripted_upstream() as upstream, ValidatingProxy(upstream, spec) as proxy:
+        with httpx.stream(
+            "POST", f"{proxy.base_url}/chat/completions?hold=1&done=1", json={"stream": True}
+        ) as response:
+            for line in response.iter_lines():
+                if line == "data: [DONE]":
+                    break
+        assert Scripted.closed.wait(5)
+        assert proxy.ledger.settle()
+        [record] = proxy.ledger.snapshot()
+        _, extra = build_proxy_report(proxy.ledger, proxy.upstream)
+    assert extra["proxy"]["client_aborted"] == []
+    assert not record.client_aborted and not record.not_judged
+    assert "streaming.stream_framing" in record.applied
+
+
 def test_an_https_upstream_is_verified_against_the_ca_bundle(spec: Spec) -> None:
     with scripted_upstream(tls=True) as upstream:
         with ValidatingProxy(upstream, spec, ca_bundle=str(TLS_CERT)) as proxy:

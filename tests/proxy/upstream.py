@@ -54,8 +54,8 @@ class Scripted(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            try:
-                self._chunk(SSE_FIRST)
+            try:  # with "done": the [DONE] event first, the end of the body never
+                self._chunk(SSE_FIRST + (SSE_SECOND if "done" in query else b""))
                 for _ in range(400):
                     time.sleep(0.025)
                     self._chunk(b": still here\n\n")

@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -339,7 +339,11 @@ def judge_capture(spec: Spec, capture: Capture, cap_bytes: int, har_body_bytes: 
         return record
     if capture.request_size <= cap_bytes:
         record.client = _as_dicts(client_failures(spec, operation, head))
-    if capture.client_aborted:
+    if capture.client_aborted and isinstance(exchange, StreamExchange) and exchange.done:
+        # The SDKs stop reading at `data: [DONE]` and close the connection, often before the
+        # upstream's end of body reaches the proxy: that client had the whole answer.
+        exchange = replace(exchange, interrupted=None)
+    elif capture.client_aborted:
         record.client_aborted = True
         record.not_judged = (
             "the client closed the connection before the answer ended: the proxy closed "
