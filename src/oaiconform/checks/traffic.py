@@ -185,8 +185,25 @@ def _judge_error(
 ) -> None:
     judgement.run(errors.error_envelope, head)
     judgement.run(errors.error_nullable_fields, head)
+    # Error answers only: a success may carry the key because the request's own text did
+    # (a model repeating its prompt); an error message that quotes it is the server's doing.
+    key = submitted_key(head)
+    if key is not None:
+        judgement.run(errors.key_not_echoed, head, key)
     if operation is not None and spec.response_schema_pointer(operation.operation_id, head.status):
         judgement.run(schema.response_schema_conformance, spec, operation.operation_id, head)
+
+
+def submitted_key(exchange: Exchange) -> str | None:
+    """The API key the request carried (a Bearer token, or an `api-key` header), or None."""
+    scheme, _, token = (exchange.request.header("authorization") or "").strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    for name in ("api-key", "x-api-key"):
+        value = (exchange.request.header(name) or "").strip()
+        if value:
+            return value
+    return None
 
 
 def _judge_stream(
@@ -386,6 +403,10 @@ def _completion(judgement: Judgement, answer: Answer) -> None:
         body,
         expected_choices=prompts * (_count(n) or 1),
     )
+    top, choices = sent.get("logprobs"), body.get("choices")  # legacy logprobs: alternatives
+    if isinstance(top, int) and not isinstance(top, bool) and top >= 0:
+        for choice in choices if isinstance(choices, list) else ():
+            judgement.run(completions.completion_logprobs, choice, top=top)
 
 
 def _embedding(judgement: Judgement, answer: Answer) -> None:
