@@ -80,6 +80,21 @@ def test_an_upstream_that_fails_gets_the_client_an_error_envelope(
     assert "http.target_error" in checks
 
 
+def test_a_connection_the_upstream_closes_after_a_500_is_not_reused(spec: Spec) -> None:
+    # FastAPI servers (LiteLLM, vLLM, llama-cpp-python) answer an unhandled exception with a
+    # 500 without Connection: close, log it, then close: a request sent on that connection
+    # meanwhile is reset, and the proxy would answer it 502.
+    with (
+        scripted_upstream() as upstream,
+        ValidatingProxy(upstream, spec) as proxy,
+        httpx.Client() as client,
+    ):
+        crashed = client.post(f"{proxy.base_url}/chat/crash", json={})
+        after = client.post(f"{proxy.base_url}/fixed", json={})
+    assert crashed.status_code == 500
+    assert after.status_code == 203
+
+
 def test_a_refused_upstream_is_a_502(spec: Spec) -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))

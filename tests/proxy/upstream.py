@@ -80,6 +80,16 @@ class Scripted(BaseHTTPRequestHandler):
             self.release.wait(10)
             self._chunk(SSE_SECOND)
             self._chunk(b"")
+        elif path.endswith("/crash"):  # Starlette under uvicorn after an app exception
+            body = b'{"error": {"message": "Internal server error", "type": "server_error"}}'
+            self.send_response(500)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()  # no Connection: close, then the connection is closed
+            self.wfile.write(body)
+            self.wfile.flush()
+            time.sleep(0.3)  # uvicorn logs the traceback first
+            self.close_connection = True
         elif path.endswith("/reset"):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
             self.connection.shutdown(socket.SHUT_RDWR)
