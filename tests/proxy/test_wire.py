@@ -4,6 +4,7 @@ become 502/504 in the error envelope with a finding, and nothing it writes holds
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
 from pathlib import Path
@@ -80,7 +81,9 @@ def test_an_upstream_that_fails_gets_the_client_an_error_envelope(
     assert "http.target_error" in checks
 
 
-def test_a_connection_the_upstream_closes_after_a_500_is_not_reused(spec: Spec) -> None:
+def test_a_connection_the_upstream_closes_after_a_500_is_not_reused(
+    spec: Spec, caplog: pytest.LogCaptureFixture
+) -> None:
     # FastAPI servers (LiteLLM, vLLM, llama-cpp-python) answer an unhandled exception with a
     # 500 without Connection: close, log it, then close: a request sent on that connection
     # meanwhile is reset, and the proxy would answer it 502.
@@ -89,10 +92,16 @@ def test_a_connection_the_upstream_closes_after_a_500_is_not_reused(spec: Spec) 
         ValidatingProxy(upstream, spec) as proxy,
         httpx.Client() as client,
     ):
+        before = [client.post(f"{proxy.base_url}/whole", json={}) for _ in range(2)]
         crashed = client.post(f"{proxy.base_url}/chat/crash", json={})
-        after = client.post(f"{proxy.base_url}/fixed", json={})
+        after = client.post(f"{proxy.base_url}/whole", json={})
+    assert [r.status_code for r in before] == [200, 200]
     assert crashed.status_code == 500
-    assert after.status_code == 203
+    assert after.status_code == 200
+    fixed, again, crash, fresh = Scripted.ports
+    assert fixed == again == crash  # a 2xx answer's connection is pooled and reused
+    assert fresh != crash  # the 500's is not
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no callback failed
 
 
 def test_a_refused_upstream_is_a_502(spec: Spec) -> None:

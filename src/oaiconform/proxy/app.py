@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp.connector import Connection
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -76,9 +77,23 @@ class _Response(aiohttp.ClientResponse):
     pool takes the connection back as soon as the body is read, before `_forward` sees it.
     """
 
+    _release_due = False
+
+    async def start(self, connection: Connection) -> aiohttp.ClientResponse:
+        started = await super().start(connection)
+        if self._release_due:  # the body came with the head: released before the status
+            self._release_due = False
+            self._release_connection()
+        return started
+
     def _release_connection(self) -> None:
         connection = self._connection
-        if self.status >= 500 and connection is not None and connection.protocol is not None:
+        if connection is None:
+            return
+        if self.status is None:  # start() has not read the status yet
+            self._release_due = True
+            return
+        if self.status >= 500 and connection.protocol is not None:
             connection.protocol.force_close()
         super()._release_connection()
 
