@@ -206,3 +206,27 @@ def test_an_error_that_quotes_the_request_key_fails(spec: Spec, header: str) -> 
     assert not [f for f in masked.failures if f.check_id == "errors.key_not_echoed"]
     echoed = answer(f"Incorrect API key provided: {key}.")
     assert fails_compat(echoed, spec, "errors.key_not_echoed")
+
+
+@pytest.mark.parametrize(
+    ("path", "answer"), [("chat/completions", "chat"), ("completions", "text")]
+)
+def test_a_request_for_half_a_billion_choices_is_judged_without_building_them(
+    spec: Spec, path: str, answer: str
+) -> None:
+    # A generated invalid request that a server answered anyway with one choice: the judge
+    # once built the 448,979,689 expected indexes (22 GB, the proxy's process OOM-killed).
+    sent = {"model": "m", "n": 448979689, "messages": [], "prompt": "hi"}
+    choice: dict[str, Any] = {"index": 0, "finish_reason": "stop", "logprobs": None}
+    choice |= {"message": {"role": "assistant", "content": "hi"}} if answer == "chat" else {}
+    choice |= {"text": "hi"} if answer == "text" else {}
+    body = {"id": "x", "object": "chat.completion" if answer == "chat" else "text_completion"}
+    body |= {"created": 1, "model": "m", "choices": [choice]}
+    exchange = Exchange(
+        RecordedRequest("POST", f"http://127.0.0.1/v1/{path}", (), json.dumps(sent).encode()),
+        200,
+        (("content-type", "application/json"),),
+        json.dumps(body).encode(),
+    )
+    [indexes] = [f for f in judge(spec, exchange).failures if f.where == "choices[].index"]
+    assert indexes.expected == "[0, 1, ..., 448979688]"
