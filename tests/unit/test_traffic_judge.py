@@ -220,7 +220,10 @@ def test_a_request_for_half_a_billion_choices_is_judged_without_building_them(
     choice: dict[str, Any] = {"index": 0, "finish_reason": "stop", "logprobs": None}
     choice |= {"message": {"role": "assistant", "content": "hi"}} if answer == "chat" else {}
     choice |= {"text": "hi"} if answer == "text" else {}
-    body = {"id": "x", "object": "chat.completion" if answer == "chat" else "text_completion"}
+    body: dict[str, Any] = {
+        "id": "x",
+        "object": "chat.completion" if answer == "chat" else "text_completion",
+    }
     body |= {"created": 1, "model": "m", "choices": [choice]}
     exchange = Exchange(
         RecordedRequest("POST", f"http://127.0.0.1/v1/{path}", (), json.dumps(sent).encode()),
