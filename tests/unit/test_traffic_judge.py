@@ -233,3 +233,17 @@ def test_a_request_for_half_a_billion_choices_is_judged_without_building_them(
     )
     [indexes] = [f for f in judge(spec, exchange).failures if f.where == "choices[].index"]
     assert indexes.expected == "[0, 1, ..., 448979688]"
+
+
+def test_a_file_download_is_the_file_as_it_is(spec: Spec) -> None:
+    # The description writes a file's content as a JSON string; a batch output is JSONL.
+    lines = b'{"id": "batch_req_1", "custom_id": "a"}\n{"id": "batch_req_2", "custom_id": "b"}\n'
+    exchange = Exchange(
+        RecordedRequest("GET", "http://127.0.0.1/v1/files/file-1/content"),
+        200,
+        (("content-type", "application/jsonl"), ("x-request-id", "req_1")),
+        lines,
+    )
+    judgement = judge(spec, exchange)
+    assert judgement.failures == []
+    assert "http.json_object_body" not in judgement.applied
