@@ -36,3 +36,10 @@ def test_counterparts_name_one_defect() -> None:
         {"http.json_object_body", "streaming.json_not_event_stream"},
     )
     assert found.agrees
+
+
+def test_n_ignored_is_one_defect_named_by_the_count_and_the_object_check() -> None:
+    # aimock answers n 2 with one choice: params.choice_count in the suites, the judge's
+    # chat.chat_completion_fields (holding the answer to the request's n)
+    problems = [("chat.chat_completion_fields", ["x1"])]
+    assert compare({"params.choice_count"}, problems, {"chat.chat_completion_fields"}).agrees

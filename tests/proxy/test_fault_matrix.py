@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from oaiconform.mock.faults import errors, inference, schema, streaming
-from oaiconform.proxy.agreement import Agreement, compare
+from oaiconform.proxy.agreement import COUNTERPARTS, Agreement, compare
 from oaiconform.runner import run
 from oaiconform.settings import Settings
 from tests.suites import (
@@ -44,6 +44,21 @@ LEAN = {
     "flat-errors": ("errors.envelope",),
     "schema-drift": ("schema.listModels", "schema.retrieveModel"),
     "embeddings-index-zero": ("embeddings",),
+}
+
+
+# The checks a suite names with knowledge no single exchange carries: the proxy cannot judge
+# them, so agreement is on the rest. Any other check the suites name must be judged by the
+# proxy (or matched by its counterpart), so that a check the proxy skips cannot hide.
+BEYOND_TRAFFIC = {
+    "errors.unauthorized": "that the key sent is unknown to the server",
+    "embeddings.same_input_same_vector": "two answers to the same input",
+    "moderations.category_flagged": "an input built to be flagged",
+    "stream_assembly.stream_matches_completion": "a streamed and a plain answer compared",
+    "tools.tool_call_made": "a request built so that a tool call is due",
+    # a 5xx to a generated edge value is a crash; in traffic it may be a passing outage, and
+    # the judge leaves an error's status to the server (it judges the envelope)
+    "property.not_a_server_error": "a request generated to be valid",
 }
 
 
@@ -91,6 +106,15 @@ def test_the_proxy_names_the_checks_the_run_names(
     run_checks, proxy_report = run_via_proxy(spec_path, tmp_path, (fault,), features)
     found = agreement(run_checks, proxy_report)
     assert found.agrees, (fault, found)
+    judged = set(proxy_report["proxy"]["checks_applied"]) | {
+        p["check"] for p in proxy_report["problems"]
+    }
+    unjudged = {
+        c
+        for c in run_checks - judged
+        if not any(frozenset((c, other)) in COUNTERPARTS for other in judged)
+    }
+    assert unjudged <= set(BEYOND_TRAFFIC), (fault, unjudged)
     if fault in LEAN:  # these break what the traffic shows: both must see it
         assert found.both, (fault, found)
 

@@ -4,6 +4,8 @@ rules, and an answer to a request that breaks the description only by what holds
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 from typing import Any
@@ -32,8 +34,7 @@ CHAT = {
 }
 
 
-def _judged(spec: Spec, request: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
-    ledger = Ledger(spec)
+def _exchange(ledger: Ledger, request: dict[str, Any]) -> None:
     capture = ledger.open(
         "POST",
         "http://upstream/v1/chat/completions",
@@ -45,7 +46,12 @@ def _judged(spec: Spec, request: dict[str, Any]) -> tuple[list[str], list[str], 
     capture.chunk(json.dumps(CHAT).encode())
     capture.finish()
     ledger.close(capture)
-    assert ledger.settle()
+    assert ledger.settle(timeout_s=60)
+
+
+def _judged(spec: Spec, request: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    ledger = Ledger(spec)
+    _exchange(ledger, request)
     (record,) = ledger.snapshot()
     ledger.shutdown()
     return (
@@ -53,6 +59,25 @@ def _judged(spec: Spec, request: dict[str, Any]) -> tuple[list[str], list[str], 
         [f["where"] for f in record.client],
         record.set_aside,
     )
+
+
+def test_a_killed_judging_worker_is_replaced(spec: Spec) -> None:
+    # Killed (out of memory, by hand), the worker leaves a broken pool that refuses every
+    # later batch: the exchanges it held are judge errors, the next batch gets a new worker.
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    ledger = Ledger(spec, judge_in="process")
+    try:
+        _exchange(ledger, body)
+        assert ledger._worker is not None
+        for pid in list(ledger._worker._processes):
+            os.kill(pid, signal.SIGKILL)
+        _exchange(ledger, body)
+        _exchange(ledger, body)
+        assert ledger.worker_restarts == 1
+        assert len(ledger.judge_errors) == 1 and "BrokenProcessPool" in ledger.judge_errors[0]
+        assert [r.number for r in ledger.snapshot()] == [1, 3]
+    finally:
+        ledger.shutdown()
 
 
 def test_a_valid_request_and_its_answer(spec: Spec) -> None:

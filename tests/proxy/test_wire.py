@@ -4,6 +4,7 @@ become 502/504 in the error envelope with a finding, and nothing it writes holds
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
 from pathlib import Path
@@ -80,6 +81,29 @@ def test_an_upstream_that_fails_gets_the_client_an_error_envelope(
     assert "http.target_error" in checks
 
 
+def test_a_connection_the_upstream_closes_after_a_500_is_not_reused(
+    spec: Spec, caplog: pytest.LogCaptureFixture
+) -> None:
+    # FastAPI servers (LiteLLM, vLLM, llama-cpp-python) answer an unhandled exception with a
+    # 500 without Connection: close, log it, then close: a request sent on that connection
+    # meanwhile is reset, and the proxy would answer it 502.
+    with (
+        scripted_upstream() as upstream,
+        ValidatingProxy(upstream, spec) as proxy,
+        httpx.Client() as client,
+    ):
+        before = [client.post(f"{proxy.base_url}/whole", json={}) for _ in range(2)]
+        crashed = client.post(f"{proxy.base_url}/chat/crash", json={})
+        after = client.post(f"{proxy.base_url}/whole", json={})
+    assert [r.status_code for r in before] == [200, 200]
+    assert crashed.status_code == 500
+    assert after.status_code == 200
+    fixed, again, crash, fresh = Scripted.ports
+    assert fixed == again == crash  # a 2xx answer's connection is pooled and reused
+    assert fresh != crash  # the 500's is not
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no callback failed
+
+
 def test_a_refused_upstream_is_a_502(spec: Spec) -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
@@ -118,6 +142,25 @@ def test_a_client_that_hangs_up_midstream_ends_the_upstream_stream(spec: Spec) -
     ]
     assert report.problems == []  # a partial answer the client cut is not the server's fault
     assert extra["proxy"]["not_judged"] == []
+
+
+def test_a_client_that_leaves_after_done_had_the_whole_stream(spec: Spec) -> None:
+    # The SDKs stop at `data: [DONE]` and close, often before the upstream's end of body
+    # reaches the proxy (here it never comes): the stream is judged, not listed as aborted.
+    with scripted_upstream() as upstream, ValidatingProxy(upstream, spec) as proxy:
+        with httpx.stream(
+            "POST", f"{proxy.base_url}/chat/completions?hold=1&done=1", json={"stream": True}
+        ) as response:
+            for line in response.iter_lines():
+                if line == "data: [DONE]":
+                    break
+        assert Scripted.closed.wait(5)
+        assert proxy.ledger.settle()
+        [record] = proxy.ledger.snapshot()
+        _, extra = build_proxy_report(proxy.ledger, proxy.upstream)
+    assert extra["proxy"]["client_aborted"] == []
+    assert not record.client_aborted and not record.not_judged
+    assert "streaming.stream_framing" in record.applied
 
 
 def test_an_https_upstream_is_verified_against_the_ca_bundle(spec: Spec) -> None:

@@ -25,6 +25,7 @@ class Scripted(BaseHTTPRequestHandler):
     release = threading.Event()
     closed = threading.Event()  # a held stream found its reader gone
     seen: list[tuple[str, str, dict[str, str], bytes]] = []
+    ports: list[int] = []  # the client port of each request: a pooled connection repeats it
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -38,6 +39,7 @@ class Scripted(BaseHTTPRequestHandler):
                 self.rfile.readline()
             self.rfile.readline()
         self.seen.append((self.command, self.path, dict(self.headers.items()), body))
+        self.ports.append(self.client_address[1])
         return body
 
     def do_GET(self) -> None:
@@ -54,8 +56,8 @@ class Scripted(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            try:
-                self._chunk(SSE_FIRST)
+            try:  # with "done": the [DONE] event first, the end of the body never
+                self._chunk(SSE_FIRST + (SSE_SECOND if "done" in query else b""))
                 for _ in range(400):
                     time.sleep(0.025)
                     self._chunk(b": still here\n\n")
@@ -80,6 +82,13 @@ class Scripted(BaseHTTPRequestHandler):
             self.release.wait(10)
             self._chunk(SSE_SECOND)
             self._chunk(b"")
+        elif path.endswith("/whole"):  # head and body in one write, as uvicorn sends them
+            self._whole(200, b'{"object": "list", "data": []}')
+        elif path.endswith("/crash"):  # Starlette under uvicorn after an app exception
+            # no Connection: close, then the connection is closed
+            self._whole(500, b'{"error": {"message": "Internal server error", "type": "e"}}')
+            time.sleep(0.3)  # uvicorn logs the traceback first
+            self.close_connection = True
         elif path.endswith("/reset"):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -100,6 +109,12 @@ class Scripted(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
 
+    def _whole(self, status: int, body: bytes) -> None:
+        head = f"HTTP/1.1 {status} Whatever\r\nContent-Type: application/json\r\n"
+        head += f"Content-Length: {len(body)}\r\n\r\n"
+        self.wfile.write(head.encode() + body)
+        self.wfile.flush()
+
     def _chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
@@ -111,6 +126,7 @@ def scripted_upstream(tls: bool = False) -> Iterator[str]:
     Scripted.release = threading.Event()
     Scripted.closed = threading.Event()
     Scripted.seen = []
+    Scripted.ports = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
     server.daemon_threads = True
     if tls:

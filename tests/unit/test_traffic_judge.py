@@ -68,6 +68,14 @@ CASES: dict[str, tuple[Send, str, Breaker]] = {
         "completions.text_completion_fields",
         _shift_choice_index,
     ),
+    "completion-logprobs": (
+        lambda t: t.post(
+            "completions",
+            json={"model": COMPLETION_MODEL, "prompt": "Say hi", "max_tokens": 5, "logprobs": 2},
+        ),
+        "completions.completion_logprobs",
+        lambda body: body["choices"][0]["logprobs"]["tokens"].pop(),
+    ),
     "file-list": (
         lambda t: t.get("files", params={"limit": "2"}),
         "pagination.page_shape",
@@ -177,3 +185,65 @@ def test_a_resumed_responses_stream_is_asked_for_by_its_query(spec: Spec) -> Non
     url = "https://api.openai.com/v1/responses/resp_1?stream=true&starting_after=3"
     head = Exchange(RecordedRequest("GET", url), 200, (("content-type", "application/json"),))
     assert fails_compat(head, spec, "streaming.event_stream_served")
+
+
+@pytest.mark.parametrize("header", ["Authorization", "api-key"])
+def test_an_error_that_quotes_the_request_key_fails(spec: Spec, header: str) -> None:
+    key = "sk-traffic-judge-0123456789abcdef"
+    sent = RecordedRequest(
+        "GET",
+        "http://127.0.0.1/v1/models",
+        ((header, f"Bearer {key}" if header == "Authorization" else key),),
+    )
+
+    def answer(message: str) -> Exchange:
+        error = {"message": message, "type": "invalid_request_error", "param": None}
+        body = json.dumps({"error": {**error, "code": "invalid_api_key"}}).encode()
+        return Exchange(sent, 401, (("content-type", "application/json"),), body)
+
+    masked = judge(spec, answer("Incorrect API key provided: sk-tra****cdef."))
+    assert "errors.key_not_echoed" in masked.applied
+    assert not [f for f in masked.failures if f.check_id == "errors.key_not_echoed"]
+    echoed = answer(f"Incorrect API key provided: {key}.")
+    assert fails_compat(echoed, spec, "errors.key_not_echoed")
+
+
+@pytest.mark.parametrize(
+    ("path", "answer"), [("chat/completions", "chat"), ("completions", "text")]
+)
+def test_a_request_for_half_a_billion_choices_is_judged_without_building_them(
+    spec: Spec, path: str, answer: str
+) -> None:
+    # A generated invalid request that a server answered anyway with one choice: the judge
+    # once built the 448,979,689 expected indexes (22 GB, the proxy's process OOM-killed).
+    sent = {"model": "m", "n": 448979689, "messages": [], "prompt": "hi"}
+    choice: dict[str, Any] = {"index": 0, "finish_reason": "stop", "logprobs": None}
+    choice |= {"message": {"role": "assistant", "content": "hi"}} if answer == "chat" else {}
+    choice |= {"text": "hi"} if answer == "text" else {}
+    body: dict[str, Any] = {
+        "id": "x",
+        "object": "chat.completion" if answer == "chat" else "text_completion",
+    }
+    body |= {"created": 1, "model": "m", "choices": [choice]}
+    exchange = Exchange(
+        RecordedRequest("POST", f"http://127.0.0.1/v1/{path}", (), json.dumps(sent).encode()),
+        200,
+        (("content-type", "application/json"),),
+        json.dumps(body).encode(),
+    )
+    [indexes] = [f for f in judge(spec, exchange).failures if f.where == "choices[].index"]
+    assert indexes.expected == "[0, 1, ..., 448979688]"
+
+
+def test_a_file_download_is_the_file_as_it_is(spec: Spec) -> None:
+    # The description writes a file's content as a JSON string; a batch output is JSONL.
+    lines = b'{"id": "batch_req_1", "custom_id": "a"}\n{"id": "batch_req_2", "custom_id": "b"}\n'
+    exchange = Exchange(
+        RecordedRequest("GET", "http://127.0.0.1/v1/files/file-1/content"),
+        200,
+        (("content-type", "application/jsonl"), ("x-request-id", "req_1")),
+        lines,
+    )
+    judgement = judge(spec, exchange)
+    assert judgement.failures == []
+    assert "http.json_object_body" not in judgement.applied

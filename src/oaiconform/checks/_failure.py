@@ -112,3 +112,14 @@ def capped(failures: list[Failure]) -> list[Failure]:
             more = f"... and {count - _MAX_PER_CHECK} more like these"
             kept.append(Failure(key[1], more, where=last[key].where, check_id=last[key].check_id))
     return kept
+
+
+def indexes_are(found: list[int], n: int) -> bool:
+    """The sorted indexes are exactly 0..n-1. Never builds that list: n comes from the
+    request, and a request (or the proxy's traffic) may ask for half a billion choices."""
+    return len(found) == n and all(index == k for k, index in enumerate(found))
+
+
+def indexes_text(n: int) -> str:
+    """0..n-1 as a list in a message, elided past a few."""
+    return str(list(range(n))) if n <= 16 else f"[0, 1, ..., {n - 1}]"

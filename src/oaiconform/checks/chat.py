@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from oaiconform.checks._clock import implausible_created
-from oaiconform.checks._failure import Failure
+from oaiconform.checks._failure import Failure, indexes_are, indexes_text
 from oaiconform.checks._registry import Impact, check, register
 from oaiconform.checks._schemas import offline_validator
 from oaiconform.checks.schema import integer_timestamp, object_value
@@ -134,13 +134,13 @@ def chat_completion_fields(
     indexes = sorted(
         int(c["index"]) for c in choices if isinstance(c, dict) and _is_int(c.get("index"))
     )
-    if indexes != list(range(requested_n)):
+    if not indexes_are(indexes, requested_n):
         failures.append(
             Failure(
                 "chat_completion",
-                f"expected choice indexes {list(range(requested_n))}, got {indexes}",
+                f"expected choice indexes {indexes_text(requested_n)}, got {indexes}",
                 where="choices[].index",
-                expected=str(list(range(requested_n))),
+                expected=indexes_text(requested_n),
                 found=str(indexes),
             )
         )

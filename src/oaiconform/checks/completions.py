@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oaiconform.checks._failure import Failure
+from oaiconform.checks._failure import Failure, indexes_are, indexes_text
 from oaiconform.checks._registry import Impact, check, register
 from oaiconform.checks.chat import usage_totals
 from oaiconform.checks.schema import integer_timestamp, object_value
@@ -60,14 +60,14 @@ def text_completion_fields(body: Any, *, expected_choices: int = 1) -> list[Fail
             ),
         ]
     indexes = sorted(c["index"] for c in choices if isinstance(c, dict) and _is_int(c.get("index")))
-    if indexes != list(range(expected_choices)):
+    if not indexes_are(indexes, expected_choices):
         failures.append(
             Failure(
                 "text_completion",
-                f"expected choice indexes {list(range(expected_choices))} (prompts x n), "
+                f"expected choice indexes {indexes_text(expected_choices)} (prompts x n), "
                 f"got {indexes}",
                 where="choices[].index",
-                expected=str(list(range(expected_choices))),
+                expected=indexes_text(expected_choices),
                 found=str(indexes),
             )
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from oaiconform.checks._clock import implausible_created
-from oaiconform.checks._failure import Failure, capped
+from oaiconform.checks._failure import Failure, capped, indexes_are, indexes_text
 from oaiconform.checks._registry import Impact, check
 from oaiconform.checks._soft import stream_soft_failures
 from oaiconform.checks.errors import error_envelope
@@ -364,14 +364,14 @@ def choice_sequence(
                             found=repr(reason),
                         )
                     )
-    if sorted(seen) != list(range(n)):
+    if not indexes_are(sorted(seen), n):
         failures.append(
             Failure(
                 "choices",
                 f"{where}: {n} choice(s) asked for (prompts x n): expected choice indexes "
-                f"{list(range(n))}, got {sorted(seen)}",
+                f"{indexes_text(n)}, got {sorted(seen)}",
                 where="events[].choices[].index",
-                expected=str(list(range(n))),
+                expected=indexes_text(n),
                 found=str(sorted(seen)),
             )
         )

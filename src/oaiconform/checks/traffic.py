@@ -185,8 +185,25 @@ def _judge_error(
 ) -> None:
     judgement.run(errors.error_envelope, head)
     judgement.run(errors.error_nullable_fields, head)
+    # Error answers only: a success may carry the key because the request's own text did
+    # (a model repeating its prompt); an error message that quotes it is the server's doing.
+    key = submitted_key(head)
+    if key is not None:
+        judgement.run(errors.key_not_echoed, head, key)
     if operation is not None and spec.response_schema_pointer(operation.operation_id, head.status):
         judgement.run(schema.response_schema_conformance, spec, operation.operation_id, head)
+
+
+def submitted_key(exchange: Exchange) -> str | None:
+    """The API key the request carried (a Bearer token, or an `api-key` header), or None."""
+    scheme, _, token = (exchange.request.header("authorization") or "").strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    for name in ("api-key", "x-api-key"):
+        value = (exchange.request.header(name) or "").strip()
+        if value:
+            return value
+    return None
 
 
 def _judge_stream(
@@ -216,8 +233,12 @@ def _judge_success(
     sent = request_json(head)
     if operation is None:
         return  # a route the description does not document: nothing to judge it against
-    documents_json = spec.response_schema_pointer(operation.operation_id, head.status) is not None
-    if documents_json:
+    pointer = spec.response_schema_pointer(operation.operation_id, head.status)
+    if pointer is not None and _resolve(spec, pointer).get("type") == "string":
+        # A file's bytes (downloadFile, video and skill content): the description writes
+        # them as a JSON string, the API serves the file as it is (JSONL, MP4, ...).
+        return
+    if pointer is not None:
         judgement.run(http.json_object_body, head)
     judgement.run(schema.response_schema_conformance, spec, operation.operation_id, head)
     if not head.is_json or not isinstance(head.json(), dict):
@@ -332,11 +353,17 @@ def _cursor_fields(spec: Spec, listing: ListOperation) -> pagination.CursorField
     """Which edge ids the list schema has, and which it requires (as the pagination suite)."""
     present = listing.response_fields & {"first_id", "last_id"}
     pointer = spec.response_schema_pointer(listing.operation.operation_id, 200) or ""
+    required = frozenset(_resolve(spec, pointer).get("required") or ())
+    return pagination.CursorFields(frozenset(present), required & present)
+
+
+def _resolve(spec: Spec, pointer: str) -> dict[str, Any]:
+    """The schema a JSON pointer into the description names, its `$ref` followed."""
     node: Any = spec.document
     for token in pointer.lstrip("/").split("/"):
         node = node[token.replace("~1", "/").replace("~0", "~")]
-    required = frozenset(spec.deref(node).get("required") or ())
-    return pagination.CursorFields(frozenset(present), required & present)
+    resolved = spec.deref(node)
+    return resolved if isinstance(resolved, dict) else {}
 
 
 def _model(judgement: Judgement, answer: Answer) -> None:
@@ -386,6 +413,10 @@ def _completion(judgement: Judgement, answer: Answer) -> None:
         body,
         expected_choices=prompts * (_count(n) or 1),
     )
+    top, choices = sent.get("logprobs"), body.get("choices")  # legacy logprobs: alternatives
+    if isinstance(top, int) and not isinstance(top, bool) and top >= 0:
+        for choice in choices if isinstance(choices, list) else ():
+            judgement.run(completions.completion_logprobs, choice, top=top)
 
 
 def _embedding(judgement: Judgement, answer: Answer) -> None:

@@ -16,7 +16,9 @@ from oaiconform.report.model import Report
 # Checks that name one defect from two sides: the property suite files schemathesis's rules
 # as `property.*`, where the traffic judge names the registry's check for the same answer;
 # an event stream where JSON was due fails the JSON body check of a suite and the stream
-# check of the judge. A check one side names is matched when the other names its counterpart.
+# check of the judge; fewer choices than `n` asked for fails the parameter suite's count and
+# the judge's object check (which holds the answer to the request's n). A check one side
+# names is matched when the other names its counterpart.
 COUNTERPARTS: frozenset[frozenset[str]] = frozenset(
     frozenset(pair)
     for pair in (
@@ -24,6 +26,8 @@ COUNTERPARTS: frozenset[frozenset[str]] = frozenset(
         ("property.content_type_conformance", "http.json_object_body"),
         ("property.content_type_conformance", "schema.response_schema_conformance"),
         ("http.json_object_body", "streaming.json_not_event_stream"),
+        ("params.choice_count", "chat.chat_completion_fields"),
+        ("params.choice_count", "completions.text_completion_fields"),
     )
 )
 

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp.connector import Connection
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -67,6 +68,36 @@ def upstream_tls(ca_bundle: str | None, insecure: bool) -> ssl.SSLContext | bool
     return True
 
 
+class _Response(aiohttp.ClientResponse):
+    """An upstream answer that hands its connection back to the pool only below 500.
+
+    A FastAPI server under uvicorn (LiteLLM, vLLM, llama-cpp-python) answers an exception
+    with a 500 without `Connection: close`, logs it, then closes the connection: a request
+    sent on it meanwhile is reset, and a proxy must not retry a POST (RFC 9110, 9.2.2). The
+    pool takes the connection back as soon as the body is read, before `_forward` sees it.
+    """
+
+    _release_due = False
+
+    async def start(self, connection: Connection) -> aiohttp.ClientResponse:
+        started = await super().start(connection)
+        if self._release_due:  # the body came with the head: released before the status
+            self._release_due = False
+            self._release_connection()
+        return started
+
+    def _release_connection(self) -> None:
+        connection = self._connection
+        if connection is None:
+            return
+        if self.status is None:  # start() has not read the status yet
+            self._release_due = True
+            return
+        if self.status >= 500 and connection.protocol is not None:
+            connection.protocol.force_close()
+        super()._release_connection()
+
+
 class ProxyApp:
     """Forwards to `upstream` (a base URL such as http://127.0.0.1:8000/v1)."""
 
@@ -99,6 +130,7 @@ class ProxyApp:
                     limit=0, ssl=self._tls, keepalive_timeout=30, enable_cleanup_closed=False
                 ),
                 timeout=self._timeout,
+                response_class=_Response,
                 auto_decompress=False,  # the bytes as the upstream encoded them
                 cookie_jar=aiohttp.DummyCookieJar(),
                 skip_auto_headers=_NO_AUTO_HEADERS,

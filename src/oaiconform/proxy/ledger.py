@@ -22,7 +22,8 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -161,19 +162,29 @@ class Ledger:
         self._queue: deque[tuple[Capture, int]] = deque()
         self._closing = False
         self._worker: ProcessPoolExecutor | None = None
+        self.worker_restarts = 0
         if judge_in == "process":
-            # spawn: the proxy's process has threads running, which fork would not carry.
-            with _signal_mask_kept():
-                self._worker = ProcessPoolExecutor(
-                    max_workers=1,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_worker_start,
-                    initargs=(spec.source, _vendor_overlays(spec), cap_bytes, har_body_bytes),
-                )
-            self._worker.submit(_worker_ready)  # starts it now, not on the first exchange
+            self._worker = self._start_worker()
         self._judging = threading.Thread(target=self._judge_loop, name="oaiconform-judge")
         self._judging.daemon = True
         self._judging.start()
+
+    def _start_worker(self) -> ProcessPoolExecutor:
+        # spawn: the proxy's process has threads running, which fork would not carry.
+        with _signal_mask_kept():
+            worker = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_start,
+                initargs=(
+                    self.spec.source,
+                    _vendor_overlays(self.spec),
+                    self.cap_bytes,
+                    self.har_body_bytes,
+                ),
+            )
+        worker.submit(_worker_ready)  # starts it now, not on the first exchange
+        return worker
 
     def open(
         self,
@@ -280,6 +291,13 @@ class Ledger:
                     ]
             except Exception as exc:  # the worker died: say so for each, keep serving
                 results = [f"{type(exc).__name__}: {exc}"] * len(captures)
+                if isinstance(exc, BrokenProcessPool) and not self._closing:
+                    # killed (out of memory, by hand): a broken pool refuses every later
+                    # batch, so the next one gets a new worker
+                    broken, self._worker = self._worker, self._start_worker()
+                    self.worker_restarts += 1
+                    if broken is not None:
+                        broken.shutdown(wait=False)
             with self._idle:
                 for (capture, size), result in zip(batch, results, strict=True):
                     if isinstance(result, Record):
@@ -339,7 +357,11 @@ def judge_capture(spec: Spec, capture: Capture, cap_bytes: int, har_body_bytes: 
         return record
     if capture.request_size <= cap_bytes:
         record.client = _as_dicts(client_failures(spec, operation, head))
-    if capture.client_aborted:
+    if capture.client_aborted and isinstance(exchange, StreamExchange) and exchange.done:
+        # The SDKs stop reading at `data: [DONE]` and close the connection, often before the
+        # upstream's end of body reaches the proxy: that client had the whole answer.
+        exchange = replace(exchange, interrupted=None)
+    elif capture.client_aborted:
         record.client_aborted = True
         record.not_judged = (
             "the client closed the connection before the answer ended: the proxy closed "
