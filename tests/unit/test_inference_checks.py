@@ -351,3 +351,30 @@ def test_structured_output_is_not_judged_when_the_model_called_a_tool_or_refused
     assert "must be a string, got None" in messages(
         json_schema_content(answer(finish="stop"), SCHEMA)
     )
+
+
+@pytest.mark.parametrize(
+    ("tokens", "judged"),
+    [
+        # "It\u2019s": the API spells a split character's bytes as text
+        (["It", "bytes:\\xe2\\x80", "bytes:\\x99", "s"], True),
+        (["It", "\\xe2\\x80", "\\x99", "s"], True),  # DeepSeek's spelling
+        (["It", "\ufffd", "\ufffd", "s"], False),  # the bytes are lost: not judged
+    ],
+)
+def test_completion_logprobs_join_a_split_character_as_utf8(
+    tokens: list[str], judged: bool
+) -> None:
+    logprobs: dict[str, list[Any]] = {
+        "tokens": tokens,
+        "token_logprobs": [-0.1] * len(tokens),
+        "top_logprobs": [None] * len(tokens),
+    }
+    choice = {"index": 0, "text": "It\u2019s", "logprobs": logprobs}
+    assert completion_logprobs(choice, top=1) == []
+    wrong = {**choice, "text": "It\u2019s a"}
+    assert bool(completion_logprobs(wrong, top=1)) is judged
+    # A token that only looks like the prefix is text.
+    two = {k: v[:2] for k, v in logprobs.items()}
+    word = {"index": 0, "text": "bytes: x", "logprobs": {**two, "tokens": ["bytes:", " x"]}}
+    assert completion_logprobs(word, top=1) == []

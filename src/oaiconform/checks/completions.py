@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from oaiconform.checks._failure import Failure, indexes_are, indexes_text
@@ -17,6 +18,12 @@ MAX_TOKENS_HONOURED = register(  # judged by the suite, on the limit it sent
 ).id
 
 FINISH_REASONS = ("stop", "length", "content_filter")
+# A token that is part of a character's UTF-8 bytes cannot be a JSON string of its own. The
+# real API spells its bytes as text, `bytes:\xe2\x80` (DeepSeek `\xe2\x80`); vLLM and Ollama
+# write the replacement character, which loses them.
+_BYTES_PREFIX = "bytes:"
+_ESCAPED_BYTES = re.compile(r"(?:\\x[0-9a-fA-F]{2})+")
+_LOSSY = "\ufffd"
 
 
 def _is_int(value: Any) -> bool:
@@ -130,12 +137,12 @@ def completion_logprobs(choice: Any, *, top: int) -> list[Failure]:
             )
         ]
     failures = []
-    if "".join(str(t) for t in tokens) != choice.get("text"):
+    joined = joined_tokens(tokens)
+    if joined is not None and joined != choice.get("text"):
         failures.append(
             Failure(
                 "logprobs",
-                f"{where}.tokens join to {''.join(str(t) for t in tokens)!r:.80}, not the text "
-                f"{choice.get('text')!r:.80}",
+                f"{where}.tokens join to {joined!r:.80}, not the text {choice.get('text')!r:.80}",
                 where=f"{at}.tokens",
             )
         )
@@ -168,3 +175,19 @@ def completion_logprobs(choice: Any, *, top: int) -> list[Failure]:
                 )
             )
     return failures
+
+
+def joined_tokens(tokens: list[Any]) -> str | None:
+    """The text legacy logprobs' tokens spell, their escaped partial bytes joined as UTF-8;
+    None when a token lost its bytes (a replacement character): the join cannot be judged."""
+    parts: list[bytes] = []
+    for token in tokens:
+        text = str(token)
+        if _LOSSY in text:
+            return None
+        escaped = text.removeprefix(_BYTES_PREFIX).strip()
+        if _ESCAPED_BYTES.fullmatch(escaped):
+            parts.append(bytes(int(h, 16) for h in escaped.split("\\x")[1:]))
+        else:
+            parts.append(text.encode())
+    return b"".join(parts).decode(errors="replace")
