@@ -50,6 +50,14 @@ def free_port() -> int:
         return port
 
 
+def start_proxy(
+    upstream: str, port: int, ready_path: str, reports: Path
+) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "oaiconform", "proxy", "--upstream", upstream]
+    command += ["--report-dir", str(reports), "--port", str(port)]
+    return start(command, f"http://127.0.0.1:{port}{ready_path}")
+
+
 def start(args: list[str], url: str) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -185,22 +193,7 @@ def main() -> None:
     ]
     reports = Path(os.environ.get("TMPDIR", "/tmp")) / "bench-proxy-reports"
     try:
-        proxy_args = ["--report-dir", str(reports), "--port"]
-        servers.append(
-            start(
-                [
-                    python,
-                    "-m",
-                    "oaiconform",
-                    "proxy",
-                    "--upstream",
-                    mock,
-                    *proxy_args,
-                    str(proxy_port),
-                ],
-                f"http://127.0.0.1:{proxy_port}/v1/models",
-            )
-        )
+        servers.append(start_proxy(mock, proxy_port, "/v1/models", reports))
         proxied = f"http://127.0.0.1:{proxy_port}/v1"
         sse = f"http://127.0.0.1:{sse_port}/v1"
         servers.append(
@@ -209,21 +202,7 @@ def main() -> None:
                 f"http://127.0.0.1:{sse_port}/",
             )
         )
-        servers.append(
-            start(
-                [
-                    python,
-                    "-m",
-                    "oaiconform",
-                    "proxy",
-                    "--upstream",
-                    sse,
-                    *proxy_args,
-                    str(sse_proxy_port),
-                ],
-                f"http://127.0.0.1:{sse_proxy_port}/_oaiconform/report",
-            )
-        )
+        servers.append(start_proxy(sse, sse_proxy_port, "/_oaiconform/report", reports))
         sse_proxied = f"http://127.0.0.1:{sse_proxy_port}/v1"
 
         direct_ms, proxied_ms = latency(mock, proxied, options.requests)
